@@ -1,0 +1,83 @@
+"""hazardflow: the lifecycle of work-safety hazards (安全生产事故隐患) as Chinese regulation requires it.
+
+发现 → 报告 → 挂牌督办 → 整改 → 审核销号, with escalation from a township's 全量库 to the upper tier's
+蓄水池, deadlines in working days, the overdue ladder (函告 → 通报 → 约谈 → 曝光) and per-jurisdiction rules
+written in Python. Start with :class:`Engine`.
+"""
+
+from ._audit import AuditReport, replay
+from ._calendar import CalendarRule, ChineseWorkingCalendar, Deadline, DeadlineSpec, Delay, Roll, Unit
+from ._clock import SimulatedClock, SystemClock
+from ._engine import Engine, RunDueReport, SequentialIds
+from ._exceptions import (
+    CalendarDataMissing,
+    CaseNotFoundError,
+    CommandRefused,
+    ConcurrentUpdateError,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    DefinitionError,
+    GuardRejected,
+    HazardflowError,
+    InvalidInput,
+    LifecycleDefinitionError,
+    NotAuthorized,
+    PersistenceError,
+    PolicyDefinitionError,
+    SchemaVersionError,
+    StorageFull,
+    TransitionNotAllowed,
+    UnknownJurisdictionError,
+)
+from ._jurisdiction import JurisdictionTree
+from ._lifecycle import Field, LifecycleSpec, State, Transition, Workflow
+from ._model import SYSTEM, Actor, AuditEvent, Case, GuardResult, Timer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "AuditEvent",
+    "AuditReport",
+    "CalendarDataMissing",
+    "CalendarRule",
+    "Case",
+    "CaseNotFoundError",
+    "ChineseWorkingCalendar",
+    "CommandRefused",
+    "ConcurrentUpdateError",
+    "DatabaseReadOnly",
+    "DatabaseUnavailable",
+    "Deadline",
+    "DeadlineSpec",
+    "DefinitionError",
+    "Delay",
+    "Engine",
+    "Field",
+    "GuardRejected",
+    "GuardResult",
+    "HazardflowError",
+    "InvalidInput",
+    "JurisdictionTree",
+    "LifecycleDefinitionError",
+    "LifecycleSpec",
+    "NotAuthorized",
+    "PersistenceError",
+    "PolicyDefinitionError",
+    "Roll",
+    "RunDueReport",
+    "SchemaVersionError",
+    "SequentialIds",
+    "SimulatedClock",
+    "State",
+    "StorageFull",
+    "SystemClock",
+    "Timer",
+    "Transition",
+    "TransitionNotAllowed",
+    "Unit",
+    "UnknownJurisdictionError",
+    "Workflow",
+    "replay",
+]

@@ -1,0 +1,1163 @@
+"""The engine: one command path for every workflow.
+
+``fire`` runs, in one unit of work: load the case → pick the transition row (state + routing) → authorize
+the actor (roles, organisation, jurisdiction scope) → validate the payload → lifecycle guards → policy
+guards → effects → the shared ``transitions.Machine`` moves a scratch row → new case snapshot + hash-chained
+audit event + timers armed/cancelled (+ follow-up commands on linked cases) → ``Store.commit`` with the
+revision check. Anything raised before the commit leaves state, audit log, timers and outbox untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import structlog
+
+from ._audit import GENESIS, AuditProblem, AuditReport, canonical_json, event_hash, replay, verify_chain
+from ._calendar import Deadline, DeadlineSpec, offset, resolve
+from ._exceptions import (
+    CaseNotFoundError,
+    ConcurrentUpdateError,
+    GuardRejected,
+    InvalidInput,
+    NotAuthorized,
+    TransitionNotAllowed,
+)
+from ._glossary import describe
+from ._jurisdiction import JurisdictionTree, is_within
+from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
+from ._model import SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze
+from .policies.registry import PolicyRegistry
+
+if TYPE_CHECKING:
+    from .abc import Clock, JurisdictionPolicy, Store
+    from .policies.base import Rung
+
+__all__ = ["ENTERPRISE_ROLES", "CommandContext", "Engine", "RunDueReport", "SequentialIds"]
+
+#: Roles held by people of a business unit; they act only on their own unit's cases.
+ENTERPRISE_ROLES = frozenset({"inspector", "safety_manager", "principal_officer"})
+
+Listener = Callable[[Case, AuditEvent], None]
+_log = structlog.get_logger("hazardflow")
+
+
+class _Row:
+    """The scratch row the shared machine moves (it only sets ``state``)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+@attrs.define(slots=True)
+class _FollowUp:
+    case_id: str
+    trigger: str
+    payload: Mapping[str, Any]
+
+
+@attrs.define(slots=True)
+class _Spawn:
+    workflow: str
+    jurisdiction: str
+    fields: Mapping[str, Any]
+    link_field: str | None
+
+
+@attrs.define(slots=True, eq=False)
+class CommandContext:
+    """What a guard or an effect sees of the command, and where effects write what they change.
+
+    Guards read ``case``, ``actor``, ``role`` (the role that authorized the actor), ``policy``, ``payload``
+    and ``now``. Effects write field updates into ``updates``, pin deadlines in ``pins``, and may ask for
+    follow-up commands on linked cases (``follow``) or open linked cases (``spawn``), all in the same
+    transaction.
+    """
+
+    engine: Engine
+    uow: _UnitOfWork
+    case: Case
+    actor: Actor
+    policy: JurisdictionPolicy
+    now: datetime
+    trigger: str
+    payload: FrozenDict = attrs.field(factory=FrozenDict)
+    role: str = ""
+    opening: bool = False
+    parent: CommandContext | None = None
+    timer: Timer | None = None
+    updates: dict[str, Any] = attrs.field(factory=dict)
+    pins: dict[str, Deadline] = attrs.field(factory=dict)
+    follow_ups: list[_FollowUp] = attrs.field(factory=list)
+    spawns: list[_Spawn] = attrs.field(factory=list)
+    confidential: dict[str, Any] = attrs.field(factory=dict)
+    owning_jurisdiction: str | None = None
+    set_overdue: bool = False
+    rung: int | None = None
+    spawned: list[Case] = attrs.field(factory=list)
+
+    def field(self, name: str, default: Any = None) -> Any:
+        """A case field as it will be after this command's updates so far."""
+        if name in self.updates:
+            return self.updates[name]
+        return self.case.fields.get(name, default)
+
+    def load(self, case_id: str) -> Case | None:
+        """Read another case (seeing writes made earlier in the same unit of work)."""
+        return self.uow.load(case_id)
+
+    def pin(self, key: str, spec: DeadlineSpec) -> Deadline:
+        """Pin the deadline ``key`` (e.g. the rectification date an order or plan sets) from now."""
+        r = resolve(spec, self.now, self.policy.calendar)
+        d = Deadline(key, r.due_at, spec, self.now, r.provisional)
+        self.pins[key] = d
+        return d
+
+    def follow(self, case_id: str, trigger: str, payload: Mapping[str, Any]) -> None:
+        """Fire ``trigger`` on a linked case as the system, in the same transaction."""
+        self.follow_ups.append(_FollowUp(case_id, trigger, payload))
+
+    def spawn(
+        self, workflow: str, jurisdiction: str, fields: Mapping[str, Any], *, link_field: str | None = None
+    ) -> None:
+        """Open a linked case in the same transaction; its id is written to ``link_field`` of this case."""
+        self.spawns.append(_Spawn(workflow, jurisdiction, fields, link_field))
+
+
+@attrs.define
+class RunDueReport:
+    """What one :meth:`Engine.run_due` sweep did."""
+
+    now: datetime
+    fired: int = 0
+    cancelled: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    late: int = 0
+    max_late_seconds: float = 0.0
+    rounds: int = 0
+    events: list[tuple[str, int]] = attrs.field(factory=list)
+
+
+class SequentialIds:
+    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering)."""
+
+    def __init__(self, width: int = 6) -> None:
+        self._n = 0
+        self._width = width
+        self._lock = threading.Lock()
+
+    def __call__(self, prefix: str, now: datetime) -> str:
+        with self._lock:
+            self._n += 1
+            return f"{prefix}-{self._n:0{self._width}d}"
+
+
+def _random_id(prefix: str, now: datetime) -> str:
+    return f"{prefix}-{now.year}-{uuid.uuid4().hex[:12].upper()}"
+
+
+class _UnitOfWork:
+    """Writes of one command (or one batch) with read-your-writes over its parent and the store.
+
+    A command inside a batch gets a child unit: its writes join the batch only when the command is
+    accepted, so a refused command leaves the batch exactly as it was.
+    """
+
+    __slots__ = ("cases", "idem", "parent", "store", "writes")
+
+    def __init__(self, store: Store, parent: _UnitOfWork | None = None) -> None:
+        self.store = store
+        self.parent = parent
+        self.writes: list[Write] = []
+        self.cases: dict[str, Case] = {}
+        self.idem: dict[tuple[str, str], tuple[str, int, str]] = {}
+
+    def load(self, case_id: str) -> Case | None:
+        hit = self.cases.get(case_id)
+        if hit is not None:
+            return hit
+        if self.parent is not None:
+            return self.parent.load(case_id)
+        return self.store.load_case(case_id)
+
+    def idempotent(self, scope: str, key: str) -> tuple[str, int, str] | None:
+        hit = self.idem.get((scope, key))
+        if hit is not None:
+            return hit
+        if self.parent is not None:
+            return self.parent.idempotent(scope, key)
+        return self.store.lookup_idempotency(scope, key)
+
+    def add(self, write: Write) -> None:
+        self.writes.append(write)
+        self.cases[write.case.id] = write.case
+        if write.idempotency_key is not None and write.command_hash is not None:
+            assert write.idempotency_scope is not None
+            self.idem[(write.idempotency_scope, write.idempotency_key)] = (
+                write.case.id,
+                write.event.seq,
+                write.command_hash,
+            )
+
+    def merge_into_parent(self) -> None:
+        assert self.parent is not None
+        self.parent.writes.extend(self.writes)
+        self.parent.cases.update(self.cases)
+        self.parent.idem.update(self.idem)
+
+
+def _command_hash(trigger: str, payload: Mapping[str, Any] | None) -> str:
+    raw = canonical_json({"trigger": trigger, "payload": dict(payload or {})})
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Engine:
+    """Runs hazard cases (and the tip-off, escalation and reporting workflows) under jurisdiction policies.
+
+    Build one per application (one per province in a multi-tenant host is fine: engines share nothing)::
+
+        engine = Engine(policies=[SanxingTownship()])          # in memory
+        engine = Engine.from_url("sqlite:///hazards.db", policies=[...])   # durable
+
+    ``store`` defaults to an in-memory store, ``clock`` to the system clock, ``policies`` to the national
+    baseline. ``audit_key`` turns the hash chain into an HMAC signature. ``ids`` makes case ids
+    (``SequentialIds()`` for deterministic runs). ``outbox`` writes an outbox row per event for delivery to
+    other systems after commit.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        policies: Iterable[JurisdictionPolicy | type] | PolicyRegistry | None = None,
+        workflows: Iterable[Workflow] | None = None,
+        jurisdictions: JurisdictionTree | None = None,
+        audit_key: bytes | None = None,
+        ids: Callable[[str, datetime], str] | None = None,
+        outbox: bool = False,
+        worker_id: str | None = None,
+    ) -> None:
+        from ._clock import SystemClock
+        from .persistence.memory import MemoryStore
+        from .workflows import default_workflows
+
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.jurisdictions = jurisdictions if jurisdictions is not None else JurisdictionTree()
+        if isinstance(policies, PolicyRegistry):
+            self.policies = policies
+        else:
+            self.policies = PolicyRegistry(policies if policies is not None else ())
+        self.policies.attach(self.jurisdictions)
+        self.audit_key = audit_key
+        self._ids = ids if ids is not None else _random_id
+        self.outbox = outbox
+        self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._listeners: list[Listener] = []
+        self._batch: _UnitOfWork | None = None
+        self._batch_events: list[tuple[Case, AuditEvent]] = []
+        self._lifecycles: dict[str, CompiledLifecycle] = {}
+        self._routes: dict[tuple[str, str, str], list[CompiledTransition]] = {}
+        for wf in workflows if workflows is not None else default_workflows():
+            if wf.id in self._lifecycles:
+                raise InvalidInput("workflows", wf.id, "a workflow id may be registered only once")
+            compiled = check_workflow(wf)
+            self._lifecycles[wf.id] = compiled
+            for trig, rows in compiled.by_trigger.items():
+                for row in rows:
+                    for src in row.spec.sources:
+                        self._routes.setdefault((wf.id, trig, src), []).append(row)
+        self.policies.validate(self)
+
+    # ── construction helpers ─────────────────────────────────────────────────────────────────────
+    @classmethod
+    def from_url(cls, url: str = "sqlite:///hazardflow.db", *, create: bool = True, **kwargs: Any) -> Engine:
+        """An engine on a SQL database (``sqlite:///file.db`` or ``postgresql+psycopg://...``)."""
+        from .persistence.sql import SqlStore
+
+        return cls(store=SqlStore(url, create=create), **kwargs)
+
+    @property
+    def workflows(self) -> dict[str, CompiledLifecycle]:
+        """The compiled lifecycles by workflow id."""
+        return dict(self._lifecycles)
+
+    def lifecycle(self, workflow: str) -> CompiledLifecycle:
+        lc = self._lifecycles.get(workflow)
+        if lc is None:
+            raise InvalidInput(
+                "workflow", workflow, "is not a workflow of this engine", tuple(sorted(self._lifecycles))
+            )
+        return lc
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(case, event)`` after each commit, in commit order. Returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def policy_for(self, case: Case) -> JurisdictionPolicy:
+        """The policy version a case is pinned to."""
+        return self.policies.get(case.policy_id, case.policy_version)
+
+    # ── reading ──────────────────────────────────────────────────────────────────────────────────
+    def get(self, case_id: str) -> Case:
+        """The current snapshot of a case."""
+        case = self._load(case_id)
+        if case is None:
+            raise CaseNotFoundError(case_id)
+        return case
+
+    def history(self, case_id: str) -> list[AuditEvent]:
+        """Every audit event of a case, oldest first."""
+        self.get(case_id)
+        return self.store.load_events(case_id)
+
+    def cases(
+        self,
+        *,
+        workflow: str | None = None,
+        jurisdiction: str | None = None,
+        state: str | None = None,
+        department: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[Case]:
+        """Cases matching every filter given (``jurisdiction`` matches its whole subtree)."""
+        return self.store.iter_cases(
+            workflow=workflow, jurisdiction=jurisdiction, state=state, department=department, open_only=open_only
+        )
+
+    def allowed(self, case_id: str, actor: Actor) -> list[str]:
+        """The triggers ``actor`` could fire on the case now: authorized and passing every state guard.
+
+        Guards that judge a payload (a named recipient, who did the fix) cannot be judged without one; for a
+        trigger listed here, ``fire`` succeeds with a payload that satisfies them.
+        """
+        case = self.get(case_id)
+        lc = self._lifecycles[case.workflow]
+        policy = self.policy_for(case)
+        now = self.clock.now()
+        out: set[str] = set()
+        uow = _UnitOfWork(self.store)
+        for row in lc.by_state.get(case.state, ()):
+            if row.trigger in out:
+                continue
+            ctx = CommandContext(self, uow, case, actor, policy, now, row.trigger)
+            if row.when is not None and not row.when(ctx):
+                continue
+            try:
+                ctx.role = self._authorize(row, case, actor, policy)
+            except NotAuthorized:
+                continue
+            if all(g(ctx).ok for _, g in row.state_guards) and all(
+                g(ctx).ok
+                for _, g in policy.guards(case.workflow, row.trigger)
+                if not getattr(g, "needs_payload", False)
+            ):
+                out.add(row.trigger)
+        return sorted(out)
+
+    def reporter(self, case_id: str, actor: Actor) -> dict[str, Any]:
+        """The confidential reporter identity of a tip-off, for roles the policy allows (others: NotAuthorized)."""
+        case = self.get(case_id)
+        policy = self.policy_for(case)
+        allowed_roles = policy.reporter_visible_roles()
+        role = next(iter(sorted(actor.roles & allowed_roles)), None)
+        if role is None or not is_within(case.jurisdiction, actor.jurisdiction):
+            raise NotAuthorized(
+                case_id,
+                "read_reporter",
+                actor.id,
+                tuple(sorted(actor.roles)),
+                tuple(sorted(allowed_roles)),
+                "the reporter's identity is confidential (举报人信息保密)",
+            )
+        return dict(self.store.read_confidential(case_id) or {})
+
+    def verify_audit(self, case_id: str | None = None) -> AuditReport:
+        """Check hash chains (and that replay reproduces each case); the report names the first bad event."""
+        ids = [case_id] if case_id is not None else [c.id for c in self.store.iter_cases()]
+        problems: list[AuditProblem] = []
+        events = 0
+        for cid in ids:
+            case = self.store.load_case(cid)
+            evs = self.store.load_events(cid)
+            events += len(evs)
+            if case is None:
+                problems.append(AuditProblem(cid, 0, "case row is missing"))
+                continue
+            problem = verify_chain(case, evs, self.audit_key)
+            if problem is not None:
+                problems.append(problem)
+        return AuditReport(len(ids), events, tuple(problems))
+
+    # ── commands ─────────────────────────────────────────────────────────────────────────────────
+    def open_case(
+        self,
+        workflow: str,
+        *,
+        actor: Actor,
+        jurisdiction: str,
+        idempotency_key: str | None = None,
+        case_id: str | None = None,
+        **fields: Any,
+    ) -> Case:
+        """Open a case of ``workflow`` in ``jurisdiction`` (the opening trigger, e.g. ``register``)."""
+        self._check_actor(actor)
+        lc = self.lifecycle(workflow)
+        if case_id is not None and (not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64):
+            raise InvalidInput("case_id", case_id, "must be a non-empty string of at most 64 characters")
+        own = _UnitOfWork(self.store, self._batch)
+        scope = f"open:{workflow}"
+        chash = None
+        if idempotency_key is not None:
+            self._check_key(idempotency_key)
+            chash = _command_hash(f"{workflow}@{jurisdiction}", fields)
+            hit = own.idempotent(scope, idempotency_key)
+            if hit is not None:
+                return self._idempotent_result(hit, chash, idempotency_key)
+        now = self.clock.now()
+        case = self._open(
+            own,
+            lc,
+            actor,
+            jurisdiction,
+            fields,
+            now,
+            case_id=case_id,
+            idempotency_key=idempotency_key,
+            idempotency_scope=scope,
+            command_hash=chash,
+        )
+        self._finish(own)
+        return case
+
+    def fire(
+        self,
+        case_id: str,
+        trigger: str,
+        *,
+        actor: Actor,
+        payload: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Case:
+        """Fire ``trigger`` on a case as ``actor``; return the new snapshot.
+
+        Raises :class:`TransitionNotAllowed`, :class:`NotAuthorized`, :class:`InvalidInput`,
+        :class:`GuardRejected` (nothing written), or :class:`ConcurrentUpdateError` (another command won;
+        nothing written). The same ``idempotency_key`` on the same case returns the first result and appends
+        nothing.
+        """
+        self._check_actor(actor)
+        if payload is not None and not isinstance(payload, Mapping):
+            raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
+        if actor is SYSTEM or "system" in actor.roles:
+            raise NotAuthorized(
+                case_id,
+                trigger,
+                actor.id,
+                tuple(sorted(actor.roles)),
+                (),
+                "the system role is reserved for the engine's own timers and follow-ups",
+            )
+        if not isinstance(case_id, str):
+            raise InvalidInput("case_id", case_id, "must be a string")
+        own = _UnitOfWork(self.store, self._batch)
+        chash = None
+        if idempotency_key is not None:
+            self._check_key(idempotency_key)
+            chash = _command_hash(trigger, payload)
+            hit = own.idempotent(case_id, idempotency_key)
+            if hit is not None:
+                return self._idempotent_result(hit, chash, idempotency_key)
+        case = own.load(case_id)
+        if case is None:
+            raise CaseNotFoundError(case_id)
+        now = self.clock.now()
+        new = self._execute(
+            own,
+            case,
+            trigger,
+            actor,
+            payload or {},
+            now,
+            idempotency_key=idempotency_key,
+            idempotency_scope=case_id,
+            command_hash=chash,
+        )
+        self._finish(own)
+        return new
+
+    @contextmanager
+    def batch(self) -> Iterator[Engine]:
+        """Run many commands in one transaction (imports, simulations).
+
+        Each command is validated and refused on its own exactly as outside a batch (a refused command
+        writes nothing and the batch carries on); accepted commands see each other's writes, and all of them
+        commit together when the block exits. If the commit fails (a conflict with another process, a
+        database error), none of them is stored and the error propagates. Listeners run after the commit.
+        """
+        if self._batch is not None:
+            yield self
+            return
+        uow = _UnitOfWork(self.store)
+        self._batch = uow
+        try:
+            yield self
+        except BaseException:
+            self._batch = None
+            raise
+        self._batch = None
+        if uow.writes:
+            self.store.commit(uow.writes)
+            self._notify(uow.writes)
+
+    # ── timers ───────────────────────────────────────────────────────────────────────────────────
+    def run_due(
+        self,
+        now: datetime | None = None,
+        *,
+        limit: int = 500,
+        owner: str | None = None,
+        lease_seconds: float = 300.0,
+    ) -> RunDueReport:
+        """Fire every timer due at ``now`` (default: the clock) as the system actor; idempotent.
+
+        Timers are leased (owner + expiry) before firing, so several workers can sweep at once and each
+        timer fires once. A timer whose case moved on is cancelled, not fired. Firings after downtime are
+        caught up and their events record how late they were. Timers armed by the firings themselves (a
+        ladder rung with no delay) are fired in the same sweep.
+        """
+        now = now if now is not None else self.clock.now()
+        if now.tzinfo is None:
+            raise InvalidInput("now", now.isoformat(), "must be timezone-aware")
+        owner = owner or self.worker_id
+        report = RunDueReport(now=now)
+        while True:
+            leased = self.store.lease_due(now, owner=owner, lease_seconds=lease_seconds, limit=limit)
+            report.rounds += 1
+            if not leased:
+                break
+            for timer in leased:
+                self._fire_timer(timer, now, owner, report)
+            if len(leased) < limit:
+                # A firing may arm a timer already due (a rung with no delay): look once more.
+                nxt = self.store.next_due()
+                if nxt is None or nxt > now:
+                    break
+        return report
+
+    def _fire_timer(self, timer: Timer, now: datetime, owner: str, report: RunDueReport) -> None:
+        case = self.store.load_case(timer.case_id)
+        if (
+            case is None
+            or case.state != timer.armed_state
+            or (timer.kind == "deadline" and (case.deadline is None or case.deadline.due_at != timer.due_at))
+        ):
+            self.store.release_timer(timer.id, owner=owner, cancel=True)
+            report.cancelled += 1
+            return
+        if timer.kind == "deadline":
+            payload: dict[str, Any]
+            trigger, payload = "mark_overdue", {"key": timer.key, "due_at": timer.due_at.isoformat()}
+        elif timer.kind == "reminder":
+            trigger, payload = "remind", {"key": timer.key, "due_at": timer.due_at.isoformat()}
+        else:
+            policy = self.policy_for(case)
+            rungs = policy.ladder(timer.key, case)
+            if timer.rung > len(rungs):
+                self.store.release_timer(timer.id, owner=owner, cancel=True)
+                report.cancelled += 1
+                return
+            rung = rungs[timer.rung - 1]
+            payload = {
+                "key": timer.key,
+                "rung": timer.rung,
+                "sanction": rung.sanction,
+                "party": rung.party,
+                "party_id": self._party_id(case, rung),
+            }
+            trigger = "sanction"
+        late = max(0.0, (now - timer.due_at).total_seconds())
+        uow = _UnitOfWork(self.store)
+        try:
+            self._execute(uow, case, trigger, SYSTEM, payload, now, timer=timer, fire_owner=owner, late=late)
+            self.store.commit(uow.writes)
+        except ConcurrentUpdateError:
+            # Another command moved the case (or another worker fired this timer): leave it to the next sweep.
+            report.conflicts += 1
+            self.store.release_timer(timer.id, owner=owner, cancel=False)
+            return
+        except TransitionNotAllowed:
+            # The case is in a state where this timer means nothing any more: cancel, never fire.
+            self.store.release_timer(timer.id, owner=owner, cancel=True)
+            report.cancelled += 1
+            return
+        except Exception:
+            # Keep the lease: the timer stays armed and is retried once the lease expires; never dropped.
+            _log.exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
+            report.failed += 1
+            return
+        self._notify(uow.writes)
+        report.fired += 1
+        if late > 0:
+            report.late += 1
+            report.max_late_seconds = max(report.max_late_seconds, late)
+        report.events.append((case.id, case.rev + 1))
+
+    @staticmethod
+    def _party_id(case: Case, rung: Rung) -> str:
+        if rung.party == "business_unit":
+            return str(case.fields.get("business_unit") or case.fields.get("party_id") or case.jurisdiction)
+        if rung.party == "department":
+            return str(case.fields.get("department") or "")
+        return case.owning_jurisdiction
+
+    # ── internals ────────────────────────────────────────────────────────────────────────────────
+    def _load(self, case_id: str) -> Case | None:
+        if self._batch is not None:
+            return self._batch.load(case_id)
+        return self.store.load_case(case_id)
+
+    @staticmethod
+    def _check_actor(actor: Actor) -> None:
+        if not isinstance(actor, Actor):
+            raise InvalidInput("actor", type(actor).__name__, "must be a hazardflow.Actor")
+
+    @staticmethod
+    def _check_key(key: str) -> None:
+        if not isinstance(key, str) or not key or len(key) > 200:
+            raise InvalidInput("idempotency_key", key, "must be a non-empty string of at most 200 characters")
+
+    def _idempotent_result(self, hit: tuple[str, int, str], chash: str, key: str) -> Case:
+        case_id, seq, stored_hash = hit
+        if stored_hash != chash:
+            raise InvalidInput(
+                "idempotency_key",
+                key,
+                "was already used for a different command on this case; use a new key for a new command",
+            )
+        if self._batch is not None:
+            pending = [w.event for w in self._batch.writes if w.case.id == case_id]
+        else:
+            pending = []
+        events = [e for e in [*self.store.load_events(case_id), *pending] if e.seq <= seq]
+        return replay(events)
+
+    def _finish(self, own: _UnitOfWork) -> None:
+        if own.parent is not None:
+            own.merge_into_parent()
+            return
+        self.store.commit(own.writes)
+        self._notify(own.writes)
+
+    def _notify(self, writes: Sequence[Write]) -> None:
+        if not self._listeners:
+            return
+        for w in writes:
+            for listener in tuple(self._listeners):
+                listener(w.case, w.event)
+
+    def _policy_for_jurisdiction(self, jurisdiction: str, at: datetime) -> JurisdictionPolicy:
+        return self.policies.resolve(jurisdiction, at)
+
+    def _authorize(self, row: CompiledTransition, case: Case, actor: Actor, policy: JurisdictionPolicy) -> str:
+        perm = policy.permission(case.workflow, row.trigger, case)
+        roles = perm.roles if perm is not None else row.roles
+        scope = perm.scope if perm is not None else row.scope
+        if scope == "system" or "system" in roles:
+            if actor is SYSTEM and "system" in roles:
+                return "system"
+            raise NotAuthorized(
+                case.id,
+                row.trigger,
+                actor.id,
+                tuple(sorted(actor.roles)),
+                tuple(sorted(roles)),
+                "only the engine fires this trigger (timers and follow-ups)",
+            )
+        matching = sorted(actor.roles & roles)
+        if not matching:
+            raise NotAuthorized(
+                case.id,
+                row.trigger,
+                actor.id,
+                tuple(sorted(actor.roles)),
+                tuple(sorted(roles)),
+                "none of the actor's roles may fire it under the policy",
+            )
+        reasons: list[str] = []
+        for role in matching:
+            if role in ENTERPRISE_ROLES:
+                unit = case.fields.get("business_unit")
+                if unit is None or actor.org != unit:
+                    reasons.append(
+                        f"as {describe('role', role)} the actor acts only for its own unit "
+                        f"({actor.org!r}), not {unit!r}"
+                    )
+                    continue
+                if scope == "owner" and case.owning_jurisdiction != case.jurisdiction:
+                    reasons.append(
+                        f"supervision of the case moved to {case.owning_jurisdiction!r}; the unit can no longer "
+                        "close or void it"
+                    )
+                    continue
+                return role
+            target = case.owning_jurisdiction if scope == "owner" else case.jurisdiction
+            if is_within(target, actor.jurisdiction):
+                return role
+            what = "the tier that owns supervision of the case" if scope == "owner" else "the case's jurisdiction"
+            reasons.append(
+                f"{what} ({target} {self.jurisdictions.name(target)}) is outside the actor's jurisdiction "
+                f"({actor.jurisdiction} {self.jurisdictions.name(actor.jurisdiction)})"
+            )
+        raise NotAuthorized(
+            case.id, row.trigger, actor.id, tuple(sorted(actor.roles)), tuple(sorted(roles)), "; ".join(reasons)
+        )
+
+    def _open(
+        self,
+        uow: _UnitOfWork,
+        lc: CompiledLifecycle,
+        actor: Actor,
+        jurisdiction: str,
+        fields: Mapping[str, Any],
+        now: datetime,
+        *,
+        case_id: str | None = None,
+        parent: CommandContext | None = None,
+        idempotency_key: str | None = None,
+        idempotency_scope: str | None = None,
+        command_hash: str | None = None,
+    ) -> Case:
+        self.jurisdictions.check(jurisdiction)
+        policy = self._policy_for_jurisdiction(jurisdiction, now)
+        row = lc.opener
+        cid = case_id or self._ids(lc.workflow.spec.id_prefix, now)
+        if uow.load(cid) is not None:
+            raise InvalidInput("case_id", cid, "a case with this id already exists")
+        provisional = Case(
+            id=cid,
+            workflow=lc.id,
+            state=lc.workflow.spec.initial,
+            rev=0,
+            jurisdiction=jurisdiction,
+            owning_jurisdiction=jurisdiction,
+            policy_id=policy.policy_id,
+            policy_version=policy.policy_version,
+            opened_at=now,
+            updated_at=now,
+            fields=FrozenDict(),
+        )
+        ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True, parent=parent)
+        payload = check_payload(row.payload, fields, policy.choices, what=f"opening a {lc.id!r} case")
+        sensitive = {k: payload[k] for k in row.sensitive if k in payload}
+        public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive})
+        ctx.case = attrs.evolve(provisional, fields=public)
+        ctx.payload = payload
+        if parent is None:
+            ctx.role = self._authorize(row, ctx.case, actor, policy)
+        else:
+            ctx.role = parent.role
+        self._run_guards(ctx, row, policy)
+        if sensitive:
+            ctx.confidential.update(sensitive)
+        for eff in row.effects:
+            eff(ctx)
+        return self._commit_change(
+            uow,
+            lc,
+            ctx,
+            row,
+            ctx.case,
+            None,
+            policy,
+            public,
+            idempotency_key=idempotency_key,
+            idempotency_scope=idempotency_scope,
+            command_hash=command_hash,
+        )
+
+    def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
+        for name, g in row.state_guards:
+            res = g(ctx)
+            if not res.ok:
+                raise GuardRejected(ctx.case.id, ctx.trigger, name, res.reason_zh, res.reason_en)
+        for name, g in row.payload_guards:
+            res = g(ctx)
+            if not res.ok:
+                raise GuardRejected(ctx.case.id, ctx.trigger, name, res.reason_zh, res.reason_en)
+        for name, g in policy.guards(ctx.case.workflow, ctx.trigger):
+            res = g(ctx)
+            if not res.ok:
+                raise GuardRejected(ctx.case.id, ctx.trigger, name, res.reason_zh, res.reason_en)
+
+    def _not_allowed(self, case: Case, trigger: str, hint: str = "") -> TransitionNotAllowed:
+        lc = self._lifecycles[case.workflow]
+        here = sorted({r.trigger for r in lc.by_state.get(case.state, ()) if r.scope != "system"})
+        if not hint and trigger not in lc.by_trigger:
+            import difflib
+
+            close = difflib.get_close_matches(trigger, list(lc.by_trigger), n=1)
+            hint = f"{trigger!r} is not a trigger of workflow {case.workflow!r}"
+            if close:
+                hint += f"; did you mean {close[0]!r}?"
+        return TransitionNotAllowed(case.id, trigger, case.state, case.workflow, tuple(here), hint)
+
+    def _execute(
+        self,
+        uow: _UnitOfWork,
+        case: Case,
+        trigger: str,
+        actor: Actor,
+        payload: Mapping[str, Any],
+        now: datetime,
+        *,
+        parent: CommandContext | None = None,
+        timer: Timer | None = None,
+        fire_owner: str | None = None,
+        late: float | None = None,
+        idempotency_key: str | None = None,
+        idempotency_scope: str | None = None,
+        command_hash: str | None = None,
+    ) -> Case:
+        lc = self._lifecycles[case.workflow]
+        rows = self._routes.get((case.workflow, trigger, case.state))
+        if rows is None:
+            raise self._not_allowed(case, trigger)
+        policy = self.policy_for(case)
+        ctx = CommandContext(self, uow, case, actor, policy, now, trigger, parent=parent, timer=timer)
+        row = None
+        for r in rows:
+            if r.when is None or r.when(ctx):
+                row = r
+                break
+        if row is None:
+            raise self._not_allowed(case, trigger, "no transition row applies to this case")
+        ctx.role = self._authorize(row, case, actor, policy)
+        ctx.payload = check_payload(row.payload, payload, policy.choices, what=f"trigger {trigger!r}")
+        self._run_guards(ctx, row, policy)
+        sensitive = row.sensitive
+        if sensitive:
+            ctx.confidential.update({k: ctx.payload[k] for k in sensitive if k in ctx.payload})
+        for eff in row.effects:
+            eff(ctx)
+        scratch = _Row(case.state)
+        row.machine_event.trigger(scratch)
+        dest = scratch.state
+        public = (
+            ctx.payload if not sensitive else FrozenDict({k: v for k, v in ctx.payload.items() if k not in sensitive})
+        )
+        return self._commit_change(
+            uow,
+            lc,
+            ctx,
+            row,
+            case,
+            dest,
+            policy,
+            public,
+            timer=timer,
+            fire_owner=fire_owner,
+            late=late,
+            idempotency_key=idempotency_key,
+            idempotency_scope=idempotency_scope,
+            command_hash=command_hash,
+        )
+
+    def _resolve_stage_deadline(
+        self, key: str, case: Case, pins: Mapping[str, Any], policy: JurisdictionPolicy, now: datetime
+    ) -> Deadline | None:
+        pinned = pins.get(key)
+        if pinned is not None:
+            return pinned if isinstance(pinned, Deadline) else Deadline.from_json(pinned)
+        spec = policy.deadline(key, case)
+        if spec is None:
+            return None
+        r = resolve(spec, now, policy.calendar)
+        return Deadline(key, r.due_at, spec, now, r.provisional)
+
+    def _arm_deadline(
+        self,
+        case_id: str,
+        workflow: str,
+        state: str,
+        seq: int,
+        deadline: Deadline,
+        case: Case,
+        policy: JurisdictionPolicy,
+        now: datetime,
+        arm: list[Timer],
+    ) -> None:
+        arm.append(
+            Timer(f"{case_id}/{seq}/d", case_id, workflow, "deadline", deadline.key, deadline.due_at, seq, state)
+        )
+        for i, delay in enumerate(policy.reminders(deadline.key, case), start=1):
+            at = offset(deadline.due_at, delay, policy.calendar, before=True).due_at
+            if at > now:
+                arm.append(
+                    Timer(f"{case_id}/{seq}/r{i}", case_id, workflow, "reminder", deadline.key, at, seq, state, i)
+                )
+
+    def _commit_change(
+        self,
+        uow: _UnitOfWork,
+        lc: CompiledLifecycle,
+        ctx: CommandContext,
+        row: CompiledTransition,
+        case: Case,
+        dest: str | None,
+        policy: JurisdictionPolicy,
+        public_payload: FrozenDict,
+        *,
+        timer: Timer | None = None,
+        fire_owner: str | None = None,
+        late: float | None = None,
+        idempotency_key: str | None = None,
+        idempotency_scope: str | None = None,
+        command_hash: str | None = None,
+    ) -> Case:
+        opening = dest is None
+        new_state = row.dest if opening else dest
+        assert new_state is not None
+        now = ctx.now
+        seq = case.rev + 1
+        upd = ctx.updates
+        # Spawned cases first, so their ids can be linked from this case.
+        spawned: list[Case] = []
+        for sp in ctx.spawns:
+            child = self._open(
+                uow, self._lifecycles[sp.workflow], ctx.actor, sp.jurisdiction, sp.fields, now, parent=ctx
+            )
+            spawned.append(child)
+            if sp.link_field:
+                upd[sp.link_field] = child.id
+        ctx.spawned = spawned
+        fields = case.fields
+        pins_json: dict[str, Any] | None = None
+        if ctx.pins:
+            pins_json = dict(fields.get("pins") or {})
+            for k, d in ctx.pins.items():
+                pins_json[k] = d.to_json()
+            upd["pins"] = pins_json
+        if upd:
+            frozen_upd = {k: freeze(v) for k, v in upd.items()}
+            new_fields = FrozenDict({**fields, **frozen_upd})
+        else:
+            frozen_upd = {}
+            new_fields = fields
+        state_spec = lc.states[new_state]
+        state_changed = opening or new_state != case.state
+        deadline = case.deadline
+        overdue = case.overdue
+        rung = case.sanction_rung
+        closed_at = case.closed_at
+        owning = ctx.owning_jurisdiction or case.owning_jurisdiction
+        arm: list[Timer] = []
+        cancel = False
+        pins_now: Mapping[str, Any] = (
+            {**(fields.get("pins") or {}), **ctx.pins} if ctx.pins else (fields.get("pins") or {})
+        )
+        if state_changed:
+            cancel = not opening and (case.deadline is not None or case.overdue)
+            overdue = False
+            deadline = None
+            if state_spec.terminal:
+                closed_at = now
+            elif case.closed_at is not None:
+                closed_at = None
+            if state_spec.deadline and not state_spec.terminal:
+                preview = attrs.evolve(case, fields=new_fields, state=new_state)
+                deadline = self._resolve_stage_deadline(state_spec.deadline, preview, pins_now, policy, now)
+                if deadline is not None:
+                    self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, preview, policy, now, arm)
+        else:
+            key = state_spec.deadline
+            if key is not None and key in ctx.pins:
+                cancel = case.deadline is not None or case.overdue
+                overdue = False
+                deadline = ctx.pins[key]
+                self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, policy, now, arm)
+            if ctx.set_overdue:
+                overdue = True
+                if deadline is not None:
+                    rungs = policy.ladder(deadline.key, case)
+                    if rungs:
+                        first = offset(deadline.due_at, rungs[0].after, policy.calendar, before=False).due_at
+                        arm.append(
+                            Timer(
+                                f"{case.id}/{seq}/s1",
+                                case.id,
+                                case.workflow,
+                                "sanction",
+                                deadline.key,
+                                first,
+                                seq,
+                                new_state,
+                                1,
+                            )
+                        )
+            if ctx.rung is not None:
+                rung = max(rung, ctx.rung)
+                if deadline is not None and timer is not None:
+                    rungs = policy.ladder(deadline.key, case)
+                    nxt = ctx.rung + 1
+                    if nxt <= len(rungs):
+                        at = offset(timer.due_at, rungs[nxt - 1].after, policy.calendar, before=False).due_at
+                        arm.append(
+                            Timer(
+                                f"{case.id}/{seq}/s{nxt}",
+                                case.id,
+                                case.workflow,
+                                "sanction",
+                                deadline.key,
+                                at,
+                                seq,
+                                new_state,
+                                nxt,
+                            )
+                        )
+        # The change record (JSON form) used for hashing and replay.
+        changes: dict[str, Any]
+        if opening:
+            changes = {
+                "jurisdiction": case.jurisdiction,
+                "owning_jurisdiction": owning,
+                "fields": new_fields,
+                "deadline": deadline.to_json() if deadline is not None else None,
+                "overdue": overdue,
+                "sanction_rung": rung,
+                "closed_at": closed_at.isoformat() if closed_at is not None else None,
+            }
+        else:
+            changes = {}
+            if frozen_upd:
+                changes["fields"] = FrozenDict(frozen_upd)
+            if deadline is not case.deadline:
+                changes["deadline"] = deadline.to_json() if deadline is not None else None
+            if overdue != case.overdue:
+                changes["overdue"] = overdue
+            if rung != case.sanction_rung:
+                changes["sanction_rung"] = rung
+            if closed_at != case.closed_at:
+                changes["closed_at"] = closed_at.isoformat() if closed_at is not None else None
+            if owning != case.owning_jurisdiction:
+                changes["owning_jurisdiction"] = owning
+        reason_field = row.spec.reason
+        reason = public_payload.get(reason_field) if reason_field else None
+        prev_hash = case.last_hash if not opening else GENESIS
+        body = {
+            "case_id": case.id,
+            "seq": seq,
+            "workflow": case.workflow,
+            "type": row.event_type,
+            "trigger": row.trigger,
+            "from_state": None if opening else case.state,
+            "to_state": new_state,
+            "actor_id": ctx.actor.id,
+            "actor_name": ctx.actor.name,
+            "actor_role": ctx.role,
+            "actor_org": ctx.actor.org,
+            "actor_jurisdiction": ctx.actor.jurisdiction,
+            "occurred_at": now.isoformat(),
+            "policy_id": case.policy_id,
+            "policy_version": case.policy_version,
+            "payload": public_payload,
+            "changes": changes,
+            "reason": reason,
+            "idempotency_key": idempotency_key,
+            "late_seconds": late,
+            "prev_hash": prev_hash,
+        }
+        digest = event_hash(body, self.audit_key)
+        event = AuditEvent(
+            case_id=case.id,
+            seq=seq,
+            workflow=case.workflow,
+            type=row.event_type,
+            trigger=row.trigger,
+            from_state=None if opening else case.state,
+            to_state=new_state,
+            actor_id=ctx.actor.id,
+            actor_name=ctx.actor.name,
+            actor_role=ctx.role,
+            actor_org=ctx.actor.org,
+            actor_jurisdiction=ctx.actor.jurisdiction,
+            occurred_at=now,
+            policy_id=case.policy_id,
+            policy_version=case.policy_version,
+            payload=public_payload,
+            changes=FrozenDict(changes),
+            reason=reason,
+            idempotency_key=idempotency_key,
+            late_seconds=late,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        new_case = Case(
+            id=case.id,
+            workflow=case.workflow,
+            state=new_state,
+            rev=seq,
+            jurisdiction=case.jurisdiction,
+            owning_jurisdiction=owning,
+            policy_id=case.policy_id,
+            policy_version=case.policy_version,
+            opened_at=case.opened_at,
+            updated_at=now,
+            fields=new_fields,
+            deadline=deadline,
+            overdue=overdue,
+            sanction_rung=rung,
+            closed_at=closed_at,
+            last_hash=digest,
+        )
+        uow.add(
+            Write(
+                case=new_case,
+                expected_rev=case.rev,
+                event=event,
+                arm=arm,
+                cancel_timers=cancel,
+                fire_timer=timer.id if timer is not None else None,
+                fire_owner=fire_owner,
+                idempotency_key=idempotency_key,
+                idempotency_scope=idempotency_scope,
+                command_hash=command_hash,
+                outbox=self.outbox,
+                confidential=ctx.confidential or None,
+            )
+        )
+        for fu in ctx.follow_ups:
+            target = uow.load(fu.case_id)
+            if target is None:
+                raise CaseNotFoundError(fu.case_id)
+            self._execute(uow, target, fu.trigger, SYSTEM, fu.payload, now, parent=ctx)
+        return new_case
+
+    # ── misc ─────────────────────────────────────────────────────────────────────────────────────
+    def now(self) -> datetime:
+        """The engine clock's current instant (UTC)."""
+        t = self.clock.now()
+        return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,333 @@
+"""Every error hazardflow raises, in one tree.
+
+Each error carries a stable ``code`` (a host maps it to its own UI text) and structured fields; its message
+names the thing, shows the value, states the rule and lists what is allowed, with the 中文 label beside
+each identifier::
+
+    HazardflowError                      hazardflow.error
+    ├── InvalidInput                     hazardflow.invalid_input
+    │   └── UnknownJurisdictionError     hazardflow.unknown_jurisdiction
+    ├── CaseNotFoundError                hazardflow.case_not_found
+    ├── CommandRefused                   (abstract: a well-formed command the rules forbid)
+    │   ├── TransitionNotAllowed         hazardflow.transition_not_allowed
+    │   ├── NotAuthorized                hazardflow.not_authorized
+    │   └── GuardRejected                hazardflow.guard_rejected
+    ├── ConcurrentUpdateError            hazardflow.concurrent_update
+    ├── DefinitionError                  (abstract: a bad lifecycle or policy, found at engine build)
+    │   ├── LifecycleDefinitionError     hazardflow.lifecycle_definition
+    │   └── PolicyDefinitionError        hazardflow.policy_definition
+    ├── CalendarDataMissing              hazardflow.calendar_data_missing
+    └── PersistenceError                 hazardflow.persistence
+        ├── DatabaseUnavailable          hazardflow.database_unavailable
+        ├── DatabaseReadOnly             hazardflow.database_read_only
+        ├── StorageFull                  hazardflow.storage_full
+        └── SchemaVersionError           hazardflow.schema_version
+
+A refused command (anything raised by :meth:`hazardflow.Engine.fire` before it commits) leaves the case,
+its audit log, its timers and the outbox exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import attrs
+
+from ._glossary import describe
+
+__all__ = [
+    "CalendarDataMissing",
+    "CaseNotFoundError",
+    "CommandRefused",
+    "ConcurrentUpdateError",
+    "DatabaseReadOnly",
+    "DatabaseUnavailable",
+    "DefinitionError",
+    "GuardRejected",
+    "HazardflowError",
+    "InvalidInput",
+    "LifecycleDefinitionError",
+    "NotAuthorized",
+    "PersistenceError",
+    "PolicyDefinitionError",
+    "SchemaVersionError",
+    "StorageFull",
+    "TransitionNotAllowed",
+    "UnknownJurisdictionError",
+]
+
+
+def _quote_list(kind: str, ids: Sequence[str], *, empty: str = "none") -> str:
+    if not ids:
+        return empty
+    return ", ".join(describe(kind, i) for i in sorted(ids))
+
+
+class HazardflowError(Exception):
+    """Root of every error raised by hazardflow.
+
+    ``code`` is stable across releases; ``message`` is an English sentence with the 中文 labels of the
+    identifiers it names. Subclasses are attrs classes whose fields are the structured details.
+    """
+
+    code: ClassVar[str] = "hazardflow.error"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def details(self) -> dict[str, Any]:
+        """The structured fields of this error as a plain dict (for JSON responses and logs)."""
+        if attrs.has(type(self)):
+            return attrs.asdict(self, recurse=False)  # type: ignore[arg-type]
+        return {}
+
+    def __str__(self) -> str:
+        return self._format()
+
+    def _format(self) -> str:
+        return super().__str__()
+
+
+@attrs.define(auto_exc=True, eq=False)
+class InvalidInput(HazardflowError):
+    """A value does not fit the rule for its field. Nothing was changed."""
+
+    code: ClassVar[str] = "hazardflow.invalid_input"
+
+    field: str
+    value: Any
+    rule: str
+    allowed: tuple[str, ...] = ()
+    hint: str = ""
+    #: Set to False when the value is confidential and must not appear in the message.
+    show_value: bool = True
+
+    def _format(self) -> str:
+        shown = repr(self.value) if self.show_value else "<confidential>"
+        msg = f"invalid value for {self.field!r}: {shown}; {self.rule}"
+        if self.allowed:
+            msg += f"; allowed: {', '.join(repr(a) for a in self.allowed)}"
+        if self.hint:
+            msg += f"; {self.hint}"
+        return msg
+
+
+@attrs.define(auto_exc=True, eq=False)
+class UnknownJurisdictionError(InvalidInput):
+    """A jurisdiction code is not in the engine's jurisdiction tree."""
+
+    code: ClassVar[str] = "hazardflow.unknown_jurisdiction"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class CaseNotFoundError(HazardflowError):
+    """No case has this id."""
+
+    code: ClassVar[str] = "hazardflow.case_not_found"
+
+    case_id: str
+
+    def _format(self) -> str:
+        return f"no case with id {self.case_id!r} (案件不存在)"
+
+
+class CommandRefused(HazardflowError):
+    """A well-formed command that the lifecycle, the policy or authorization forbids."""
+
+
+@attrs.define(auto_exc=True, eq=False)
+class TransitionNotAllowed(CommandRefused):
+    """The trigger does not exist, or is not possible from the case's current state."""
+
+    code: ClassVar[str] = "hazardflow.transition_not_allowed"
+
+    case_id: str
+    trigger: str
+    state: str
+    workflow: str
+    allowed: tuple[str, ...] = ()
+    hint: str = ""
+
+    def _format(self) -> str:
+        from ._glossary import has_label
+
+        trig = describe("trigger", self.trigger) if has_label("trigger", self.trigger) else repr(self.trigger)
+        allowed = _quote_list("trigger", self.allowed, empty="none (terminal state)")
+        msg = (
+            f"cannot fire {trig} on case {self.case_id!r}: it is in state {describe('state', self.state)}; "
+            f"allowed here: {allowed}"
+        )
+        if self.hint:
+            msg += f"; {self.hint}"
+        return msg
+
+
+@attrs.define(auto_exc=True, eq=False)
+class NotAuthorized(CommandRefused):
+    """The actor lacks a role, jurisdiction or organisation that the policy requires for this trigger."""
+
+    code: ClassVar[str] = "hazardflow.not_authorized"
+
+    case_id: str
+    trigger: str
+    actor_id: str
+    actor_roles: tuple[str, ...]
+    required_roles: tuple[str, ...]
+    reason: str
+
+    def _format(self) -> str:
+        return (
+            f"actor {self.actor_id!r} may not fire {describe('trigger', self.trigger)} on case "
+            f"{self.case_id!r}: {self.reason}; actor roles: {_quote_list('role', self.actor_roles)}; "
+            f"roles the policy allows: {_quote_list('role', self.required_roles)}"
+        )
+
+
+@attrs.define(auto_exc=True, eq=False)
+class GuardRejected(CommandRefused):
+    """A named rule of the lifecycle or of the jurisdiction's policy refused the command."""
+
+    code: ClassVar[str] = "hazardflow.guard_rejected"
+
+    case_id: str
+    trigger: str
+    guard: str
+    reason_zh: str
+    reason_en: str
+
+    def _format(self) -> str:
+        return (
+            f"cannot fire {describe('trigger', self.trigger)} on case {self.case_id!r}: rule "
+            f"{self.guard!r} refused: {self.reason_en} ({self.reason_zh})"
+        )
+
+
+@attrs.define(auto_exc=True, eq=False)
+class ConcurrentUpdateError(HazardflowError):
+    """Another command changed the case first (optimistic concurrency). Nothing was written; retry."""
+
+    code: ClassVar[str] = "hazardflow.concurrent_update"
+
+    case_id: str
+    expected_rev: int
+    detail: str = ""
+
+    def _format(self) -> str:
+        msg = (
+            f"case {self.case_id!r} was changed by another command since revision {self.expected_rev} "
+            "was read (并发修改); nothing was written, reload and retry"
+        )
+        if self.detail:
+            msg += f" ({self.detail})"
+        return msg
+
+
+class DefinitionError(HazardflowError):
+    """A lifecycle or policy definition is inconsistent; found when the engine is built."""
+
+
+@attrs.define(auto_exc=True, eq=False)
+class LifecycleDefinitionError(DefinitionError):
+    """A lifecycle table has problems; every problem is listed."""
+
+    code: ClassVar[str] = "hazardflow.lifecycle_definition"
+
+    workflow: str
+    problems: tuple[str, ...]
+
+    def _format(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"lifecycle {self.workflow!r} has {len(self.problems)} problem(s):\n{lines}"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class PolicyDefinitionError(DefinitionError):
+    """A jurisdiction policy has problems; every problem is listed."""
+
+    code: ClassVar[str] = "hazardflow.policy_definition"
+
+    policy: str
+    problems: tuple[str, ...]
+
+    def _format(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"policy {self.policy!r} has {len(self.problems)} problem(s):\n{lines}"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class CalendarDataMissing(HazardflowError):
+    """The working calendar has no holiday data for a year and is configured to refuse."""
+
+    code: ClassVar[str] = "hazardflow.calendar_data_missing"
+
+    year: int
+    covered: tuple[int, int]
+    hint: str = (
+        "upgrade the chinesecalendar package once the State Council publishes that year's holiday notice, "
+        "add the year's holidays to the jurisdiction's calendar, or configure missing_year='weekdays' "
+        "to fall back to Monday-Friday and mark deadlines provisional"
+    )
+
+    def _format(self) -> str:
+        return (
+            f"no holiday data for year {self.year} (缺少节假日数据); covered years: "
+            f"{self.covered[0]}-{self.covered[1]}; {self.hint}"
+        )
+
+
+@attrs.define(auto_exc=True, eq=False)
+class PersistenceError(HazardflowError):
+    """The store could not complete an operation. Nothing partial was written."""
+
+    code: ClassVar[str] = "hazardflow.persistence"
+
+    url: str
+    detail: str
+
+    def _format(self) -> str:
+        return f"{self._what()} ({self.url}): {self.detail}"
+
+    def _what(self) -> str:
+        return "database error"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class DatabaseUnavailable(PersistenceError):
+    """The database cannot be reached or opened."""
+
+    code: ClassVar[str] = "hazardflow.database_unavailable"
+
+    def _what(self) -> str:
+        return "database unavailable (数据库不可用)"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class DatabaseReadOnly(PersistenceError):
+    """The database (or its file) refuses writes."""
+
+    code: ClassVar[str] = "hazardflow.database_read_only"
+
+    def _what(self) -> str:
+        return "database is read-only (数据库只读)"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class StorageFull(PersistenceError):
+    """The disk or the database is full."""
+
+    code: ClassVar[str] = "hazardflow.storage_full"
+
+    def _what(self) -> str:
+        return "storage full (存储空间不足)"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class SchemaVersionError(PersistenceError):
+    """The database schema is missing, older than this release expects, or newer than it knows."""
+
+    code: ClassVar[str] = "hazardflow.schema_version"
+
+    def _what(self) -> str:
+        return "database schema version mismatch (数据库结构版本不符)"

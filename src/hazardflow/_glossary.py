@@ -1,0 +1,263 @@
+"""The glossary: the one table of labels for every state, trigger, role and policy term.
+
+Every identifier the engine shows to a person (a state, a trigger, a role, a grade, a source channel, a
+sanction rung, ...) has exactly one row here, with its 中文 label, an English gloss, a definition and the
+source the term comes from (tags as in the domain notes: ``S1 §23`` is 16号令 article 23, ``seed:002`` a
+seed plan, ``inference`` our reading). Code never spells a Chinese label anywhere else; a test checks that
+every identifier used by the shipped lifecycles and policies has a row, and the docs' glossary page is
+generated from this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+__all__ = ["GLOSSARY", "Term", "describe", "en", "has_label", "terms", "zh"]
+
+
+@attrs.frozen
+class Term:
+    """One glossary row."""
+
+    kind: str
+    id: str
+    zh: str
+    en: str
+    definition: str = ""
+    source: str = ""
+
+
+def _t(kind: str, id: str, zh: str, en: str, definition: str = "", source: str = "") -> Term:
+    return Term(kind, id, zh, en, definition, source)
+
+
+# fmt: off
+GLOSSARY: tuple[Term, ...] = (
+    # ── workflows ────────────────────────────────────────────────────────────────────────────────────
+    _t("workflow", "hazard",            "事故隐患",         "hazard case",          "The lifecycle of one work-safety hazard, from registration to reviewed closure.", "S1 §3"),
+    _t("workflow", "tipoff",            "举报线索",         "tip-off",              "A public report or internal whistleblower report that must be verified before it counts.", "seed:000 item 24; S3 §73 verify"),
+    _t("workflow", "escalation",        "问题提级",         "escalation",           "Moving a hard problem from a township's full register (全量库) to the upper tier's pool (蓄水池).", "seed:002 (八)"),
+    _t("workflow", "report_obligation", "报送任务",         "reporting obligation", "A periodic report a party owes by a calendar date (monthly, quarterly, annual).", "S1 §14; seed:000 保障(六)"),
+
+    # ── hazard states ────────────────────────────────────────────────────────────────────────────────
+    _t("state", "registered",          "已登记",           "registered",           "Recorded with grade, source and nature; awaiting the next step.", "S1 §10 verify"),
+    _t("state", "confirming",          "重大隐患确认中",   "confirming",           "A major hazard under (two-level) confirmation by the unit.", "seed:000 item 5"),
+    _t("state", "reporting",           "双报告中",         "reporting",            "A confirmed major hazard being reported to every recipient the policy names.", "S1 §14; S3 §41"),
+    _t("state", "rectifying",          "整改中",           "rectifying",           "Being fixed by a deadline (限期整改) or under its governance plan (治理).", "S1 §15; S1 §20 verify"),
+    _t("state", "extension_requested", "延期审批中",       "extension requested",  "The unit asked for a later deadline; interim controls are in place.", "S14 verify; S18"),
+    _t("state", "under_review",        "待审核销号",       "under review",         "Rectification submitted with evidence; awaiting review.", "S1 §23; seed:000 item 23"),
+    _t("state", "awaiting_delisting",  "待摘牌",           "awaiting delisting",   "Review passed on a listed hazard; the listing authority must delist it.", "S18; S19 §10"),
+    _t("state", "closed",              "已销号",           "closed",               "Struck from the ledger after an approved review (核销).", "S1 §23"),
+    _t("state", "voided",              "已作废",           "voided",               "Registered in error (duplicate, mistaken) and voided with a reason.", "inference"),
+    # ── tip-off states ───────────────────────────────────────────────────────────────────────────────
+    _t("state", "received",            "已受理",           "received",             "A tip-off was received and logged.", "S3 §73 verify"),
+    _t("state", "verifying",           "核查中",           "verifying",            "The tip-off is being checked on site.", "S10; seed:000 item 24"),
+    _t("state", "substantiated",       "已查实",           "substantiated",        "Found true; a hazard case was opened from it.", "seed:000 item 24"),
+    _t("state", "unfounded",           "不属实",           "unfounded",            "Found untrue, with a reason.", "inference"),
+    _t("state", "merged",              "已合并",           "merged",               "A duplicate report of a hazard already on file, linked to it.", "inference"),
+    # ── escalation states ────────────────────────────────────────────────────────────────────────────
+    _t("state", "proposed",            "拟提级",           "proposed",             "Proposed for the upper tier's pool, with the reason.", "seed:002 (八)"),
+    _t("state", "approving",           "审批中",           "approving",            "Going through the admission procedure (纳入程序).", "seed:002 (八)"),
+    _t("state", "pooled",              "已入蓄水池",       "pooled",               "Admitted by the township, waiting in the upper tier's pool.", "seed:002 (八)"),
+    _t("state", "accepted",            "已接收",           "accepted",             "The upper tier took over supervision of the hazard.", "seed:002 (八); inference"),
+    _t("state", "returned",            "已退回",           "returned",             "The upper tier returned the problem to the township.", "inference (DOMAIN §h Q12)"),
+    _t("state", "withdrawn",           "已撤回",           "withdrawn",            "The proposal was withdrawn before admission.", "inference"),
+    # ── reporting obligation states ──────────────────────────────────────────────────────────────────
+    _t("state", "due",                 "待报送",           "due",                  "The report for a period is owed.", "S1 §14"),
+    _t("state", "fulfilled",           "已报送",           "fulfilled",            "The report for the period was filed.", "S1 §14"),
+
+    # ── hazard triggers ──────────────────────────────────────────────────────────────────────────────
+    _t("trigger", "register",            "登记隐患",       "register",             "Record a hazard with its grade, source channel, nature, industry, unit and location.", "S1 §10 verify"),
+    _t("trigger", "fix_on_spot",         "即查即改",       "fix on the spot",      "A general hazard fixed at once; the inspector on site signs the check, never the one who fixed it.", "S1 §15; seed:002 (五)3"),
+    _t("trigger", "set_deadline",        "限期整改",       "order rectification by a deadline", "A general hazard that cannot be fixed at once gets a deadline.", "S1 §20 verify; S10 §19"),
+    _t("trigger", "confirm_major",       "确认重大隐患",   "confirm major hazard", "One level of the unit's (two-level) confirmation of a major hazard.", "seed:000 item 5"),
+    _t("trigger", "report",              "报告重大隐患",   "report major hazard",  "Report the major hazard, with the three contents of 16号令 §14, to one recipient.", "S1 §14; S3 §41"),
+    _t("trigger", "list_for_supervision","挂牌督办",       "list for supervision", "A government or department lists the hazard and supervises it to closure.", "S1 §18, §20; S18; S19"),
+    _t("trigger", "adopt_plan",          "制定治理方案",   "adopt governance plan","Adopt the plan with its six elements (五落实), which starts rectification.", "S1 §15; seed:002"),
+    _t("trigger", "submit_review",       "申请销号",       "submit for review",    "Submit the fix with evidence (and an evaluation report for a major hazard).", "S1 §18 verify; seed:000 item 23"),
+    _t("trigger", "approve",             "审核销号",       "approve and close",    "Review passed: strike the hazard from the ledger (核销).", "S1 §23; seed:000 item 23"),
+    _t("trigger", "reject",              "审核不通过",     "reject review",        "Review failed: back to rectification, with the reason.", "S1 §23"),
+    _t("trigger", "delist",              "摘牌",           "delist",               "The listing authority removes the listing after an approved review.", "S18; S19 §10; S20"),
+    _t("trigger", "request_extension",   "申请延期",       "request extension",    "Ask for a later deadline with the interim control measures in place.", "S14 verify; S18"),
+    _t("trigger", "grant_extension",     "批准延期",       "grant extension",      "Grant a new deadline.", "S14 verify; S18"),
+    _t("trigger", "deny_extension",      "不予延期",       "deny extension",       "Refuse the extension; the old deadline stands.", "S14 verify; S18"),
+    _t("trigger", "void",                "作废",           "void",                 "Void a case registered in error, with the reason.", "inference"),
+    _t("trigger", "reopen",              "回头看重新整改", "reopen after look-back","A look-back review (回头看) found recurrence or a fake fix.", "seed:003 item 5; seed:001 item 7"),
+    _t("trigger", "order_stop",          "责令停产停业",   "order stop",           "Order a partial or full stop of production while the hazard is fixed.", "S1 §16; S3 §65 verify"),
+    _t("trigger", "lift_stop",           "恢复生产",       "lift stop",            "Lift the stop order.", "S1 §18 verify"),
+    _t("trigger", "assign_department",   "推送行业部门",   "assign to department", "Route the case to the sector department that leads its industry (谁主管谁牵头).", "seed:002 (八); S3 三管三必须"),
+    _t("trigger", "transfer_supervision","移交监管层级",   "transfer supervision", "Supervision of the case moves to another tier after an accepted escalation.", "seed:002 (八); inference"),
+    _t("trigger", "link_tipoff",         "关联举报",       "link tip-off",         "A duplicate tip-off about this hazard is linked to the case.", "inference"),
+    _t("trigger", "mark_overdue",        "逾期",           "mark overdue",         "The deadline passed with the case still in the stage (fired by a timer).", "seeds; DOMAIN §e"),
+    _t("trigger", "remind",              "到期提醒",       "remind",               "A reminder before a deadline (fired by a timer; changes no state).", "inference"),
+    _t("trigger", "sanction",            "逾期督办升级",   "apply sanction rung",  "Apply the next rung of the overdue ladder against the named party (fired by a timer).", "seed:000 保障(五); seed:001 item 8"),
+    # ── tip-off triggers ─────────────────────────────────────────────────────────────────────────────
+    _t("trigger", "receive_tipoff",      "受理举报",       "receive tip-off",      "Log a public or internal report; the reporter's identity is kept apart.", "S3 §73 verify"),
+    _t("trigger", "start_verification",  "开始核查",       "start verification",   "Assign the verifier and start the on-site check.", "S10"),
+    _t("trigger", "substantiate",        "举报查实",       "substantiate",         "Found true: open the linked hazard case.", "seed:000 item 24; seed:001 item 9"),
+    _t("trigger", "dismiss",             "举报不实",       "dismiss as unfounded", "Found untrue, with the reason.", "inference"),
+    _t("trigger", "merge_duplicate",     "合并重复举报",   "merge duplicate",      "The tip-off reports a hazard already on file; link it instead of opening a second case.", "inference"),
+    # ── escalation triggers ──────────────────────────────────────────────────────────────────────────
+    _t("trigger", "propose_escalation",  "提请纳入蓄水池", "propose escalation",   "Propose a hard problem of the full register for the upper tier's pool, with the reason.", "seed:002 (八)"),
+    _t("trigger", "approve_escalation",  "审批纳入",       "approve admission",    "One step of the admission procedure (e.g. 分管领导, then 主要领导).", "seed:002 (八)"),
+    _t("trigger", "accept_escalation",   "上级接收",       "accept into pool",     "The upper tier accepts the problem; supervision moves up.", "seed:002 (八); inference"),
+    _t("trigger", "return_escalation",   "上级退回",       "return to township",   "The upper tier returns the problem, with the reason.", "inference (DOMAIN §h Q12)"),
+    _t("trigger", "withdraw_escalation", "撤回提级",       "withdraw proposal",    "Withdraw the proposal before admission.", "inference"),
+    # ── reporting obligation triggers ────────────────────────────────────────────────────────────────
+    _t("trigger", "open_obligation",     "生成报送任务",   "open obligation",      "Open the obligation for one period.", "S1 §14"),
+    _t("trigger", "fulfil",              "报送",           "file report",          "File the report for the period.", "S1 §14"),
+
+    # ── roles ────────────────────────────────────────────────────────────────────────────────────────
+    _t("role", "inspector",               "隐患排查人员",       "inspector",                "Anyone in the unit who screens for hazards and signs what they check.", "seed:002 (五)3"),
+    _t("role", "safety_manager",          "安全管理人员",       "safety manager",           "The unit's safety department staff.", "S1 §4"),
+    _t("role", "principal_officer",       "主要负责人",         "principal officer",        "Fully responsible for the unit's hazard work; reports major hazards and organises the plan.", "S1 §4, §14, §15"),
+    _t("role", "supervisor",              "监管执法人员",       "supervisor",               "Staff of a department with safety-supervision duty (负有安全生产监督管理职责的部门).", "S3 §41; S1 §20, §23"),
+    _t("role", "sector_department",       "行业主管部门",       "sector department",        "The department in charge of the industry.", "seed:002"),
+    _t("role", "township_officer",        "乡镇（街道）安全工作人员", "township officer",   "Safety staff of the territorial government (属地).", "seed:002"),
+    _t("role", "emergency_office",        "应急办",             "emergency office",         "The township emergency office that collates the full register (全量库).", "seed:002 (八)"),
+    _t("role", "leader_in_charge",        "分管领导",           "leader in charge",         "The leader in charge of safety work; first approval of admission.", "seed:002 (八)"),
+    _t("role", "head",                    "主要领导",           "head of government",       "The head of the township or county; final approval of admission.", "seed:002 (八)"),
+    _t("role", "safety_committee_office", "安委办",             "safety committee office",  "The government body that coordinates safety work, schedules, notifies and holds talks.", "seeds"),
+    _t("role", "fire_rescue",             "消防救援机构",       "fire rescue agency",       "Determines major fire hazards and reports them to the government.", "S10 §21; S11 §55"),
+    _t("role", "complaint_officer",       "举报受理人员",       "complaint officer",        "Receives tip-offs; may see the reporter's identity where the policy allows.", "S3 §73 verify; inference"),
+    _t("role", "system",                  "系统",               "system",                   "The engine itself, firing timers (deadlines, reminders, ladder rungs).", "inference"),
+
+    # ── grades ───────────────────────────────────────────────────────────────────────────────────────
+    _t("grade", "general",        "一般事故隐患",   "general hazard",   "Low harm, easy to fix; can be removed as soon as it is found.", "S1 §3"),
+    _t("grade", "major",          "重大事故隐患",   "major hazard",     "High harm, hard to fix; needs stoppage and time, or outside help.", "S1 §3; S4-S13"),
+    _t("grade", "significant",    "较大事故隐患",   "significant hazard","A middle grade some provinces use; maps onto the national 一般.", "DOMAIN §h Q8"),
+
+    # ── source channels (隐患来源) ──────────────────────────────────────────────────────────────────
+    _t("source", "enterprise_self_inspection", "企业自查",       "enterprise self-inspection", "Found by the unit's own daily, weekly or monthly screening.", "seed:000 item 24; seed:002"),
+    _t("source", "supervisory_inspection",     "督导检查发现",   "supervisory inspection",     "Found by a supervisory check.", "seed:000 item 24"),
+    _t("source", "enforcement",                "执法检查发现",   "enforcement inspection",     "Found during law enforcement (三部曲).", "seed:002 (五)2"),
+    _t("source", "public_report_verified",     "群众举报查实",   "verified public report",     "A public tip-off found true on verification.", "seed:000 item 24"),
+    _t("source", "internal_whistleblower",     "内部吹哨人举报查实", "internal whistleblower", "An employee's report found true on verification.", "seed:000 item 30"),
+    _t("source", "monitoring_alarm",           "监测预警",       "monitoring alarm",           "Raised by an online monitoring or early-warning system.", "inference"),
+    _t("source", "expert",                     "专家诊断",       "expert diagnosis",           "Found by an external expert's diagnostic check.", "seed:001; DOMAIN §g"),
+
+    # ── natures (隐患类型) ──────────────────────────────────────────────────────────────────────────
+    _t("nature", "unsafe_act",         "人的不安全行为", "unsafe act",          "", "S1 §3"),
+    _t("nature", "unsafe_condition",   "物的危险状态",   "unsafe condition",    "", "S1 §3"),
+    _t("nature", "management_defect",  "管理上的缺陷",   "management defect",   "", "S1 §3"),
+
+    # ── industries (一行业一清单) ──────────────────────────────────────────────────────────────────────
+    _t("industry", "industry_trade",       "工贸",             "industry and trade",        "Metallurgy, non-ferrous, building materials, machinery, light industry, textiles, tobacco, commerce.", "S4"),
+    _t("industry", "chemicals",            "化工和危险化学品", "chemicals",                 "", "S5"),
+    _t("industry", "coal_mine",            "煤矿",             "coal mines",                "", "S6"),
+    _t("industry", "metal_nonmetal_mine",  "金属非金属矿山",   "metal and non-metal mines", "", "S7"),
+    _t("industry", "fireworks",            "烟花爆竹",         "fireworks",                 "", "S8"),
+    _t("industry", "civil_explosives",     "民用爆炸物品",     "civil explosives",          "", "S13"),
+    _t("industry", "fire_safety",          "消防",             "fire safety",               "", "S9; S10"),
+    _t("industry", "construction",         "房屋市政工程",     "building and municipal works", "", "S12"),
+    _t("industry", "road_transport",       "道路运输",         "road transport",            "", "inference"),
+    _t("industry", "gas",                  "城镇燃气",         "town gas",                  "", "inference"),
+    _t("industry", "other",                "其他",             "other",                     "", "inference"),
+
+    # ── sector departments (routing) ────────────────────────────────────────────────────────────────
+    _t("department", "emergency_management",  "应急管理部门",       "emergency management",    "", "S3"),
+    _t("department", "mine_safety",           "矿山安全监管部门",   "mine safety supervision", "", "S6"),
+    _t("department", "fire_department",       "消防救援机构",       "fire rescue",             "", "S10"),
+    _t("department", "housing_construction",  "住房城乡建设部门",   "housing and construction","", "S12"),
+    _t("department", "transport",             "交通运输部门",       "transport",               "", "inference"),
+    _t("department", "industry_information",  "工业和信息化部门",   "industry and IT",         "", "S13"),
+    _t("department", "market_regulation",     "市场监管部门",       "market regulation",       "", "inference"),
+
+    # ── dual-report recipients (双报告) ────────────────────────────────────────────────────────────────
+    _t("recipient", "supervising_department", "负有安全生产监督管理职责的部门", "supervising department", "", "S3 §41"),
+    _t("recipient", "workers_congress",       "职工大会或职工代表大会",         "workers' congress",      "", "S3 §41; seed:003"),
+    _t("recipient", "township_government",    "属地乡镇（街道）政府",           "township government",    "", "seed:002"),
+    _t("recipient", "sector_department",      "行业主管部门",                   "sector department",      "", "seed:002"),
+
+    # ── overdue ladder rungs (函告 → 通报 → 约谈 → 曝光 → 移送) ─────────────────────────────────────────
+    _t("sanction", "formal_letter",        "函告",     "formal letter",          "Rung 1 of the pressure ladder.", "seed:000 保障(五); seed:001 item 8"),
+    _t("sanction", "circular_notice",      "通报",     "circular notice",        "A notice to the whole system.", "seeds"),
+    _t("sanction", "admonitory_talk",      "约谈",     "admonitory talk",        "A formal warning interview.", "S15; seeds"),
+    _t("sanction", "public_exposure",      "曝光",     "public exposure",        "Publication in the media.", "seeds"),
+    _t("sanction", "enforcement_referral", "移送追责", "referral for enforcement","Referral for penalties or accountability.", "S3 §102; seed:000 item 31"),
+
+    # ── parties a sanction names ────────────────────────────────────────────────────────────────────
+    _t("party", "business_unit", "生产经营单位",     "business unit", "", "S1 §4"),
+    _t("party", "department",    "行业主管部门",     "department",    "", "seed:002"),
+    _t("party", "township",      "乡镇（街道）政府", "township",      "", "seed:002"),
+
+    # ── deadline keys ───────────────────────────────────────────────────────────────────────────────
+    _t("deadline", "rectify",            "整改期限",       "rectification deadline", "Set by the order, the plan, an extension or a reopening.", "S1 §15, §20"),
+    _t("deadline", "review",             "审核期限",       "review deadline",        "Time to review a submitted fix (10 日 under S1 §23).", "S1 §23 verify"),
+    _t("deadline", "extension_decision", "延期答复期限",   "extension decision",     "Time to answer an extension request (5 日 under S14).", "S14 verify"),
+    _t("deadline", "report",             "报告期限",       "report deadline",        "Time to finish the dual report of a major hazard (nationally only 及时).", "S1 §14"),
+    _t("deadline", "confirm",            "确认期限",       "confirmation deadline",  "Time to finish the two-level confirmation.", "inference"),
+    _t("deadline", "delist",             "摘牌期限",       "delisting deadline",     "Time for the listing authority to delist after approval.", "S18"),
+    _t("deadline", "verify",             "核查期限",       "verification deadline",  "Time to verify a tip-off (24 h or 3 工作日).", "S10 verify"),
+    _t("deadline", "admission",          "纳入审批期限",   "admission deadline",     "Time for the admission procedure of an escalation.", "inference"),
+    _t("deadline", "pool_decision",      "上级接收期限",   "pool decision deadline", "Time for the upper tier to accept or return.", "inference"),
+    _t("deadline", "obligation",         "报送期限",       "reporting deadline",     "The calendar date a periodic report is due.", "S1 §14; seed:000"),
+
+    # ── escalation reasons ──────────────────────────────────────────────────────────────────────────
+    _t("escalation_reason", "high_risk",        "风险较大",     "high risk",            "", "seed:002 (八)"),
+    _t("escalation_reason", "beyond_capacity",  "整改存在困难", "beyond local capacity","", "seed:002 (八)"),
+
+    # ── look-back findings ──────────────────────────────────────────────────────────────────────────
+    _t("finding", "recurrence", "隐患反弹", "recurrence", "", "seed:003 item 5"),
+    _t("finding", "fake_fix",   "虚假整改", "fake fix",   "", "seed:001 item 7"),
+
+    # ── stop-production levels ──────────────────────────────────────────────────────────────────────
+    _t("stop", "none",    "未停产",   "not stopped", "", "S1 §16"),
+    _t("stop", "partial", "局部停产", "partial stop", "", "S1 §16; DOMAIN §g (Ningbo)"),
+    _t("stop", "full",    "全面停产", "full stop",    "", "S1 §16; seed:001 重患必停"),
+
+    # ── tip-off channels and categories ─────────────────────────────────────────────────────────────
+    _t("channel", "public",                "群众举报",     "public report",         "", "S3 §73 verify"),
+    _t("channel", "internal_whistleblower","内部吹哨人",   "internal whistleblower","", "seed:000 item 30"),
+    _t("tipoff_category", "blocked_fire_exit",     "堵塞封闭疏散通道、安全出口", "blocked fire exit",        "", "S10 verify"),
+    _t("tipoff_category", "fire_system_disabled",  "消防设施损坏停用",         "fire system disabled",     "", "S10 verify"),
+    _t("tipoff_category", "other",                 "其他",                     "other",                    "", "inference"),
+
+    # ── timer kinds ─────────────────────────────────────────────────────────────────────────────────
+    _t("timer", "deadline", "期限计时器",   "deadline timer", "Fires when a stage deadline passes.", "inference"),
+    _t("timer", "reminder", "提醒计时器",   "reminder timer", "Fires a reminder before a deadline.", "inference"),
+    _t("timer", "sanction", "督办升级计时器", "ladder timer", "Fires the next rung of the overdue ladder.", "inference"),
+
+    # ── jurisdiction levels ─────────────────────────────────────────────────────────────────────────
+    _t("level", "national", "国家",       "national", "", "GB/T 2260"),
+    _t("level", "province", "省级",       "province", "", "GB/T 2260"),
+    _t("level", "city",     "市级",       "city",     "", "GB/T 2260"),
+    _t("level", "county",   "县级",       "county",   "", "GB/T 2260"),
+    _t("level", "township", "乡级",       "township", "", "统计用区划代码"),
+    _t("level", "village",  "村级",       "village",  "", "统计用区划代码"),
+)
+# fmt: on
+
+_INDEX: dict[tuple[str, str], Term] = {(t.kind, t.id): t for t in GLOSSARY}
+
+
+def terms(kind: str | None = None) -> Iterator[Term]:
+    """Iterate the glossary rows, optionally of one kind."""
+    return (t for t in GLOSSARY if kind is None or t.kind == kind)
+
+
+def has_label(kind: str, id: str) -> bool:
+    """True when ``(kind, id)`` has a glossary row."""
+    return (kind, id) in _INDEX
+
+
+def zh(kind: str, id: str) -> str:
+    """The 中文 label of an identifier, or the identifier itself when it has none."""
+    term = _INDEX.get((kind, id))
+    return term.zh if term is not None else id
+
+
+def en(kind: str, id: str) -> str:
+    """The English gloss of an identifier, or the identifier itself when it has none."""
+    term = _INDEX.get((kind, id))
+    return term.en if term is not None else id
+
+
+def describe(kind: str, id: str) -> str:
+    """``'approve' (审核销号)``: the form used in every message."""
+    term = _INDEX.get((kind, id))
+    if term is None:
+        return repr(id)
+    return f"{id!r} ({term.zh})"

@@ -1,0 +1,157 @@
+"""Administrative-division codes and the jurisdiction tree.
+
+Codes follow GB/T 2260 and the statistical division codes (统计用区划代码): 2 digits province, 2 city,
+2 county (6-digit county level, e.g. ``500240`` 石柱土家族自治县), then 3 digits township (9-digit, e.g.
+``500240105``; the 12-digit form ends in ``000``) and 3 digits village. ``000000`` is the national root.
+The tree is structural: a code's parent is found by zeroing its lowest level, so the tree needs no data to
+answer "is this township inside that county?". A :class:`JurisdictionTree` adds names and, when ``strict``,
+refuses codes it does not know with near matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import attrs
+
+from ._exceptions import UnknownJurisdictionError
+
+__all__ = ["NATIONAL", "Jurisdiction", "JurisdictionTree", "ancestors", "is_within", "level_of", "parent_code"]
+
+NATIONAL = "000000"
+_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+
+
+def _check(code: str) -> None:
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise UnknownJurisdictionError(
+            "jurisdiction",
+            code,
+            "must be an administrative-division code of 6 (county), 9 or 12 (township/village) digits",
+        )
+
+
+@lru_cache(maxsize=65536)
+def level_of(code: str) -> str:
+    """``national``, ``province``, ``city``, ``county``, ``township`` or ``village``."""
+    _check(code)
+    if code == NATIONAL:
+        return "national"
+    if len(code) == 12:
+        return "township" if code.endswith("000") else "village"
+    if len(code) == 9:
+        return "township"
+    if code[2:] == "0000":
+        return "province"
+    if code[4:] == "00":
+        return "city"
+    return "county"
+
+
+@lru_cache(maxsize=65536)
+def parent_code(code: str) -> str | None:
+    """The code one level up (None for the national root)."""
+    level = level_of(code)
+    if level == "national":
+        return None
+    if level == "province":
+        return NATIONAL
+    if level == "city":
+        return code[:2] + "0000"
+    if level == "county":
+        return code[:4] + "00"
+    if level == "township":
+        return code[:6]
+    return code[:9]
+
+
+@lru_cache(maxsize=65536)
+def ancestors(code: str) -> tuple[str, ...]:
+    """The code and every code above it, nearest first, ending at the national root."""
+    out = [code]
+    cur = parent_code(code)
+    while cur is not None:
+        out.append(cur)
+        cur = parent_code(cur)
+    return tuple(out)
+
+
+def is_within(code: str, ancestor: str) -> bool:
+    """True when ``code`` is ``ancestor`` or lies in its subtree."""
+    if code == ancestor:
+        return True
+    if ancestor == NATIONAL:
+        return True
+    return ancestor in ancestors(code)
+
+
+@attrs.frozen
+class Jurisdiction:
+    """A named node of the tree."""
+
+    code: str
+    name: str
+
+    @property
+    def level(self) -> str:
+        return level_of(self.code)
+
+    @property
+    def parent(self) -> str | None:
+        return parent_code(self.code)
+
+
+class JurisdictionTree:
+    """Names for division codes; ``strict`` trees refuse codes they do not know, listing near matches."""
+
+    def __init__(self, nodes: Iterable[Jurisdiction | tuple[str, str]] = (), *, strict: bool = False) -> None:
+        self.strict = strict
+        self._nodes: dict[str, Jurisdiction] = {NATIONAL: Jurisdiction(NATIONAL, "全国")}
+        for node in nodes:
+            self.add(*(node if isinstance(node, tuple) else (node.code, node.name)))
+
+    def add(self, code: str, name: str) -> Jurisdiction:
+        _check(code)
+        node = Jurisdiction(code, name)
+        self._nodes[code] = node
+        return node
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._nodes
+
+    def __iter__(self) -> Iterator[Jurisdiction]:
+        return iter(sorted(self._nodes.values(), key=lambda j: j.code))
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def name(self, code: str) -> str:
+        node = self._nodes.get(code)
+        return node.name if node is not None else code
+
+    def path(self, code: str) -> str:
+        """``重庆市 / 石柱县 / 三星乡``: the named ancestors of a code, top down."""
+        return " / ".join(self.name(c) for c in reversed(ancestors(code)) if c != NATIONAL and c in self._nodes)
+
+    def check(self, code: str, *, field: str = "jurisdiction") -> str:
+        """Return ``code`` when well-formed (and known, when strict); raise with near matches otherwise."""
+        if not isinstance(code, str) or not _CODE.match(code):
+            raise UnknownJurisdictionError(
+                field,
+                code,
+                "must be an administrative-division code of 6 (county), 9 or 12 (township/village) digits",
+                self._near(str(code)),
+            )
+        if self.strict and code not in self._nodes:
+            raise UnknownJurisdictionError(field, code, "is not a jurisdiction this engine serves", self._near(code))
+        return code
+
+    def _near(self, code: str) -> tuple[str, ...]:
+        codes = [c for c in self._nodes if c != NATIONAL]
+        by_code = difflib.get_close_matches(code, codes, n=3, cutoff=0.6)
+        by_name = [c for c in codes if code and code in self._nodes[c].name]
+        near = list(dict.fromkeys(by_code + by_name))[:5]
+        return tuple(f"{c} {self._nodes[c].name}" for c in near)

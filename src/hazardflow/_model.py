@@ -1,0 +1,321 @@
+"""Immutable domain objects: actors, cases, audit events, timers, and the write set of one command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, NoReturn
+
+import attrs
+
+from ._calendar import Deadline
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "AuditEvent",
+    "Case",
+    "FrozenDict",
+    "GuardResult",
+    "Timer",
+    "Write",
+    "freeze",
+    "thaw",
+]
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict that refuses changes. JSON-serialisable as a plain object; values are frozen too."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_: object, **__: object) -> NoReturn:
+        raise TypeError("case fields are immutable snapshots; fire a command to change them")
+
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    clear = _refuse
+    pop = _refuse
+    popitem = _refuse
+    setdefault = _refuse
+    update = _refuse
+    __ior__ = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda kv: kv[0])))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
+EMPTY: FrozenDict = FrozenDict()
+
+
+def freeze(value: Any) -> Any:
+    """Deep-freeze a JSON-like value: dicts become :class:`FrozenDict`, lists become tuples."""
+    if isinstance(value, FrozenDict):
+        return value
+    if isinstance(value, dict):
+        return FrozenDict({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Inverse of :func:`freeze`: plain dicts and lists (for JSON and for users who want to edit)."""
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [thaw(v) for v in value]
+    return value
+
+
+def _roles(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset((value,))
+    return frozenset(value)
+
+
+@attrs.frozen(slots=True)
+class Actor:
+    """Who fires a command: a person (or the system) with roles, an organisation and a jurisdiction.
+
+    ``org`` is the organisation the person acts for: a business unit's id for enterprise roles, a
+    department or government office for government roles. ``jurisdiction`` is an administrative-division
+    code (6-digit county, 9/12-digit township); government roles act within its subtree.
+    """
+
+    id: str
+    name: str
+    roles: frozenset[str] = attrs.field(converter=_roles)
+    org: str
+    jurisdiction: str
+
+
+#: The engine itself, used for timer firings and follow-up commands. Never give these roles to a person.
+SYSTEM = Actor("system", "系统", frozenset({"system"}), "hazardflow", "000000")
+
+
+@attrs.frozen(slots=True)
+class GuardResult:
+    """The answer of a guard: allowed, or refused with the reason in Chinese and English."""
+
+    ok: bool
+    reason_zh: str = ""
+    reason_en: str = ""
+
+    @classmethod
+    def allow(cls) -> GuardResult:
+        return _ALLOW
+
+    @classmethod
+    def deny(cls, reason_zh: str, reason_en: str) -> GuardResult:
+        return cls(False, reason_zh, reason_en)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+_ALLOW = GuardResult(True)
+
+
+@attrs.frozen(slots=True, weakref_slot=False)
+class Case:
+    """An immutable snapshot of one case at revision ``rev``.
+
+    ``state`` is the lifecycle state; ``fields`` holds the workflow's facts (grade, industry, the report
+    recipients reached, the listing, the plan, who rectified and who submitted, ...), deep-frozen.
+    ``deadline`` is the stage deadline now running (spec + resolved instant), ``overdue`` says it has
+    passed, ``sanction_rung`` is the highest rung of the overdue ladder ever reached (0 = none).
+    ``owning_jurisdiction`` is the tier that supervises the case (it moves up on an accepted escalation).
+    """
+
+    id: str
+    workflow: str
+    state: str
+    rev: int
+    jurisdiction: str
+    owning_jurisdiction: str
+    policy_id: str
+    policy_version: str
+    opened_at: datetime
+    updated_at: datetime
+    fields: FrozenDict
+    deadline: Deadline | None = None
+    overdue: bool = False
+    sanction_rung: int = 0
+    closed_at: datetime | None = None
+    last_hash: str = ""
+
+    # Convenience accessors for the fields every hazard case has (None on other workflows).
+    @property
+    def grade(self) -> str | None:
+        return self.fields.get("grade")
+
+    @property
+    def industry(self) -> str | None:
+        return self.fields.get("industry")
+
+    @property
+    def source(self) -> str | None:
+        return self.fields.get("source")
+
+    @property
+    def business_unit(self) -> str | None:
+        return self.fields.get("business_unit")
+
+    @property
+    def department(self) -> str | None:
+        return self.fields.get("department")
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.fields.get("listed", False))
+
+    @property
+    def stop_production(self) -> str:
+        return str(self.fields.get("stop_production", "none"))
+
+
+@attrs.frozen(slots=True)
+class AuditEvent:
+    """One accepted command: who, what, from → to, why, when, under which policy; hash-chained per case.
+
+    ``changes`` is what the command changed on the case, in JSON form; folding the ``changes`` of a case's
+    events in ``seq`` order reproduces the case (see :func:`hazardflow.replay`). ``hash`` is the SHA-256
+    (or HMAC-SHA-256 with the engine's audit key) of the canonical JSON of every other field, including
+    ``prev_hash``, the hash of the case's previous event.
+    """
+
+    case_id: str
+    seq: int
+    workflow: str
+    type: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor_id: str
+    actor_name: str
+    actor_role: str
+    actor_org: str
+    actor_jurisdiction: str
+    occurred_at: datetime
+    policy_id: str
+    policy_version: str
+    payload: FrozenDict
+    changes: FrozenDict
+    reason: str | None = None
+    idempotency_key: str | None = None
+    late_seconds: float | None = None
+    prev_hash: str = ""
+    hash: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as a JSON-ready dict (the form that is hashed, plus ``hash``)."""
+        return {
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "workflow": self.workflow,
+            "type": self.type,
+            "trigger": self.trigger,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "actor_id": self.actor_id,
+            "actor_name": self.actor_name,
+            "actor_role": self.actor_role,
+            "actor_org": self.actor_org,
+            "actor_jurisdiction": self.actor_jurisdiction,
+            "occurred_at": self.occurred_at.isoformat(),
+            "policy_id": self.policy_id,
+            "policy_version": self.policy_version,
+            "payload": self.payload,
+            "changes": self.changes,
+            "reason": self.reason,
+            "idempotency_key": self.idempotency_key,
+            "late_seconds": self.late_seconds,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
+        occurred = data["occurred_at"]
+        return cls(
+            case_id=data["case_id"],
+            seq=int(data["seq"]),
+            workflow=data["workflow"],
+            type=data["type"],
+            trigger=data["trigger"],
+            from_state=data["from_state"],
+            to_state=data["to_state"],
+            actor_id=data["actor_id"],
+            actor_name=data["actor_name"],
+            actor_role=data["actor_role"],
+            actor_org=data["actor_org"],
+            actor_jurisdiction=data["actor_jurisdiction"],
+            occurred_at=occurred if isinstance(occurred, datetime) else datetime.fromisoformat(occurred),
+            policy_id=data["policy_id"],
+            policy_version=data["policy_version"],
+            payload=freeze(data.get("payload") or {}),
+            changes=freeze(data.get("changes") or {}),
+            reason=data.get("reason"),
+            idempotency_key=data.get("idempotency_key"),
+            late_seconds=data.get("late_seconds"),
+            prev_hash=data.get("prev_hash", ""),
+            hash=data.get("hash", ""),
+        )
+
+
+@attrs.frozen(slots=True)
+class Timer:
+    """A durable timer row: armed in the same transaction as the command that causes it.
+
+    ``kind`` is ``deadline`` (the stage deadline), ``reminder`` (before it, non-interrupting) or ``sanction``
+    (a rung of the overdue ladder; ``rung`` is its 1-based index). ``armed_state`` and ``armed_seq`` record
+    the case state and event that armed it: a timer whose case has moved on is cancelled, not fired.
+    """
+
+    id: str
+    case_id: str
+    workflow: str
+    kind: str
+    key: str
+    due_at: datetime
+    armed_seq: int
+    armed_state: str
+    rung: int = 0
+    status: str = "armed"
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    fired_at: datetime | None = None
+    fired_seq: int | None = None
+    late_seconds: float | None = None
+
+
+@attrs.define(slots=True)
+class Write:
+    """Everything one accepted command writes, committed atomically with the others of its transaction.
+
+    ``expected_rev`` is the revision the command read (0 for a new case); the store refuses the write with
+    :class:`~hazardflow.ConcurrentUpdateError` when the stored revision differs. ``cancel_timers`` cancels
+    every armed timer of the case before ``arm`` adds the new ones. ``fire_timer`` marks a leased timer fired
+    (refused when it is no longer armed or no longer leased by ``fire_owner``). ``idempotency_scope`` is the
+    case id for a command, or ``open:<workflow>`` for an opening.
+    """
+
+    case: Case
+    expected_rev: int
+    event: AuditEvent
+    arm: list[Timer] = attrs.field(factory=list)
+    cancel_timers: bool = False
+    fire_timer: str | None = None
+    fire_owner: str | None = None
+    idempotency_key: str | None = None
+    idempotency_scope: str | None = None
+    command_hash: str | None = None
+    outbox: bool = False
+    confidential: Mapping[str, Any] | None = None

@@ -1,0 +1,169 @@
+"""Contracts for adapter and plugin authors: clocks, calendars, stores and jurisdiction policies.
+
+These are :class:`typing.Protocol` classes: implement the methods and pass an instance to
+:class:`~hazardflow.Engine`. The shipped implementations (``SystemClock``/``SimulatedClock``,
+``ChineseWorkingCalendar``, ``MemoryStore``/``SqlStore``, ``NationalBaseline``) are the reference; the
+contract suites in :mod:`hazardflow.testing` check a third-party implementation against the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ._calendar import DeadlineSpec, Delay
+    from ._lifecycle import GuardFn
+    from ._model import AuditEvent, Case, GuardResult, Timer, Write
+    from .policies.base import ListingRule, Permission, ReportingObligation, Rung
+
+__all__ = ["Clock", "JurisdictionPolicy", "Store", "WorkingCalendar"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The source of "now". Nothing in hazardflow reads the wall clock except through a Clock."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+@runtime_checkable
+class WorkingCalendar(Protocol):
+    """Which days are working days (holidays off, 调休 make-up days on) for a jurisdiction."""
+
+    def status(self, day: date) -> tuple[bool, bool]:
+        """``(is_working_day, provisional)``; provisional when the year has no data and a fallback was used."""
+        ...
+
+    def is_working_day(self, day: date) -> bool: ...
+
+    def covers(self, day: date) -> bool: ...
+
+    def add_working_days(self, day: date, n: int) -> tuple[date, bool]: ...
+
+    def subtract_working_days(self, day: date, n: int) -> tuple[date, bool]: ...
+
+    def roll_forward(self, day: date) -> tuple[date, bool]: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where cases, audit events, timers, idempotency keys and the outbox live.
+
+    ``commit`` is atomic over its writes: either every write (case row with its revision check, event,
+    timers, idempotency key, outbox row) is stored, or none is and the error says why.
+    """
+
+    def load_case(self, case_id: str) -> Case | None: ...
+
+    def load_events(self, case_id: str) -> list[AuditEvent]: ...
+
+    def commit(self, writes: Sequence[Write]) -> None: ...
+
+    def lookup_idempotency(self, scope: str, key: str) -> tuple[str, int, str] | None:
+        """``(case_id, seq, command_hash)`` stored for a key in a scope (a case id, or ``open:<workflow>``)."""
+        ...
+
+    def armed_timers(self, case_id: str) -> list[Timer]: ...
+
+    def get_timer(self, timer_id: str) -> Timer | None: ...
+
+    def next_due(self) -> datetime | None:
+        """The earliest due instant of an armed timer (for waking a worker)."""
+        ...
+
+    def lease_due(self, now: datetime, *, owner: str, lease_seconds: float, limit: int) -> list[Timer]:
+        """Lease up to ``limit`` armed timers due at ``now`` whose lease is free or expired."""
+        ...
+
+    def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
+        """Drop a lease (and cancel the timer when ``cancel``), if ``owner`` still holds it."""
+        ...
+
+    def iter_cases(
+        self,
+        *,
+        workflow: str | None = None,
+        jurisdiction: str | None = None,
+        state: str | None = None,
+        department: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[Case]: ...
+
+    def iter_events(self, case_id: str | None = None) -> Iterator[AuditEvent]: ...
+
+    def read_confidential(self, case_id: str) -> dict[str, Any] | None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class JurisdictionPolicy(Protocol):
+    """A jurisdiction's rules, answered as questions. Subclass :class:`hazardflow.policies.NationalBaseline`.
+
+    Every answer that comes from a regulation or a seed document is tagged with its source in the
+    implementation. Guards return a :class:`~hazardflow.GuardResult` with the reason in Chinese and English.
+    """
+
+    policy_id: str
+    policy_version: str
+    jurisdiction: str
+    name: str
+
+    def choices(self, name: str) -> Sequence[str]:
+        """Allowed values for ``policy:<name>`` fields: grades, industries, recipients, departments."""
+        ...
+
+    def national_grade(self, grade: str) -> str:
+        """Map a local grade onto the national scale: ``general`` or ``major``."""
+        ...
+
+    def permission(self, workflow: str, trigger: str, case: Case) -> Permission | None:
+        """Who may fire ``trigger`` on ``case``; None keeps the lifecycle table's roles and scope."""
+        ...
+
+    def guards(self, workflow: str, trigger: str) -> Sequence[tuple[str, GuardFn]]:
+        """Extra named guards the jurisdiction adds to a trigger."""
+        ...
+
+    def deadline(self, key: str, case: Case) -> DeadlineSpec | None:
+        """The time limit for a stage (``review``, ``extension_decision``, ``verify``, ...), or None."""
+        ...
+
+    def reminders(self, key: str, case: Case) -> Sequence[Delay]:
+        """Offsets before a deadline at which to remind (non-interrupting)."""
+        ...
+
+    def ladder(self, key: str, case: Case) -> Sequence[Rung]:
+        """The overdue ladder for a missed deadline, rung by rung."""
+        ...
+
+    @property
+    def calendar(self) -> WorkingCalendar: ...
+
+    def dual_report_recipients(self, case: Case) -> Sequence[str]: ...
+
+    def confirmation_levels(self, case: Case) -> int: ...
+
+    def listing(self, case: Case) -> ListingRule: ...
+
+    def stop_on_major(self, case: Case) -> bool: ...
+
+    def on_the_spot_fix(self, case: Case) -> GuardResult: ...
+
+    def escalation_steps(self, case: Case) -> Sequence[str]: ...
+
+    def escalation_eligible(self, hazard: Case) -> GuardResult: ...
+
+    def reporter_visible_roles(self) -> frozenset[str]: ...
+
+    def reward_tipoff(self, tipoff: Case) -> bool: ...
+
+    def lead_department(self, industry: str) -> str | None: ...
+
+    def criteria_required(self, case: Case) -> bool: ...
+
+    def reporting_obligations(self) -> Sequence[ReportingObligation]: ...

@@ -1,0 +1,6 @@
+"""Jurisdiction policies: the national baseline, the registry, and the building blocks of a policy."""
+
+from .base import ListingRule, NationalBaseline, Permission, ReportingObligation, Rung
+from .registry import PolicyRegistry
+
+__all__ = ["ListingRule", "NationalBaseline", "Permission", "PolicyRegistry", "ReportingObligation", "Rung"]

@@ -1,0 +1,352 @@
+"""The national baseline policy: 16号令 and 安全生产法 rules, each tagged with its source.
+
+A jurisdiction's policy subclasses this (or its parent jurisdiction's policy) and overrides only what
+differs. Class attributes hold the plain answers; methods answer questions that depend on the case. Source
+tags: ``S1`` is 《安全生产事故隐患排查治理暂行规定》(16号令), ``S3`` 《安全生产法》(2021), ``S10``
+《消防监督检查规定》, ``S14`` 《安全生产违法行为行政处罚办法》, ``seed:NNN`` a seed plan, ``verify`` marks
+a rule whose wording was recalled and still needs checking against the official text, ``inference`` is our
+reading where the sources are silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import attrs
+
+from .._calendar import CalendarRule, ChineseWorkingCalendar, DeadlineSpec, Delay, Roll, Unit
+from .._glossary import terms
+from .._jurisdiction import NATIONAL
+from .._model import Case, GuardResult
+
+if TYPE_CHECKING:
+    from .._lifecycle import GuardFn
+
+__all__ = [
+    "ListingRule",
+    "NationalBaseline",
+    "Permission",
+    "ReportingObligation",
+    "Rung",
+]
+
+PartyKind = Literal["business_unit", "department", "township"]
+Scope = Literal["case", "owner", "system"]
+
+
+def _frozen(roles: Iterable[str]) -> frozenset[str]:
+    return frozenset((roles,)) if isinstance(roles, str) else frozenset(roles)
+
+
+@attrs.frozen
+class Permission:
+    """Which roles may fire a trigger, and where their jurisdiction must sit (see ``Transition.scope``)."""
+
+    roles: frozenset[str] = attrs.field(converter=_frozen)
+    scope: Scope = "case"
+
+
+@attrs.frozen
+class ListingRule:
+    """Whether a major hazard must be listed for supervision (挂牌督办), at which level, and by whom."""
+
+    required: bool
+    level: str = "county"
+    authority_roles: frozenset[str] = attrs.field(
+        converter=_frozen, default=frozenset({"safety_committee_office", "supervisor"})
+    )
+    source: str = ""
+
+
+@attrs.frozen
+class Rung:
+    """One rung of the overdue ladder: the sanction, its delay after the previous step, the party it names."""
+
+    sanction: str
+    after: Delay
+    party: PartyKind
+    source: str = ""
+
+
+@attrs.frozen
+class ReportingObligation:
+    """A periodic report a party owes: ``period`` is month, quarter, half_year or year."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    period: Literal["month", "quarter", "half_year", "year"]
+    due: DeadlineSpec
+    party: PartyKind
+    source: str = ""
+
+
+# Sector departments that lead each industry ("三管三必须", "谁主管谁牵头") [S3 §3; seed:002 (八)].
+_LEAD_DEPARTMENTS: Mapping[str, str] = {
+    "industry_trade": "emergency_management",
+    "chemicals": "emergency_management",
+    "fireworks": "emergency_management",
+    "metal_nonmetal_mine": "emergency_management",
+    "coal_mine": "mine_safety",
+    "fire_safety": "fire_department",
+    "construction": "housing_construction",
+    "gas": "housing_construction",
+    "road_transport": "transport",
+    "civil_explosives": "industry_information",
+    "other": "emergency_management",
+}
+
+_GOV = ("supervisor", "sector_department", "township_officer", "safety_committee_office", "fire_rescue")
+
+
+class NationalBaseline:
+    """The national rules. Subclass it for a province, city, county or township and override what differs.
+
+    Every case pins ``policy_id`` + ``policy_version``; bump ``policy_version`` whenever a rule changes and
+    move open cases with a :class:`~hazardflow.policies.MigrationPlan`.
+    """
+
+    policy_id: ClassVar[str] = "cn.national"
+    policy_version: ClassVar[str] = "2024.1"
+    jurisdiction: ClassVar[str] = NATIONAL
+    name: ClassVar[str] = "全国基线（16号令、安全生产法）"
+    sources: ClassVar[Mapping[str, str]] = {
+        "S1": "《安全生产事故隐患排查治理暂行规定》国家安全生产监督管理总局令第16号",
+        "S3": "《中华人民共和国安全生产法》（2021年修正）",
+        "S10": "《消防监督检查规定》公安部令第120号",
+        "S14": "《安全生产违法行为行政处罚办法》",
+    }
+
+    #: Ordered grade list (low to high) and its map onto the national two-level scale [S1 §3; DOMAIN §h Q8].
+    grades: ClassVar[tuple[str, ...]] = ("general", "major")
+    grade_map: ClassVar[Mapping[str, str]] = {"general": "general", "major": "major"}
+
+    #: Recipients of the dual report of a major hazard: the supervising department and the workers' congress
+    #: [S3 §41; seed:003]. A jurisdiction may add recipients but never drop these two.
+    report_recipients: ClassVar[tuple[str, ...]] = ("supervising_department", "workers_congress")
+
+    #: Levels of the unit's confirmation of a major hazard; 2 under Shanxi's 四个二 [seed:000 item 5].
+    confirmation_level_count: ClassVar[int] = 1
+
+    #: Listing is "when necessary" nationally [S1 §20 verify]: allowed, not required.
+    listing_rule: ClassVar[ListingRule] = ListingRule(required=False, level="county", source="S1 §20 verify")
+
+    #: 重患必停: every major hazard stops production [seed:001 保障(四)]. Nationally a stop is case by case
+    #: [S1 §16].
+    stop_every_major: ClassVar[bool] = False
+
+    #: Stage deadlines. ``rectify`` is always set by the order, plan, extension or reopening itself.
+    deadlines: ClassVar[Mapping[str, DeadlineSpec | None]] = {
+        # Site review within 10 日 of the application [S1 §23 verify]; 日 read as natural days, rolled past
+        # holidays (民法典 §203) [DOMAIN §f, §h Q1].
+        "review": DeadlineSpec.natural_days(10, roll=Roll.NEXT_WORKING_DAY, source="S1 §23 verify"),
+        # Answer to an extension request within 5 日 [S14 verify].
+        "extension_decision": DeadlineSpec.natural_days(5, roll=Roll.NEXT_WORKING_DAY, source="S14 verify"),
+        # Tip-off verification: 3 工作日; 24 h for blocked exits or disabled fire systems (see deadline()).
+        "verify": DeadlineSpec.working_days(3, source="S10 verify (金坛时报 2021)"),
+        # Dual report: "及时" (promptly), no fixed limit nationally [S1 §14; S3 §41].
+        "report": None,
+        "confirm": None,
+        "delist": None,
+        "admission": None,
+        "pool_decision": None,
+    }
+
+    #: Reminders before each deadline (non-interrupting) [inference].
+    reminder_offsets: ClassVar[Mapping[str, tuple[Delay, ...]]] = {
+        "rectify": (Delay(3, Unit.NATURAL_DAY),),
+        "review": (Delay(2, Unit.NATURAL_DAY),),
+    }
+
+    #: The overdue ladder 函告 → 通报 → 约谈 → 曝光 → 移送. The seeds name the tools but no timing
+    #: [seed:000 保障(五); seed:001 item 8]; the delays below are a baseline to override [inference].
+    overdue_ladder: ClassVar[tuple[Rung, ...]] = (
+        Rung("formal_letter", Delay(0), "business_unit", "seed:000 保障(五)"),
+        Rung("circular_notice", Delay(10, Unit.WORKING_DAY), "business_unit", "seed:000 保障(五); inference"),
+        Rung("admonitory_talk", Delay(10, Unit.WORKING_DAY), "business_unit", "S15; seed:001 item 8"),
+        Rung("public_exposure", Delay(20, Unit.WORKING_DAY), "business_unit", "seed:000 保障(五)"),
+        Rung("enforcement_referral", Delay(20, Unit.WORKING_DAY), "business_unit", "S3 §102; seed:000 item 31"),
+    )
+    #: Which deadline keys get the ladder (the others only mark the case overdue).
+    ladder_keys: ClassVar[frozenset[str]] = frozenset({"rectify", "obligation"})
+
+    #: Enterprise statistics: quarterly by the 15th of the next quarter, annual by 31 January [S1 §14].
+    obligations: ClassVar[tuple[ReportingObligation, ...]] = (
+        ReportingObligation(
+            "enterprise_quarterly_statistics",
+            "隐患排查治理季度统计分析表",
+            "quarterly hazard statistics",
+            "quarter",
+            DeadlineSpec.on(CalendarRule("next_quarter_day", 15), source="S1 §14"),
+            "business_unit",
+            "S1 §14",
+        ),
+        ReportingObligation(
+            "enterprise_annual_statistics",
+            "隐患排查治理年度统计分析表",
+            "annual hazard statistics",
+            "year",
+            DeadlineSpec.on(CalendarRule("annual", 31, month=1, next_year=True), source="S1 §14"),
+            "business_unit",
+            "S1 §14",
+        ),
+    )
+
+    #: Per-trigger overrides of the lifecycle table's roles: {(workflow, trigger): Permission}.
+    permissions: ClassVar[Mapping[tuple[str, str], Permission]] = {}
+
+    #: Roles that may review and close a major hazard (审核把关销号 by territorial departments)
+    #: [seed:000 item 23; seed:001 item 8; S1 §23].
+    major_reviewer_roles: ClassVar[frozenset[str]] = frozenset(
+        {"supervisor", "sector_department", "township_officer", "fire_rescue"}
+    )
+    #: A general hazard fixed by a deadline may be accepted by the unit's safety department, or by the
+    #: supervisor who ordered it [S14; DOMAIN A14].
+    general_reviewer_roles: ClassVar[frozenset[str]] = frozenset({"safety_manager", *_GOV})
+
+    #: Admission procedure for the upper tier's pool: 分管领导 then 主要领导 [seed:002 (八)].
+    escalation_procedure: ClassVar[tuple[str, ...]] = ("leader_in_charge", "head")
+
+    #: Roles that may read a tip-off reporter's identity [S3 §73 verify; inference].
+    reporter_roles: ClassVar[frozenset[str]] = frozenset({"complaint_officer"})
+    #: Reward (举报奖励) for substantiated reports of these channels [seed:000 item 30; S3 §73 verify].
+    reward_channels: ClassVar[frozenset[str]] = frozenset({"internal_whistleblower", "public"})
+
+    #: Sector department leading each industry [S3 §3 三管三必须; seed:002].
+    lead_departments: ClassVar[Mapping[str, str]] = _LEAD_DEPARTMENTS
+
+    #: Whether grading a hazard major must cite matched criteria (一行业一清单) [seed:000 item 20].
+    require_criteria_for_major: ClassVar[bool] = False
+
+    #: Minimum lead time of an extension request before the deadline; S14's "≥10日" is unverified, so the
+    #: baseline does not enforce one [S14 verify; DOMAIN §h Q1].
+    extension_lead: ClassVar[Delay | None] = None
+
+    #: Calendar: China's statutory holidays and 调休; refuse years without data [S23; DOMAIN §f].
+    calendar_missing_year: ClassVar[Literal["error", "weekdays"]] = "error"
+    local_holidays: ClassVar[tuple[str, ...]] = ()
+    local_working_days: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        from datetime import date
+
+        self._calendar = ChineseWorkingCalendar(
+            extra_holidays=[date.fromisoformat(d) for d in self.local_holidays],
+            extra_working_days=[date.fromisoformat(d) for d in self.local_working_days],
+            missing_year=self.calendar_missing_year,
+            name=self.policy_id,
+        )
+        self._industries = tuple(t.id for t in terms("industry"))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.policy_id}@{self.policy_version} for {self.jurisdiction}>"
+
+    # ── plain answers ────────────────────────────────────────────────────────────────────────────
+    @property
+    def calendar(self) -> ChineseWorkingCalendar:
+        return self._calendar
+
+    def choices(self, name: str) -> Sequence[str]:
+        if name == "grades":
+            return self.grades
+        if name == "industries":
+            return self._industries
+        if name == "recipients":
+            return self.report_recipients
+        if name == "departments":
+            return tuple(t.id for t in terms("department"))
+        raise KeyError(name)
+
+    def national_grade(self, grade: str) -> str:
+        return self.grade_map.get(grade, "general")
+
+    def is_major(self, case: Case) -> bool:
+        grade = case.fields.get("grade")
+        return grade is not None and self.national_grade(grade) == "major"
+
+    def permission(self, workflow: str, trigger: str, case: Case) -> Permission | None:
+        if workflow == "hazard" and trigger in ("approve", "reject"):
+            roles = self.major_reviewer_roles if self.is_major(case) else self.general_reviewer_roles
+            return Permission(roles, "owner")
+        if workflow == "hazard" and trigger in ("list_for_supervision", "delist"):
+            return Permission(self.listing(case).authority_roles, "owner")
+        return self.permissions.get((workflow, trigger))
+
+    def guards(self, workflow: str, trigger: str) -> Sequence[tuple[str, GuardFn]]:
+        if workflow == "hazard" and trigger == "request_extension" and self.extension_lead is not None:
+            return (("extension_lead_time", _extension_lead_guard(self.extension_lead)),)
+        return ()
+
+    def deadline(self, key: str, case: Case) -> DeadlineSpec | None:
+        if key == "verify" and case.fields.get("category") in ("blocked_fire_exit", "fire_system_disabled"):
+            # 24 h for blocked exits and disabled fire systems [S10 verify, as quoted by 金坛时报 2021].
+            return DeadlineSpec.hours(24, source="S10 verify (金坛时报 2021)")
+        return self.deadlines.get(key)
+
+    def reminders(self, key: str, case: Case) -> Sequence[Delay]:
+        return self.reminder_offsets.get(key, ())
+
+    def ladder(self, key: str, case: Case) -> Sequence[Rung]:
+        return self.overdue_ladder if key in self.ladder_keys else ()
+
+    def dual_report_recipients(self, case: Case) -> Sequence[str]:
+        return self.report_recipients
+
+    def confirmation_levels(self, case: Case) -> int:
+        return self.confirmation_level_count
+
+    def listing(self, case: Case) -> ListingRule:
+        return self.listing_rule
+
+    def stop_on_major(self, case: Case) -> bool:
+        return self.stop_every_major
+
+    def on_the_spot_fix(self, case: Case) -> GuardResult:
+        if self.is_major(case):
+            return GuardResult.deny(
+                "重大事故隐患不得即查即改，须经确认、报告并制定治理方案",
+                "a major hazard cannot be fixed on the spot; it must be confirmed, reported and governed by a plan",
+            )
+        return GuardResult.allow()
+
+    def escalation_steps(self, case: Case) -> Sequence[str]:
+        return self.escalation_procedure
+
+    def escalation_eligible(self, hazard: Case) -> GuardResult:
+        return GuardResult.allow()
+
+    def reporter_visible_roles(self) -> frozenset[str]:
+        return self.reporter_roles
+
+    def reward_tipoff(self, tipoff: Case) -> bool:
+        return tipoff.fields.get("channel") in self.reward_channels
+
+    def lead_department(self, industry: str) -> str | None:
+        return self.lead_departments.get(industry)
+
+    def criteria_required(self, case: Case) -> bool:
+        return self.require_criteria_for_major
+
+    def reporting_obligations(self) -> Sequence[ReportingObligation]:
+        return self.obligations
+
+
+def _extension_lead_guard(lead: Delay) -> GuardFn:
+    from .._calendar import offset
+
+    def extension_lead_time(ctx: object) -> GuardResult:
+        case: Case = ctx.case  # type: ignore[attr-defined]
+        policy: NationalBaseline = ctx.policy  # type: ignore[attr-defined]
+        if case.deadline is None:
+            return GuardResult.allow()
+        latest = offset(case.deadline.due_at, lead, policy.calendar, before=True).due_at
+        if ctx.now > latest:  # type: ignore[attr-defined]
+            return GuardResult.deny(
+                f"延期申请须在期限届满{lead.describe('zh')}前提出",
+                f"an extension must be requested at least {lead.describe('en')} before the deadline",
+            )
+        return GuardResult.allow()
+
+    extension_lead_time.needs_payload = False  # type: ignore[attr-defined]
+    return extension_lead_time
