@@ -21,7 +21,16 @@ import attrs
 from ._calendar import Deadline
 from ._model import AuditEvent, Case, FrozenDict, freeze
 
-__all__ = ["GENESIS", "AuditProblem", "AuditReport", "canonical_json", "event_hash", "replay", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "AuditProblem",
+    "AuditReport",
+    "canonical_json",
+    "event_hash",
+    "hash_canonical",
+    "replay",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 
@@ -41,7 +50,12 @@ def canonical_json(data: Any) -> str:
 
 def event_hash(body: dict[str, Any], key: bytes | None) -> str:
     """Hash of an event body (every field but ``hash``)."""
-    raw = canonical_json(body).encode()
+    return hash_canonical(canonical_json(body), key)
+
+
+def hash_canonical(text: str, key: bytes | None) -> str:
+    """Hash of an event body already in canonical JSON form."""
+    raw = text.encode()
     if key:
         return hmac.new(key, raw, hashlib.sha256).hexdigest()
     return hashlib.sha256(raw).hexdigest()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import structlog
 
-from ._audit import GENESIS, AuditProblem, AuditReport, canonical_json, event_hash, replay, verify_chain
+from ._audit import GENESIS, AuditProblem, AuditReport, canonical_json, hash_canonical, replay, verify_chain
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._exceptions import (
     CaseNotFoundError,
@@ -1080,7 +1080,8 @@ class Engine:
             "late_seconds": late,
             "prev_hash": prev_hash,
         }
-        digest = event_hash(body, self.audit_key)
+        body_json = canonical_json(body)
+        digest = hash_canonical(body_json, self.audit_key)
         event = AuditEvent(
             case_id=case.id,
             seq=seq,
@@ -1137,6 +1138,7 @@ class Engine:
                 command_hash=command_hash,
                 outbox=self.outbox,
                 confidential=ctx.confidential or None,
+                event_json=body_json,
             )
         )
         for fu in ctx.follow_ups:

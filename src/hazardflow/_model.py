@@ -319,3 +319,5 @@ class Write:
     command_hash: str | None = None
     outbox: bool = False
     confidential: Mapping[str, Any] | None = None
+    #: The canonical JSON of the event body (everything but ``hash``), as hashed; stores may keep it verbatim.
+    event_json: str | None = None

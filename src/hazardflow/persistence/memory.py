@@ -17,6 +17,50 @@ from .._model import AuditEvent, Case, Timer, Write
 __all__ = ["MemoryStore"]
 
 
+@attrs.define(slots=True)
+class _TimerRow:
+    """The store's mutable copy of a timer; readers get frozen :class:`Timer` snapshots."""
+
+    id: str
+    case_id: str
+    workflow: str
+    kind: str
+    key: str
+    due_at: datetime
+    armed_seq: int
+    armed_state: str
+    rung: int
+    status: str = "armed"
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    fired_at: datetime | None = None
+    fired_seq: int | None = None
+    late_seconds: float | None = None
+
+    @classmethod
+    def of(cls, t: Timer) -> _TimerRow:
+        return cls(t.id, t.case_id, t.workflow, t.kind, t.key, t.due_at, t.armed_seq, t.armed_state, t.rung)
+
+    def snapshot(self) -> Timer:
+        return Timer(
+            self.id,
+            self.case_id,
+            self.workflow,
+            self.kind,
+            self.key,
+            self.due_at,
+            self.armed_seq,
+            self.armed_state,
+            self.rung,
+            self.status,
+            self.lease_owner,
+            self.lease_expires_at,
+            self.fired_at,
+            self.fired_seq,
+            self.late_seconds,
+        )
+
+
 class MemoryStore:
     """Cases, events, timers, idempotency keys, confidential records and outbox in process memory.
 
@@ -39,7 +83,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[AuditEvent]] = {}
-        self._timers: dict[str, Timer] = {}
+        self._timers: dict[str, _TimerRow] = {}
         self._case_timers: dict[str, set[str]] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._due: dict[str, None] = {}
@@ -60,10 +104,11 @@ class MemoryStore:
 
     def armed_timers(self, case_id: str) -> list[Timer]:
         ids = self._case_timers.get(case_id, ())
-        return sorted((self._timers[i] for i in ids), key=lambda t: (t.due_at, t.id))
+        return sorted((self._timers[i].snapshot() for i in ids), key=lambda t: (t.due_at, t.id))
 
     def get_timer(self, timer_id: str) -> Timer | None:
-        return self._timers.get(timer_id)
+        row = self._timers.get(timer_id)
+        return row.snapshot() if row is not None else None
 
     def iter_cases(
         self,
@@ -146,25 +191,19 @@ class MemoryStore:
         self._cases[cid] = case
         self._events.setdefault(cid, []).append(w.event)
         if w.fire_timer is not None:
-            t = self._timers[w.fire_timer]
-            self._finish_timer(
-                attrs.evolve(
-                    t,
-                    status="fired",
-                    fired_at=w.event.occurred_at,
-                    fired_seq=w.event.seq,
-                    late_seconds=w.event.late_seconds,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-            )
+            row = self._timers[w.fire_timer]
+            row.status = "fired"
+            row.fired_at = w.event.occurred_at
+            row.fired_seq = w.event.seq
+            row.late_seconds = w.event.late_seconds
+            self._finish_timer(row)
         if w.cancel_timers:
             for tid in list(self._case_timers.get(cid, ())):
-                self._finish_timer(
-                    attrs.evolve(self._timers[tid], status="cancelled", lease_owner=None, lease_expires_at=None)
-                )
+                row = self._timers[tid]
+                row.status = "cancelled"
+                self._finish_timer(row)
         for t in w.arm:
-            self._timers[t.id] = t
+            self._timers[t.id] = _TimerRow.of(t)
             self._case_timers.setdefault(cid, set()).add(t.id)
             heapq.heappush(self._heap, (t.due_at, t.id))
         if w.idempotency_key is not None and w.idempotency_scope is not None and w.command_hash is not None:
@@ -178,17 +217,17 @@ class MemoryStore:
             if self.on_evict is not None:
                 self.on_evict(case, evs)
 
-    def _finish_timer(self, t: Timer) -> None:
-        ids = self._case_timers.get(t.case_id)
+    def _finish_timer(self, row: _TimerRow) -> None:
+        row.lease_owner = None
+        row.lease_expires_at = None
+        ids = self._case_timers.get(row.case_id)
         if ids is not None:
-            ids.discard(t.id)
+            ids.discard(row.id)
             if not ids:
-                del self._case_timers[t.case_id]
-        self._due.pop(t.id, None)
-        if self.retention == "full":
-            self._timers[t.id] = t
-        else:
-            self._timers.pop(t.id, None)
+                del self._case_timers[row.case_id]
+        self._due.pop(row.id, None)
+        if self.retention != "full":
+            self._timers.pop(row.id, None)
 
     # ── timers ───────────────────────────────────────────────────────────────────────────────────
     def next_due(self) -> datetime | None:
@@ -220,24 +259,26 @@ class MemoryStore:
             for tid in list(self._due):
                 if len(out) >= limit:
                     break
-                current = self._timers[tid]
-                if current.lease_expires_at is not None and current.lease_expires_at > now:
+                row = self._timers[tid]
+                if row.lease_expires_at is not None and row.lease_expires_at > now:
                     continue
-                leased = attrs.evolve(current, lease_owner=owner, lease_expires_at=expires)
-                self._timers[tid] = leased
-                out.append(leased)
+                row.lease_owner = owner
+                row.lease_expires_at = expires
+                out.append(row.snapshot())
             out.sort(key=lambda t: (t.due_at, t.id))
             return out
 
     def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
         with self._lock:
-            t = self._timers.get(timer_id)
-            if t is None or t.status != "armed" or t.lease_owner != owner:
+            row = self._timers.get(timer_id)
+            if row is None or row.status != "armed" or row.lease_owner != owner:
                 return
             if cancel:
-                self._finish_timer(attrs.evolve(t, status="cancelled", lease_owner=None, lease_expires_at=None))
+                row.status = "cancelled"
+                self._finish_timer(row)
             else:
-                self._timers[timer_id] = attrs.evolve(t, lease_owner=None, lease_expires_at=None)
+                row.lease_owner = None
+                row.lease_expires_at = None
 
     def close(self) -> None:
         """Nothing to release."""
