@@ -19,7 +19,16 @@ import attrs
 
 from ._exceptions import UnknownJurisdictionError
 
-__all__ = ["NATIONAL", "Jurisdiction", "JurisdictionTree", "ancestors", "is_within", "level_of", "parent_code"]
+__all__ = [
+    "NATIONAL",
+    "Jurisdiction",
+    "JurisdictionTree",
+    "ancestors",
+    "is_within",
+    "level_of",
+    "parent_code",
+    "subtree_prefix",
+]
 
 NATIONAL = "000000"
 _CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
@@ -77,6 +86,19 @@ def ancestors(code: str) -> tuple[str, ...]:
         out.append(cur)
         cur = parent_code(cur)
     return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def subtree_prefix(code: str) -> str:
+    """The digit prefix shared by every code in ``code``'s subtree (``""`` for the national root).
+
+    Lets a SQL store find a subtree with ``jurisdiction LIKE prefix || '%'``: ``500000`` → ``50``,
+    ``500200`` → ``5002``, ``500240`` → ``500240``, ``500240204`` (or ``500240204000``) → ``500240204``.
+    """
+    level = level_of(code)
+    return {"national": "", "province": code[:2], "city": code[:4], "county": code[:6], "township": code[:9]}.get(
+        level, code
+    )
 
 
 def is_within(code: str, ancestor: str) -> bool:
