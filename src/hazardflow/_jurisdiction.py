@@ -101,13 +101,23 @@ def subtree_prefix(code: str) -> str:
     )
 
 
+def _canonical(code: str) -> str:
+    # The 12-digit form of a township (``500240204000``) is the same place as its 9-digit form.
+    if len(code) == 12 and code.endswith("000"):
+        return code[:9]
+    return code
+
+
 def is_within(code: str, ancestor: str) -> bool:
-    """True when ``code`` is ``ancestor`` or lies in its subtree."""
-    if code == ancestor:
+    """True when ``code`` is ``ancestor`` or lies in its subtree.
+
+    A township's 9- and 12-digit forms (``500240204`` and ``500240204000``) name the same place, so either
+    contains the other and both contain the township's villages (``500240204201``); this agrees with
+    :func:`subtree_prefix`.
+    """
+    if ancestor in (code, NATIONAL):
         return True
-    if ancestor == NATIONAL:
-        return True
-    return ancestor in ancestors(code)
+    return _canonical(ancestor) in ancestors(_canonical(code))
 
 
 @attrs.frozen

@@ -95,7 +95,16 @@ class Store(Protocol):
 
     def iter_events(self, case_id: str | None = None) -> Iterator[AuditEvent]: ...
 
-    def read_confidential(self, case_id: str) -> dict[str, Any] | None: ...
+    def read_confidential(self, case_id: str) -> dict[str, Any] | None:
+        """The confidential record of a case (a copy), or None when it has none."""
+        ...
+
+    def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[tuple[int, str, int, str]]:
+        """Outbox rows ``(position, case_id, seq, event_type)`` with ``position > after``, in commit order.
+
+        Positions increase with every row written; a deliverer keeps the last position it handled.
+        """
+        ...
 
     def close(self) -> None: ...
 

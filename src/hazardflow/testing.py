@@ -1,5 +1,8 @@
 """Test support shipped to users: a simulated clock, the in-memory store, audit capture, contract suites.
 
+* :class:`StoreContract` - the pytest suite every store passes (subclass it, provide a ``store`` fixture).
+* :func:`snapshot_store` - everything a store shows, to check that a refused command changed nothing.
+
 Use these in your own tests (your jurisdiction's policy, your host integration)::
 
     from hazardflow.testing import SimulatedClock, capture_audit
@@ -18,13 +21,22 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ._clock import SimulatedClock
+from ._store_contract import StoreContract, StoreSnapshot, WriteFactory, snapshot_store
 from .persistence.memory import MemoryStore
 
 if TYPE_CHECKING:
     from ._engine import Engine
     from ._model import AuditEvent
 
-__all__ = ["MemoryStore", "SimulatedClock", "capture_audit"]
+__all__ = [
+    "MemoryStore",
+    "SimulatedClock",
+    "StoreContract",
+    "StoreSnapshot",
+    "WriteFactory",
+    "capture_audit",
+    "snapshot_store",
+]
 
 
 @contextmanager

@@ -143,6 +143,11 @@ class MemoryStore:
         hit = self._confidential.get(case_id)
         return dict(hit) if hit is not None else None
 
+    def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[tuple[int, str, int, str]]:
+        start = max(after, 0)
+        rows = self.outbox[start : start + max(limit, 0)]
+        return [(start + i + 1, cid, seq, typ) for i, (cid, seq, typ) in enumerate(rows)]
+
     def count(self) -> dict[str, int]:
         """Sizes, for monitoring and benchmarks."""
         return {
