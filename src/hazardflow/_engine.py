@@ -945,11 +945,11 @@ class Engine:
                 upd[sp.link_field] = child.id
         ctx.spawned = spawned
         fields = case.fields
-        pins_json: dict[str, Any] | None = None
+        pin_json: dict[int, dict[str, Any]] = {}
         if ctx.pins:
             pins_json = dict(fields.get("pins") or {})
             for k, d in ctx.pins.items():
-                pins_json[k] = d.to_json()
+                pins_json[k] = pin_json[id(d)] = d.to_json()
             upd["pins"] = pins_json
         if upd:
             frozen_upd = {k: freeze(v) for k, v in upd.items()}
@@ -978,7 +978,25 @@ class Engine:
             elif case.closed_at is not None:
                 closed_at = None
             if state_spec.deadline and not state_spec.terminal:
-                preview = attrs.evolve(case, fields=new_fields, state=new_state)
+                # What the case will look like, for policies whose deadline depends on the new facts.
+                preview = Case(
+                    case.id,
+                    case.workflow,
+                    new_state,
+                    case.rev,
+                    case.jurisdiction,
+                    case.owning_jurisdiction,
+                    case.policy_id,
+                    case.policy_version,
+                    case.opened_at,
+                    case.updated_at,
+                    new_fields,
+                    None,
+                    False,
+                    case.sanction_rung,
+                    closed_at,
+                    case.last_hash,
+                )
                 deadline = self._resolve_stage_deadline(state_spec.deadline, preview, pins_now, policy, now)
                 if deadline is not None:
                     self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, preview, policy, now, arm)
@@ -1045,7 +1063,10 @@ class Engine:
             if frozen_upd:
                 changes["fields"] = FrozenDict(frozen_upd)
             if deadline is not case.deadline:
-                changes["deadline"] = deadline.to_json() if deadline is not None else None
+                if deadline is None:
+                    changes["deadline"] = None
+                else:
+                    changes["deadline"] = pin_json.get(id(deadline)) or deadline.to_json()
             if overdue != case.overdue:
                 changes["overdue"] = overdue
             if rung != case.sanction_rung:

@@ -346,12 +346,19 @@ def _glossary_ids(kind: str) -> tuple[str, ...]:
     return hit
 
 
+#: Field names per payload schema (schemas are module-level tuples; the tuple itself is kept alive here).
+_FIELD_NAMES: dict[int, tuple[tuple[Field, ...], frozenset[str]]] = {}
+
+
 def check_payload(
     fields: tuple[Field, ...], payload: Mapping[str, Any], choices: ChoiceResolver, *, what: str
 ) -> FrozenDict:
     """Validate and normalise ``payload`` against ``fields``; raise :class:`InvalidInput` on the first problem."""
     out: dict[str, Any] = {}
-    names = {f.name for f in fields}
+    hit = _FIELD_NAMES.get(id(fields))
+    if hit is None or hit[0] is not fields:
+        hit = _FIELD_NAMES[id(fields)] = (fields, frozenset(f.name for f in fields))
+    names = hit[1]
     for key in payload:
         if key not in names:
             raise InvalidInput(

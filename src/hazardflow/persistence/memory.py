@@ -84,7 +84,8 @@ class MemoryStore:
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[AuditEvent]] = {}
         self._timers: dict[str, _TimerRow] = {}
-        self._case_timers: dict[str, set[str]] = {}
+        # Armed timer ids per case: a list (a case has a handful at most; a set costs three times the memory).
+        self._case_timers: dict[str, list[str]] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._due: dict[str, None] = {}
         self._idem: dict[tuple[str, str], tuple[str, int, str]] = {}
@@ -209,7 +210,7 @@ class MemoryStore:
                 self._finish_timer(row)
         for t in w.arm:
             self._timers[t.id] = _TimerRow.of(t)
-            self._case_timers.setdefault(cid, set()).add(t.id)
+            self._case_timers.setdefault(cid, []).append(t.id)
             heapq.heappush(self._heap, (t.due_at, t.id))
         if w.idempotency_key is not None and w.idempotency_scope is not None and w.command_hash is not None:
             self._idem[(w.idempotency_scope, w.idempotency_key)] = (cid, w.event.seq, w.command_hash)
@@ -226,8 +227,8 @@ class MemoryStore:
         row.lease_owner = None
         row.lease_expires_at = None
         ids = self._case_timers.get(row.case_id)
-        if ids is not None:
-            ids.discard(row.id)
+        if ids is not None and row.id in ids:
+            ids.remove(row.id)
             if not ids:
                 del self._case_timers[row.case_id]
         self._due.pop(row.id, None)

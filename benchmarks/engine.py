@@ -1,0 +1,288 @@
+"""Engine overhead per ``fire`` and memory per open case, beside a raw ``transitions`` trigger and a dict table.
+
+Run: ``.venv/bin/python benchmarks/engine.py`` (``--cases 2000 --rounds 7`` by default; ``--quick`` for a smoke run).
+
+What is timed, in interleaved rounds so that machine drift hits every contender alike:
+
+* **engine**: ``Engine.fire(case_id, "approve", actor=..., payload={"opinion": ...})`` on an in-memory engine
+  holding the round's cases, each a general hazard under review (the full command path: load, route,
+  authorize, validate the payload, guards, effects, the shared machine, the hash-chained audit event, timers
+  cancelled, atomic commit). GC stays on, as in production.
+* **engine lifecycle**: the mean over every ``fire`` of a general hazard's path
+  ``set_deadline → submit_review → reject → submit_review → approve`` (arming and cancelling timers each step).
+* **transitions raw**: the engine's own pattern without the engine: one shared ``transitions.Machine``
+  (``model=None``, ``auto_transitions=False``, compiled from the same hazard table) and
+  ``machine.events["approve#<row>"].trigger(row)`` on a ``__slots__`` row in ``under_review``.
+* **dict table**: ``row.state = TABLE[(row.state, "approve")]`` on the same kind of row.
+
+Each round prepares every contender (untimed), then times them in slices of 50 fires taken in turn, so a
+change of machine load hits all of them alike. Each figure is the median over rounds of (round time / fires)
+with the range (min-max); each ratio is taken per round (the same interleaved slices) and reported as median
+and range. Absolute microseconds drift on a shared machine; the ratios are the result.
+
+Memory: after opening ``--cases`` general hazards and ordering each rectified by a deadline (so each holds an
+armed deadline timer and a reminder), the deep size of everything the in-memory store keeps for them except
+their audit events (case snapshots with their fields and deadline, timer rows, the timer index and heap,
+idempotency and confidential maps) is divided by the number of cases. Every object is counted once with
+``sys.getsizeof`` while walking ``gc.get_referents`` from the store's containers, so objects shared between
+cases (interned state names, the policy) amortise to nearly nothing. Audit events are reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from hazardflow import Actor, Engine, SequentialIds, SimulatedClock
+from hazardflow._lifecycle import compile_workflow
+from hazardflow.persistence.memory import MemoryStore
+from hazardflow.workflows.hazard import HAZARD, HAZARD_SPEC
+
+PY = sys.version.split()[0]
+TOWNSHIP = "500240204"
+UNIT = "500240204-BU-0001"
+INSPECTOR = Actor("e-zhang", "张检查", {"inspector"}, UNIT, TOWNSHIP)
+MANAGER = Actor("e-li", "李安全", {"safety_manager"}, UNIT, TOWNSHIP)
+OFFICER = Actor("t-liu", "刘安办", {"township_officer"}, "三星乡安办", TOWNSHIP)
+REGISTER = {
+    "grade": "general",
+    "source": "enterprise_self_inspection",
+    "nature": "unsafe_condition",
+    "industry": "industry_trade",
+    "business_unit": UNIT,
+    "location": "一号车间",
+    "description": "砂轮机防护罩缺失",
+}
+ORDER = {"deadline": "2024-03-20", "measures": "加装防护罩", "responsible": "李安全"}
+SUBMIT = {"evidence": ["整改后照片.jpg"], "rectified_by": MANAGER.id}
+APPROVE = {"opinion": "现场复核通过"}
+REJECT = {"reason": "防护罩尺寸不符"}
+
+
+class Row:
+    """The kind of row the engine's shared machine moves."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def new_engine() -> Engine:
+    return Engine(store=MemoryStore(), clock=SimulatedClock("2024-03-04T09:00:00+08:00"), ids=SequentialIds(8))
+
+
+def open_cases(engine: Engine, n: int, *, submit: bool) -> list[str]:
+    ids = []
+    for _ in range(n):
+        case = engine.open_case("hazard", actor=INSPECTOR, jurisdiction=TOWNSHIP, **REGISTER)
+        engine.fire(case.id, "set_deadline", actor=OFFICER, payload=ORDER)
+        if submit:
+            engine.fire(case.id, "submit_review", actor=MANAGER, payload=SUBMIT)
+        ids.append(case.id)
+    return ids
+
+
+CHUNK = 50  # fires per timed slice; slices of every contender alternate so load changes hit them alike
+
+
+def _engine_approve(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    engine = new_engine()
+    ids = open_cases(engine, n, submit=True)
+    fire = engine.fire
+
+    def run(lo: int, hi: int) -> None:
+        for cid in ids[lo:hi]:
+            fire(cid, "approve", actor=OFFICER, payload=APPROVE)
+
+    def check() -> None:
+        assert all(engine.get(cid).state == "closed" for cid in ids)
+
+    return run, check
+
+
+def _engine_lifecycle(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    engine = new_engine()
+    ids = [engine.open_case("hazard", actor=INSPECTOR, jurisdiction=TOWNSHIP, **REGISTER).id for _ in range(n)]
+    fire = engine.fire
+    steps = (
+        ("set_deadline", OFFICER, ORDER),
+        ("submit_review", MANAGER, SUBMIT),
+        ("reject", OFFICER, REJECT),
+        ("submit_review", MANAGER, SUBMIT),
+        ("approve", OFFICER, APPROVE),
+    )
+    # One "fire" unit here is one step; a slice of CHUNK units walks CHUNK // 5 cases through all five steps.
+    per_case = len(steps)
+
+    def run(lo: int, hi: int) -> None:
+        for cid in ids[lo // per_case : hi // per_case]:
+            for trigger, actor, payload in steps:
+                fire(cid, trigger, actor=actor, payload=payload)
+
+    def check() -> None:
+        done = ids[: n // per_case]
+        assert all(engine.get(cid).state == "closed" for cid in done)
+
+    return run, check
+
+
+_APPROVE_ROW = next(i for i, t in enumerate(HAZARD_SPEC.transitions) if t.trigger == "approve" and t.dest == "closed")
+_MACHINE = compile_workflow(HAZARD).machine
+
+
+def _transitions_raw(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    trigger = _MACHINE.events[f"approve#{_APPROVE_ROW}"].trigger
+    rows = [Row("under_review") for _ in range(n)]
+
+    def run(lo: int, hi: int) -> None:
+        for row in rows[lo:hi]:
+            trigger(row)
+
+    def check() -> None:
+        assert all(r.state == "closed" for r in rows)
+
+    return run, check
+
+
+_TABLE: dict[tuple[str, str], str] = {}
+for _t in HAZARD_SPEC.transitions:
+    for _src in _t.sources:
+        if _t.dest is not None:
+            _TABLE.setdefault((_src, _t.trigger), _t.dest)  # the first row (approve → closed when not listed)
+
+
+def _dict_table(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    rows = [Row("under_review") for _ in range(n)]
+    table = _TABLE
+
+    def run(lo: int, hi: int) -> None:
+        for row in rows[lo:hi]:
+            row.state = table[(row.state, "approve")]
+
+    def check() -> None:
+        assert all(r.state == "closed" for r in rows)
+
+    return run, check
+
+
+def one_round(n: int, contenders: dict[str, Callable[[int], Any]]) -> dict[str, float]:
+    """Seconds per fire of each contender over one round, slices interleaved."""
+    prepared = {name: make(n) for name, make in contenders.items()}
+    spent = dict.fromkeys(prepared, 0.0)
+    clock = time.perf_counter
+    for lo in range(0, n, CHUNK):
+        hi = min(lo + CHUNK, n)
+        for name, (run, _) in prepared.items():
+            t0 = clock()
+            run(lo, hi)
+            spent[name] += clock() - t0
+    for _, check in prepared.values():
+        check()
+    return {name: total / n for name, total in spent.items()}
+
+
+# ── memory ────────────────────────────────────────────────────────────────────────────────────────────
+_SKIP = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
+def deep_size(roots: Iterable[Any]) -> int:
+    """Bytes of every object reachable from ``roots`` (each counted once; types, modules, functions skipped)."""
+    seen: set[int] = set()
+    total = 0
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, _SKIP):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def bytes_per_case(n: int, *, order: bool) -> tuple[float, float, dict[str, int]]:
+    engine = new_engine()
+    store = engine.store
+    assert isinstance(store, MemoryStore)
+    if order:
+        open_cases(engine, n, submit=False)
+    else:
+        for _ in range(n):
+            engine.open_case("hazard", actor=INSPECTOR, jurisdiction=TOWNSHIP, **REGISTER)
+    state = [
+        store._cases,
+        store._timers,
+        store._case_timers,
+        store._heap,
+        store._due,
+        store._idem,
+        store._confidential,
+    ]
+    case_bytes = deep_size(state) / n
+    event_bytes = deep_size([store._events]) / n
+    return case_bytes, event_bytes, store.count()
+
+
+# ── report ────────────────────────────────────────────────────────────────────────────────────────────
+def fmt(values: list[float]) -> str:
+    us = [v * 1e6 for v in values]
+    return f"{statistics.median(us):8.2f} µs  [{min(us):.2f}-{max(us):.2f}]"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=2000, help="cases (and rows) per round")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 200 cases, 2 rounds")
+    args = parser.parse_args(argv)
+    n, rounds = (200, 2) if args.quick else (args.cases, args.rounds)
+
+    contenders: dict[str, Callable[[int], Any]] = {
+        "engine approve": _engine_approve,
+        "engine lifecycle": _engine_lifecycle,
+        "transitions raw": _transitions_raw,
+        "dict table": _dict_table,
+    }
+    results: dict[str, list[float]] = {k: [] for k in contenders}
+    ratios: dict[str, list[float]] = {"approve": [], "lifecycle": []}
+    for _ in range(rounds):
+        gc.collect()
+        got = one_round(n, contenders)
+        for name, value in got.items():
+            results[name].append(value)
+        ratios["approve"].append(got["engine approve"] / got["transitions raw"])
+        ratios["lifecycle"].append(got["engine lifecycle"] / got["transitions raw"])
+    med = {k: statistics.median(v) for k, v in results.items()}
+
+    print(f"hazardflow engine benchmark: {n} fires per contender per round, {rounds} rounds, Python {PY}")
+    print()
+    print("µs per fire (median [min-max] over rounds)")
+    for name, values in results.items():
+        print(f"  {name:<18} {fmt(values)}")
+    print()
+    print("ratios (per round, over the same interleaved slices: median [min-max])")
+    for label, key in (("engine approve", "approve"), ("engine lifecycle", "lifecycle")):
+        rs = ratios[key]
+        print(f"  {label:<17}/ transitions raw  {statistics.median(rs):6.2f}x  [{min(rs):.2f}-{max(rs):.2f}]")
+    print(f"  transitions raw  / dict table       {med['transitions raw'] / med['dict table']:6.2f}x")
+    print(f"  engine approve   / dict table       {med['engine approve'] / med['dict table']:6.2f}x")
+    print("  target: engine approve within 3x the raw transitions trigger")
+    print()
+    registered, _, _ = bytes_per_case(n, order=False)
+    case_bytes, event_bytes, counts = bytes_per_case(n, order=True)
+    print(f"memory per open case (in memory, {n} cases; target < 2048 bytes excluding audit events)")
+    print(f"  registered (no deadline, no timers)            {registered:8.0f} bytes")
+    print(f"  rectifying (deadline, deadline + reminder)     {case_bytes:8.0f} bytes")
+    print(f"  its audit events (2 per case, not counted)     {event_bytes:8.0f} bytes")
+    print(f"  store counts: {counts}")
+
+
+if __name__ == "__main__":
+    main()
