@@ -217,8 +217,11 @@ class _UnitOfWork:
         self.parent.idem.update(self.idem)
 
 
-def _command_hash(trigger: str, payload: Mapping[str, Any] | None) -> str:
-    raw = canonical_json({"trigger": trigger, "payload": dict(payload or {})})
+def _command_hash(trigger: str, payload: Mapping[str, Any] | None, sensitive: frozenset[str] = frozenset()) -> str:
+    # Confidential values (a reporter's name or phone) never enter the stored hash: a hash of a short, guessable
+    # value would let anyone holding the idempotency table confirm a guess.
+    body = {k: ("<confidential>" if k in sensitive else v) for k, v in (payload or {}).items()}
+    raw = canonical_json({"trigger": trigger, "payload": body})
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -270,6 +273,7 @@ class Engine:
         self._batch_events: list[tuple[Case, AuditEvent]] = []
         self._lifecycles: dict[str, CompiledLifecycle] = {}
         self._routes: dict[tuple[str, str, str], list[CompiledTransition]] = {}
+        self._sensitive: dict[str, frozenset[str]] = {}
         for wf in workflows if workflows is not None else default_workflows():
             if wf.id in self._lifecycles:
                 raise InvalidInput("workflows", wf.id, "a workflow id may be registered only once")
@@ -277,6 +281,8 @@ class Engine:
             self._lifecycles[wf.id] = compiled
             for trig, rows in compiled.by_trigger.items():
                 for row in rows:
+                    if row.sensitive:
+                        self._sensitive[trig] = self._sensitive.get(trig, frozenset()) | row.sensitive
                     for src in row.spec.sources:
                         self._routes.setdefault((wf.id, trig, src), []).append(row)
         self.policies.validate(self)
@@ -368,21 +374,27 @@ class Engine:
                 out.add(row.trigger)
         return sorted(out)
 
-    def reporter(self, case_id: str, actor: Actor) -> dict[str, Any]:
-        """The confidential reporter identity of a tip-off, for roles the policy allows (others: NotAuthorized)."""
+    def reporter(self, case_id: str, actor: Actor, *, purpose: str) -> dict[str, Any]:
+        """The confidential reporter identity of a tip-off (举报人信息), for a role the policy allows.
+
+        Each reading is an audited command first (``view_reporter``: who read it, when and for what
+        ``purpose``), committed before the identity is returned; a role outside
+        ``policy.reporter_visible_roles()``, or an actor outside the tip-off's jurisdiction, gets
+        :class:`NotAuthorized` and nothing is read. Returns ``{}`` for an anonymous report.
+        """
         case = self.get(case_id)
-        policy = self.policy_for(case)
-        allowed_roles = policy.reporter_visible_roles()
-        role = next(iter(sorted(actor.roles & allowed_roles)), None)
-        if role is None or not is_within(case.jurisdiction, actor.jurisdiction):
-            raise NotAuthorized(
-                case_id,
-                "read_reporter",
-                actor.id,
-                tuple(sorted(actor.roles)),
-                tuple(sorted(allowed_roles)),
-                "the reporter's identity is confidential (举报人信息保密)",
+        if case.workflow != "tipoff":
+            raise InvalidInput(
+                "case_id", case_id, f"is a {case.workflow!r} case; only a tip-off has a confidential reporter"
             )
+        if self._batch is not None:
+            raise InvalidInput(
+                "reporter",
+                case_id,
+                "is read outside engine.batch(): the reading is committed to the audit log before the identity "
+                "is returned",
+            )
+        self.fire(case_id, "view_reporter", actor=actor, payload={"purpose": purpose})
         return dict(self.store.read_confidential(case_id) or {})
 
     def verify_audit(self, case_id: str | None = None) -> AuditReport:
@@ -423,7 +435,7 @@ class Engine:
         chash = None
         if idempotency_key is not None:
             self._check_key(idempotency_key)
-            chash = _command_hash(f"{workflow}@{jurisdiction}", fields)
+            chash = _command_hash(f"{workflow}@{jurisdiction}", fields, lc.opener.sensitive)
             hit = own.idempotent(scope, idempotency_key)
             if hit is not None:
                 return self._idempotent_result(hit, chash, idempotency_key)
@@ -477,7 +489,7 @@ class Engine:
         chash = None
         if idempotency_key is not None:
             self._check_key(idempotency_key)
-            chash = _command_hash(trigger, payload)
+            chash = _command_hash(trigger, payload, self._sensitive.get(trigger, frozenset()))
             hit = own.idempotent(case_id, idempotency_key)
             if hit is not None:
                 return self._idempotent_result(hit, chash, idempotency_key)

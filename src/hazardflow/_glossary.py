@@ -89,6 +89,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("trigger", "lift_stop",           "恢复生产",       "lift stop",            "Lift the stop order.", "S1 §18 verify"),
     _t("trigger", "assign_department",   "推送行业部门",   "assign to department", "Route the case to the sector department that leads its industry (谁主管谁牵头).", "seed:002 (八); S3 三管三必须"),
     _t("trigger", "transfer_supervision","移交监管层级",   "transfer supervision", "Supervision of the case moves to another tier after an accepted escalation.", "seed:002 (八); inference"),
+    _t("trigger", "record_escalation",   "记录提级进展",   "record escalation",    "The hazard's own record that an escalation of it was proposed, returned or withdrawn (fired by the escalation).", "seed:002 (八); inference"),
     _t("trigger", "link_tipoff",         "关联举报",       "link tip-off",         "A duplicate tip-off about this hazard is linked to the case.", "inference"),
     _t("trigger", "mark_overdue",        "逾期",           "mark overdue",         "The deadline passed with the case still in the stage (fired by a timer).", "seeds; DOMAIN §e"),
     _t("trigger", "remind",              "到期提醒",       "remind",               "A reminder before a deadline (fired by a timer; changes no state).", "inference"),
@@ -98,6 +99,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("trigger", "start_verification",  "开始核查",       "start verification",   "Assign the verifier and start the on-site check.", "S10"),
     _t("trigger", "substantiate",        "举报查实",       "substantiate",         "Found true: open the linked hazard case.", "seed:000 item 24; seed:001 item 9"),
     _t("trigger", "dismiss",             "举报不实",       "dismiss as unfounded", "Found untrue, with the reason.", "inference"),
+    _t("trigger", "view_reporter",       "查阅举报人信息", "view reporter identity", "Read the confidential reporter identity, for a role the policy allows, with the purpose; the reading itself is audited.", "S3 §73 verify; inference"),
     _t("trigger", "merge_duplicate",     "合并重复举报",   "merge duplicate",      "The tip-off reports a hazard already on file; link it instead of opening a second case.", "inference"),
     # ── escalation triggers ──────────────────────────────────────────────────────────────────────────
     _t("trigger", "propose_escalation",  "提请纳入蓄水池", "propose escalation",   "Propose a hard problem of the full register for the upper tier's pool, with the reason.", "seed:002 (八)"),

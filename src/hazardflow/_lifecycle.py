@@ -260,7 +260,9 @@ ChoiceResolver = Callable[[str], Sequence[str]]
 
 def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
     def bad(rule: str, allowed: Sequence[str] = ()) -> InvalidInput:
-        return InvalidInput(f.name, value, rule, tuple(allowed), show_value=not f.confidential)
+        # A confidential value is not even kept on the error object (its repr, details() and logs would show it).
+        shown = "<confidential>" if f.confidential else value
+        return InvalidInput(f.name, shown, rule, tuple(allowed), show_value=not f.confidential)
 
     kind = f.kind
     if kind in ("str", "text"):

@@ -271,6 +271,14 @@ class NationalBaseline:
             return Permission(roles, "owner")
         if workflow == "hazard" and trigger in ("list_for_supervision", "delist"):
             return Permission(self.listing(case).authority_roles, "owner")
+        if workflow == "escalation" and trigger == "approve_escalation":
+            # The admission procedure, one step at a time: the role whose turn it is [seed:002 (八)].
+            steps = self.escalation_steps(case)
+            done = len(case.fields.get("approvals", ()))
+            if done < len(steps):
+                return Permission(frozenset({steps[done]}), "case")
+        if workflow == "tipoff" and trigger == "view_reporter":
+            return Permission(self.reporter_visible_roles(), "case")
         return self.permissions.get((workflow, trigger))
 
     def guards(self, workflow: str, trigger: str) -> Sequence[tuple[str, GuardFn]]:

@@ -95,7 +95,9 @@ REOPEN = (Field("finding", "choice", choices="finding"), Field("reason", "text")
 STOP = (Field("level", "choice", choices=("partial", "full")), Field("reason", "text"))
 ASSIGN = (Field("department", "choice", choices="policy:departments"), Field("reason", "text", required=False))
 TRANSFER = (Field("owning_jurisdiction", "str"), Field("escalation_id", "str"))
+TRACK = (Field("escalation_id", "str"), Field("status", "choice", choices=("proposed", "returned", "withdrawn")))
 LINK = (Field("tipoff_id", "str"),)
+ALL_STATES = (*OPEN, "closed", "voided")
 
 # fmt: off
 HAZARD_SPEC = LifecycleSpec(
@@ -134,8 +136,9 @@ HAZARD_SPEC = LifecycleSpec(
         Transition("reopen",               ("closed",),                            "rectifying",         GOV,                "owner",  ("deadline_not_past",),                                         REOPEN,        ("record_reopen",), event="case.reopened", reason="reason"),
         Transition("order_stop",           OPEN,                                   None,                 ("principal_officer", "supervisor", "sector_department", "township_officer", "fire_rescue"), "case", ("stop_level_changes",), STOP, ("set_stop",), event="case.stop_ordered", reason="reason"),
         Transition("lift_stop",            OPEN,                                   None,                 ("supervisor", "sector_department", "township_officer", "fire_rescue"), "case", ("is_stopped", "stop_may_lift"), REASON, ("lift_stop",), event="case.stop_lifted", reason="reason"),
-        Transition("assign_department",    OPEN,                                   None,                 ("township_officer", "emergency_office", "safety_committee_office"), "owner", ("department_changes",), ASSIGN, ("set_department",), event="case.department_assigned"),
-        Transition("transfer_supervision", OPEN,                                   None,                 ("system",),        "system", (),                                                             TRANSFER,      ("transfer_supervision",), event="case.supervision_transferred"),
+        Transition("assign_department",    OPEN,                                   None,                 ("township_officer", "emergency_office", "safety_committee_office"), "owner", ("department_changes",), ASSIGN, ("set_department",), event="case.department_assigned", reason="reason"),
+        Transition("transfer_supervision", OPEN,                                   None,                 ("system",),        "system", ("transfer_upward",),                                           TRANSFER,      ("transfer_supervision",), event="case.supervision_transferred"),
+        Transition("record_escalation",    ALL_STATES,                             None,                 ("system",),        "system", (),                                                             TRACK,         ("record_escalation",), event="case.escalation_recorded"),
         Transition("link_tipoff",          OPEN,                                   None,                 ("system",),        "system", (),                                                             LINK,          ("link_tipoff",), event="case.tipoff_linked"),
         *timer_rows(TIMED),
     ),
@@ -395,17 +398,30 @@ def department_changes(ctx: CommandContext) -> GuardResult:
     return GuardResult.allow()
 
 
+def _from_substantiated_tipoff(ctx: CommandContext) -> bool:
+    parent = ctx.parent
+    return (
+        parent is not None
+        and parent.case.workflow == "tipoff"
+        and parent.trigger == "substantiate"
+        and parent.case.state == "verifying"
+    )
+
+
 @guard(needs_payload=True)
 def source_needs_verification(ctx: CommandContext) -> GuardResult:
     # A report counts only after it is checked and found true (举报查实) [seed:000 item 24]: such a hazard is
-    # opened by substantiating its tip-off, never registered directly.
-    if ctx.payload["source"] in ("public_report_verified", "internal_whistleblower") and (
-        ctx.parent is None or ctx.parent.case.workflow != "tipoff"
+    # opened by substantiating its tip-off after verification, never registered directly (invariant 6).
+    if ctx.payload["source"] in ("public_report_verified", "internal_whistleblower") and not (
+        _from_substantiated_tipoff(ctx)
     ):
         return GuardResult.deny(
             "举报线索须经核查属实后由举报案件转为隐患", "a reported hazard is opened only by substantiating its tip-off"
         )
-    if ctx.payload.get("tipoff_id") is not None and ctx.parent is None:
+    tipoff_id = ctx.payload.get("tipoff_id")
+    if tipoff_id is not None and not (
+        _from_substantiated_tipoff(ctx) and ctx.parent and tipoff_id == ctx.parent.case.id
+    ):
         return GuardResult.deny("举报关联由系统设置", "the tip-off link is set by the tip-off workflow")
     return GuardResult.allow()
 
@@ -553,9 +569,36 @@ def set_department(ctx: CommandContext) -> None:
     ctx.updates["department"] = ctx.payload["department"]
 
 
+@guard(needs_payload=True)
+def transfer_upward(ctx: CommandContext) -> GuardResult:
+    # Supervision only moves up, to a tier above the one that holds it, on an accepted escalation
+    # [seed:002 (八); inference].
+    target = ctx.payload["owning_jurisdiction"]
+    ctx.engine.jurisdictions.check(target, field="owning_jurisdiction")
+    here = ctx.case.owning_jurisdiction
+    if target == here or not is_within(here, target):
+        return GuardResult.deny(
+            f"监管层级只能上移：{target} 不是 {here} 的上级",
+            f"supervision only moves up: {target!r} is not above the owning tier {here!r}",
+        )
+    if (
+        ctx.parent is None
+        or ctx.parent.case.workflow != "escalation"
+        or ctx.parent.case.id != ctx.payload["escalation_id"]
+    ):
+        return GuardResult.deny("监管层级随提级接收移交", "supervision moves only with an accepted escalation")
+    return GuardResult.allow()
+
+
 def transfer_supervision(ctx: CommandContext) -> None:
     ctx.owning_jurisdiction = ctx.payload["owning_jurisdiction"]
     ctx.updates["escalation_id"] = ctx.payload["escalation_id"]
+    ctx.updates["escalation_pending"] = None
+
+
+def record_escalation(ctx: CommandContext) -> None:
+    # The hazard keeps the trace of its escalations: proposed (one at a time), then returned or withdrawn.
+    ctx.updates["escalation_pending"] = ctx.payload["escalation_id"] if ctx.payload["status"] == "proposed" else None
 
 
 def link_tipoff(ctx: CommandContext) -> None:
@@ -598,6 +641,7 @@ _GUARDS = {
         department_changes,
         source_needs_verification,
         criteria_cited,
+        transfer_upward,
     )
 }
 _GUARDS["distinct_confirmer"] = distinct_confirmer  # type: ignore[assignment]
@@ -626,6 +670,7 @@ _EFFECTS = {
         lift_stop,
         set_department,
         transfer_supervision,
+        record_escalation,
         link_tipoff,
     )
 }
