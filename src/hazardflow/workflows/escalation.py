@@ -230,6 +230,10 @@ def init_escalation(ctx: CommandContext) -> None:
     u["approved_by"] = ()
     u["hazard_grade"] = hazard.grade
     u["industry"] = hazard.industry
+    # The admission clock starts at the proposal and runs through every approval step [inference].
+    spec = ctx.policy.deadline("admission", ctx.case)
+    if spec is not None:
+        ctx.pin("admission", spec)
     ctx.follow(p["hazard_id"], "record_escalation", {"escalation_id": ctx.case.id, "status": "proposed"})
 
 
