@@ -35,6 +35,7 @@ from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
 from ._model import SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze
+from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
 if TYPE_CHECKING:
@@ -105,6 +106,13 @@ class CommandContext:
     set_overdue: bool = False
     rung: int | None = None
     spawned: list[Case] = attrs.field(factory=list)
+    #: Re-pin the case to another ``(policy_id, policy_version)`` (``migrate_policy`` only); the change is
+    #: written to the case and recorded in the event's ``changes``.
+    policy_pin: tuple[str, str] | None = None
+    #: Replace the running stage deadline with ``restaged_deadline`` (None: the stage runs no deadline any
+    #: more); old timers are cancelled and the new deadline's timers armed under the pinned policy.
+    restage: bool = False
+    restaged_deadline: Deadline | None = None
 
     def field(self, name: str, default: Any = None) -> Any:
         """A case field as it will be after this command's updates so far."""
@@ -277,7 +285,7 @@ class Engine:
         for wf in workflows if workflows is not None else default_workflows():
             if wf.id in self._lifecycles:
                 raise InvalidInput("workflows", wf.id, "a workflow id may be registered only once")
-            compiled = check_workflow(wf)
+            compiled = check_workflow(with_policy_migration(wf))
             self._lifecycles[wf.id] = compiled
             for trig, rows in compiled.by_trigger.items():
                 for row in rows:
@@ -753,7 +761,7 @@ class Engine:
         idempotency_scope: str | None = None,
         command_hash: str | None = None,
     ) -> Case:
-        self.jurisdictions.check(jurisdiction)
+        jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
         row = lc.opener
         cid = case_id or self._ids(lc.workflow.spec.id_prefix, now)
@@ -1014,7 +1022,15 @@ class Engine:
                     self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, preview, policy, now, arm)
         else:
             key = state_spec.deadline
-            if key is not None and key in ctx.pins:
+            if ctx.restage:
+                # A policy migration recomputed the stage deadline under the new version.
+                cancel = case.deadline is not None or case.overdue
+                overdue = False
+                deadline = ctx.restaged_deadline
+                if deadline is not None:
+                    pinned_policy = self.policies.get(*ctx.policy_pin) if ctx.policy_pin else policy
+                    self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, pinned_policy, now, arm)
+            elif key is not None and key in ctx.pins:
                 cancel = case.deadline is not None or case.overdue
                 overdue = False
                 deadline = ctx.pins[key]
@@ -1087,6 +1103,8 @@ class Engine:
                 changes["closed_at"] = closed_at.isoformat() if closed_at is not None else None
             if owning != case.owning_jurisdiction:
                 changes["owning_jurisdiction"] = owning
+            if ctx.policy_pin is not None:
+                changes["policy_id"], changes["policy_version"] = ctx.policy_pin
         reason_field = row.spec.reason
         reason = public_payload.get(reason_field) if reason_field else None
         prev_hash = case.last_hash if not opening else GENESIS
@@ -1146,8 +1164,8 @@ class Engine:
             rev=seq,
             jurisdiction=case.jurisdiction,
             owning_jurisdiction=owning,
-            policy_id=case.policy_id,
-            policy_version=case.policy_version,
+            policy_id=ctx.policy_pin[0] if ctx.policy_pin else case.policy_id,
+            policy_version=ctx.policy_pin[1] if ctx.policy_pin else case.policy_version,
             opened_at=case.opened_at,
             updated_at=now,
             fields=new_fields,

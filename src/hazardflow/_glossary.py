@@ -94,6 +94,8 @@ GLOSSARY: tuple[Term, ...] = (
     _t("trigger", "mark_overdue",        "逾期",           "mark overdue",         "The deadline passed with the case still in the stage (fired by a timer).", "seeds; DOMAIN §e"),
     _t("trigger", "remind",              "到期提醒",       "remind",               "A reminder before a deadline (fired by a timer; changes no state).", "inference"),
     _t("trigger", "sanction",            "逾期督办升级",   "apply sanction rung",  "Apply the next rung of the overdue ladder against the named party (fired by a timer).", "seed:000 保障(五); seed:001 item 8"),
+    # ── triggers every workflow has (added by the engine) ────────────────────────────────────────────
+    _t("trigger", "migrate_policy",      "迁移政策版本",   "migrate policy version", "Re-pin an open case to another policy version under an approved migration plan (system only).", "inference"),
     # ── tip-off triggers ─────────────────────────────────────────────────────────────────────────────
     _t("trigger", "receive_tipoff",      "受理举报",       "receive tip-off",      "Log a public or internal report; the reporter's identity is kept apart.", "S3 §73 verify"),
     _t("trigger", "start_verification",  "开始核查",       "start verification",   "Assign the verifier and start the on-site check.", "S10"),

@@ -11,7 +11,8 @@ reading where the sources are silent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import attrs
 
@@ -29,10 +30,32 @@ __all__ = [
     "Permission",
     "ReportingObligation",
     "Rung",
+    "amend",
 ]
 
 PartyKind = Literal["business_unit", "department", "township"]
 Scope = Literal["case", "owner", "system"]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def amend(base: Mapping[K, V], changes: Mapping[K, V] | None = None, /, **by_name: Any) -> Mapping[K, V]:
+    """A read-only copy of an inherited mapping with some entries replaced or added.
+
+    Use it to override part of a parent policy's table without touching the parent's::
+
+        deadlines = amend(ShizhuCounty.deadlines, review=DeadlineSpec.working_days(5, source="seed:002"))
+        permissions = amend(NationalBaseline.permissions, {("hazard", "void"): Permission({"supervisor"})})
+
+    The result is immutable, so a subclass can never change its parent's rules by accident.
+    """
+    merged: dict[Any, Any] = dict(base)
+    if changes:
+        merged.update(changes)
+    merged.update(by_name)
+    return MappingProxyType(merged)
 
 
 def _frozen(roles: Iterable[str]) -> frozenset[str]:
