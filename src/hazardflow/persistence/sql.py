@@ -1,0 +1,1191 @@
+"""The SQL store: SQLite by default (a local file, zero set-up), PostgreSQL in production.
+
+::
+
+    store = SqlStore("sqlite:///hazards.db")                              # WAL + synchronous=NORMAL
+    store = SqlStore("sqlite:///hazards.db?synchronous=full")             # survives power loss too
+    store = SqlStore("postgresql+psycopg://app@db.example/hazards")       # many processes, many workers
+    engine = Engine(store=store, policies=[...])                         # or Engine.from_url(url, ...)
+
+**One transaction per commit.** :meth:`SqlStore.commit` writes every case row (``UPDATE … WHERE id = ? AND
+rev = ?``, or ``INSERT`` for a new case), audit event, timer change, idempotency key, confidential value and
+outbox row of its writes in one database transaction: all of them are stored or none is. A revision that
+moved, an idempotency key already used, or a timer no longer leased by the firing worker raises
+:class:`~hazardflow.ConcurrentUpdateError` and writes nothing. ``Engine.batch()`` hands many commands to one
+commit (bulk imports, simulations): the same checks per command, grouped into ``executemany`` statements.
+
+**The hot path is not an ORM.** Tables are SQLModel classes (``_tables.py``, which the Alembic migrations
+follow), but reads and writes run prepared statements on the driver connection (``sqlite3`` /
+``psycopg``), and rows are mapped to the attrs domain objects explicitly (``_case_from_row`` and friends).
+On PostgreSQL a commit is pipelined: the statements go in one round trip, the revision check is read, and
+``COMMIT`` follows.
+
+**SQLite settings.** Every connection runs ``journal_mode=WAL``, ``synchronous=NORMAL`` (default) or
+``FULL``, ``foreign_keys=ON`` and a busy timeout (default 30 s); writes take the write lock up front
+(``BEGIN IMMEDIATE``). With ``NORMAL`` a committed command survives a crash of the process (``kill -9``)
+but the last commits before a power loss or OS crash may be lost (the database stays consistent); with
+``FULL`` every commit is synced to disk first (3 to 4 times slower per commit).
+
+**Errors.** Database faults become :class:`~hazardflow.PersistenceError` subclasses:
+:class:`~hazardflow.DatabaseUnavailable` (cannot connect or open, bad URL),
+:class:`~hazardflow.DatabaseReadOnly`, :class:`~hazardflow.StorageFull` (disk or database full) and
+:class:`~hazardflow.SchemaVersionError` (no schema, schema older or newer than this release); a failed
+commit is rolled back, so nothing partial is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, NoReturn
+
+import sqlalchemy as sa
+
+from .._audit import canonical_json
+from .._calendar import Deadline
+from .._exceptions import (
+    ConcurrentUpdateError,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    HazardflowError,
+    InvalidInput,
+    PersistenceError,
+    SchemaVersionError,
+    StorageFull,
+)
+from .._jurisdiction import is_within, subtree_prefix
+from .._model import AuditEvent, Case, Timer, Write, freeze
+from . import migrate
+
+__all__ = ["SqlStore"]
+
+_PAGE = 1000
+_MAX_IDLE = 8
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_LOADS = json.loads
+
+_CASE_COLS = (
+    "id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, policy_version, deadline, overdue, "
+    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash"
+)
+_TIMER_COLS = (
+    "id, case_id, workflow, kind, key, due_at, armed_seq, armed_state, rung, status, lease_owner, "
+    "lease_expires_at, fired_at, fired_seq, late_seconds"
+)
+_SQL = {
+    "insert_case": (
+        "INSERT INTO hf_case (id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, "
+        "policy_version, grade, industry, source, department, business_unit, deadline_at, deadline, overdue, "
+        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ),
+    "update_case": (
+        "UPDATE hf_case SET state = ?, rev = ?, owning_jurisdiction = ?, policy_id = ?, policy_version = ?, "
+        "grade = ?, industry = ?, source = ?, department = ?, business_unit = ?, deadline_at = ?, deadline = ?, "
+        "overdue = ?, sanction_rung = ?, updated_at = ?, closed_at = ?, fields = ?, last_hash = ? "
+        "WHERE id = ? AND rev = ?"
+    ),
+    "insert_event": (
+        "INSERT INTO hf_event (case_id, seq, workflow, type, trigger, from_state, to_state, actor_id, actor_name, "
+        "actor_role, actor_org, actor_jurisdiction, occurred_at, policy_id, policy_version, reason, "
+        "idempotency_key, late_seconds, prev_hash, hash, body) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ),
+    "fire_timer": (
+        "UPDATE hf_timer SET status = 'fired', fired_at = ?, fired_seq = ?, late_seconds = ?, lease_owner = NULL, "
+        "lease_expires_at = NULL WHERE id = ? AND status = 'armed' AND lease_owner = ?"
+    ),
+    "fire_timer_any": (
+        "UPDATE hf_timer SET status = 'fired', fired_at = ?, fired_seq = ?, late_seconds = ?, lease_owner = NULL, "
+        "lease_expires_at = NULL WHERE id = ? AND status = 'armed'"
+    ),
+    "cancel_timers": (
+        "UPDATE hf_timer SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE case_id = ? AND status = 'armed'"
+    ),
+    "insert_timer": (
+        f"INSERT INTO hf_timer ({_TIMER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL)"
+    ),
+    "insert_idem": "INSERT INTO hf_idempotency (scope, key, case_id, seq, command_hash) VALUES (?, ?, ?, ?, ?)",
+    "upsert_confidential": (
+        "INSERT INTO hf_confidential (case_id, name, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value"
+    ),
+    "insert_outbox": (
+        "INSERT INTO hf_outbox (case_id, seq, event_type, created_at, delivered_at, attempts) "
+        "VALUES (?, ?, ?, ?, NULL, 0)"
+    ),
+    "load_case": f"SELECT {_CASE_COLS} FROM hf_case WHERE id = ?",
+    "load_events": "SELECT body, hash FROM hf_event WHERE case_id = ? ORDER BY seq",
+    "lookup_idem": "SELECT case_id, seq, command_hash FROM hf_idempotency WHERE scope = ? AND key = ?",
+    "armed_timers": f"SELECT {_TIMER_COLS} FROM hf_timer WHERE case_id = ? AND status = 'armed' ORDER BY due_at, id",
+    "get_timer": f"SELECT {_TIMER_COLS} FROM hf_timer WHERE id = ?",
+    "next_due": "SELECT min(due_at) FROM hf_timer WHERE status = 'armed'",
+    "release": (
+        "UPDATE hf_timer SET lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE id = ? AND status = 'armed' AND lease_owner = ?"
+    ),
+    "release_cancel": (
+        "UPDATE hf_timer SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE id = ? AND status = 'armed' AND lease_owner = ?"
+    ),
+    "read_confidential": "SELECT name, value FROM hf_confidential WHERE case_id = ?",
+    "case_rev": "SELECT rev FROM hf_case WHERE id = ?",
+}
+#: Lease up to N due timers: a compare-and-set under SQLite's write lock (``BEGIN IMMEDIATE``).
+_LEASE_SQLITE = (
+    "UPDATE hf_timer SET lease_owner = ?, lease_expires_at = ? WHERE id IN ("
+    "SELECT id FROM hf_timer WHERE status = 'armed' AND due_at <= ? "
+    "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY due_at, id LIMIT ?) "
+    f"RETURNING {_TIMER_COLS}"
+)
+#: PostgreSQL: rows another worker is leasing right now are skipped, not waited for.
+_LEASE_POSTGRES = (
+    "WITH due AS (SELECT id FROM hf_timer WHERE status = 'armed' AND due_at <= %s "
+    "AND (lease_expires_at IS NULL OR lease_expires_at <= %s) ORDER BY due_at, id LIMIT %s "
+    "FOR UPDATE SKIP LOCKED) "
+    "UPDATE hf_timer AS t SET lease_owner = %s, lease_expires_at = %s FROM due WHERE t.id = due.id "
+    "RETURNING " + ", ".join(f"t.{c.strip()}" for c in _TIMER_COLS.split(","))
+)
+
+
+def _sqlite_ts(value: datetime | None) -> str | None:
+    """UTC text that sorts as time (SQLAlchemy's own SQLite DateTime format)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidInput("timestamp", value.isoformat(), "must be timezone-aware")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_dt(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _pg_ts(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidInput("timestamp", value.isoformat(), "must be timezone-aware")
+    return value
+
+
+def _pg_dt(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    dt: datetime = value
+    return dt.astimezone(UTC)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return _DUMPS(value)
+
+
+def _json_in(value: Any) -> Any:
+    return _LOADS(value) if isinstance(value, str) else value
+
+
+class _Conn:
+    """One driver connection (from SQLAlchemy's engine) kept by the store between operations."""
+
+    __slots__ = ("dbapi", "proxy")
+
+    def __init__(self, proxy: Any) -> None:
+        self.proxy = proxy
+        self.dbapi = proxy.driver_connection
+
+
+class SqlStore:
+    """Cases, audit events, timers, idempotency keys, confidential values and outbox in a SQL database.
+
+    ``url``: ``sqlite:///path/file.db`` (relative to the working directory; ``sqlite:////abs/path.db``),
+    ``sqlite://`` (in memory, one connection), or ``postgresql+psycopg://user:pw@host:5432/db``
+    (``postgresql://`` is read as psycopg 3). SQLite accepts ``?synchronous=full``.
+
+    ``create``: create the schema when the database has none (default True; a SQLite file is created too).
+    ``upgrade``: also migrate an older schema to this release's (default False: an older schema raises
+    :class:`~hazardflow.SchemaVersionError` asking for ``hazardflow db upgrade``).
+    ``synchronous``: SQLite durability, ``"normal"`` (default; WAL, survives process crashes) or ``"full"``
+    (also survives power loss). ``busy_timeout``: seconds a SQLite writer waits for the write lock.
+    ``sqlite_pragmas``: extra ``PRAGMA name = value`` run on every new SQLite connection.
+    ``check_schema``: verify the schema revision on open (default True).
+
+    The store is safe to share between threads (each operation takes a connection of its own) and between
+    processes (the database arbitrates). Close it (or use it as a context manager) to release connections.
+    """
+
+    def __init__(
+        self,
+        url: str = "sqlite:///hazardflow.db",
+        *,
+        create: bool = True,
+        upgrade: bool = False,
+        synchronous: Literal["normal", "full"] | None = None,
+        busy_timeout: float = 30.0,
+        sqlite_pragmas: Mapping[str, str | int] | None = None,
+        check_schema: bool = True,
+    ) -> None:
+        self._conns: list[_Conn] = []
+        self._single: threading.Lock | None = None
+        self._closed = False
+        self._immediate = False
+        parsed = self._parse_url(url)
+        self.url = parsed.render_as_string(hide_password=True)
+        self.dialect: Literal["sqlite", "postgresql"] = (
+            "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
+        )
+        if synchronous is None:
+            synchronous = self._sync_from_url(parsed)
+        elif synchronous not in ("normal", "full"):
+            raise InvalidInput("synchronous", synchronous, "unknown SQLite durability setting", ("full", "normal"))
+        parsed = parsed.difference_update_query(["synchronous"])
+        if not isinstance(busy_timeout, int | float) or busy_timeout < 0:
+            raise InvalidInput("busy_timeout", busy_timeout, "must be a number of seconds >= 0")
+        self.synchronous = synchronous if self.dialect == "sqlite" else None
+        self._pragmas = dict(sqlite_pragmas or {})
+        for name in self._pragmas:
+            if not name.replace("_", "").isalnum():
+                raise InvalidInput("sqlite_pragmas", name, "must be a PRAGMA name (letters, digits, underscore)")
+        self._busy_ms = int(busy_timeout * 1000)
+        self._engine = self._make_engine(parsed)
+        if self.dialect == "sqlite":
+            self._sql = _SQL
+            self._ts = _sqlite_ts
+            self._dt = _sqlite_dt
+        else:
+            self._sql = {k: v.replace("?", "%s") for k, v in _SQL.items()}
+            self._ts = _pg_ts  # type: ignore[assignment]
+            self._dt = _pg_dt
+        try:
+            if check_schema:
+                self._check_schema(create=create, upgrade=upgrade)
+            else:
+                # Prove the database can be reached now, not at the first command.
+                self._put(self._get())
+        except BaseException:
+            self.close()
+            raise
+
+    # ── set-up ───────────────────────────────────────────────────────────────────────────────────
+    @staticmethod
+    def _parse_url(url: str) -> sa.URL:
+        if not isinstance(url, str):
+            raise InvalidInput("url", type(url).__name__, "must be a database URL string")
+        hint = "expected sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise DatabaseUnavailable(url, f"cannot parse the database URL ({exc}); {hint}") from None
+        backend = parsed.get_backend_name()
+        driver = parsed.get_driver_name()
+        if backend == "sqlite":
+            if driver not in ("pysqlite", ""):
+                raise DatabaseUnavailable(
+                    parsed.render_as_string(hide_password=True),
+                    f"unsupported SQLite driver {driver!r}; use sqlite:///path/to/file.db",
+                )
+            return parsed
+        if backend in ("postgresql", "postgres"):
+            if driver not in ("psycopg", "psycopg2", ""):
+                raise DatabaseUnavailable(
+                    parsed.render_as_string(hide_password=True),
+                    f"unsupported PostgreSQL driver {driver!r}; use postgresql+psycopg:// (psycopg 3)",
+                )
+            return parsed.set(drivername="postgresql+psycopg")
+        raise DatabaseUnavailable(
+            parsed.render_as_string(hide_password=True),
+            f"unsupported database {backend!r}; supported: postgresql (postgresql+psycopg://...) and sqlite "
+            "(sqlite:///file.db)",
+        )
+
+    @staticmethod
+    def _sync_from_url(parsed: sa.URL) -> Literal["normal", "full"]:
+        raw = parsed.query.get("synchronous", "normal")
+        value = (raw if isinstance(raw, str) else raw[-1]).lower()
+        if value not in ("normal", "full"):
+            raise InvalidInput("synchronous", value, "unknown SQLite durability setting in the URL", ("full", "normal"))
+        return "full" if value == "full" else "normal"
+
+    def _make_engine(self, parsed: sa.URL) -> sa.Engine:
+        if self.dialect == "sqlite":
+            memory = parsed.database in (None, "", ":memory:")
+            if memory:
+                engine = sa.create_engine(
+                    parsed,
+                    poolclass=sa.pool.StaticPool,
+                    connect_args={"check_same_thread": False},
+                )
+                self._single = threading.Lock()
+            else:
+                engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+            sa.event.listen(engine, "connect", self._on_sqlite_connect)
+            sa.event.listen(engine, "begin", self._on_sqlite_begin)
+            return engine
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:  # pragma: no cover - psycopg is in the "postgres" extra
+            raise DatabaseUnavailable(
+                parsed.render_as_string(hide_password=True),
+                'PostgreSQL needs psycopg 3: pip install "hazardflow[postgres]"',
+            ) from None
+        return sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+
+    def _on_sqlite_connect(self, dbapi_conn: Any, _record: Any) -> None:
+        # Autocommit at the driver level: the store and SQLAlchemy (the "begin" hook) start transactions.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode is not None and str(mode[0]).lower() not in ("wal", "memory"):
+                # A read-only file cannot switch to WAL; writes will be refused with DatabaseReadOnly.
+                pass
+            cur.execute(f"PRAGMA synchronous = {(self.synchronous or 'normal').upper()}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            for name, value in self._pragmas.items():
+                cur.execute(f"PRAGMA {name} = {int(value) if isinstance(value, int) else _quote(value)}")
+        finally:
+            cur.close()
+
+    def _on_sqlite_begin(self, conn: sa.Connection) -> None:
+        # Reads begin deferred; creating or migrating the schema takes the write lock first.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if self._immediate else "BEGIN")
+
+    def _check_schema(self, *, create: bool, upgrade: bool) -> None:
+        try:
+            with self._engine.connect() as conn:
+                found = migrate.revision_of(conn)
+            if found == migrate.HEAD:
+                return
+            self._refuse_revision(found, create=create, upgrade=upgrade)
+            # Create or migrate under the write lock, re-reading the revision: two processes opening a fresh
+            # database at once must not both create it.
+            self._immediate = True
+            try:
+                with self._engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7213490512)")
+                    found = migrate.revision_of(conn)
+                    if found != migrate.HEAD:
+                        self._refuse_revision(found, create=create, upgrade=upgrade)
+                        migrate.run_upgrade(conn)
+            finally:
+                self._immediate = False
+        except HazardflowError:
+            raise
+        except sa.exc.DBAPIError as exc:
+            self._raise(exc.orig, "opening the database")
+        except sa.exc.SQLAlchemyError as exc:
+            raise PersistenceError(self.url, f"opening the database failed: {exc}") from exc
+
+    def _refuse_revision(self, found: str | None, *, create: bool, upgrade: bool) -> None:
+        if found is None:
+            if not create:
+                raise SchemaVersionError(
+                    self.url,
+                    "the database has no hazardflow schema; create it with "
+                    f"`hazardflow db upgrade --url {self.url}` or open it with create=True",
+                )
+            return
+        if found not in migrate.REVISIONS:
+            raise SchemaVersionError(
+                self.url,
+                f"the schema is at revision {found!r}, newer than this release of hazardflow knows "
+                f"(its newest is {migrate.HEAD!r}); upgrade hazardflow, or open a database made by this release",
+            )
+        if found != migrate.HEAD and not upgrade:
+            raise SchemaVersionError(
+                self.url,
+                f"the schema is at revision {found!r}, older than this release expects ({migrate.HEAD!r}); "
+                f"run `hazardflow db upgrade --url {self.url}` (back up first) or open it with upgrade=True",
+            )
+
+    # ── schema (used by hazardflow.persistence.migrate and the CLI) ──────────────────────────────
+    def schema_revision(self) -> str | None:
+        """The schema revision stamped in the database (None when it has no hazardflow schema)."""
+        try:
+            with self._engine.connect() as conn:
+                return migrate.revision_of(conn)
+        except sa.exc.DBAPIError as exc:
+            self._raise(exc.orig, "reading the schema revision")
+
+    def upgrade_schema(self, revision: str = "head") -> str:
+        """Create or migrate the schema to ``revision`` (default: this release's head); return the revision."""
+        if revision != "head" and revision not in migrate.REVISIONS:
+            raise InvalidInput("revision", revision, "is not a schema revision of this release", migrate.REVISIONS)
+        self._immediate = True
+        try:
+            with self._engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7213490512)")
+                found = migrate.revision_of(conn)
+                if found is not None and found not in migrate.REVISIONS:
+                    raise SchemaVersionError(
+                        self.url,
+                        f"the schema is at revision {found!r}, newer than this release of hazardflow knows "
+                        f"(its newest is {migrate.HEAD!r}); upgrade hazardflow",
+                    )
+                migrate.run_upgrade(conn, revision)
+                now = migrate.revision_of(conn)
+        except HazardflowError:
+            raise
+        except sa.exc.DBAPIError as exc:
+            self._raise(exc.orig, "migrating the schema")
+        finally:
+            self._immediate = False
+        return now or ""
+
+    # ── connections ──────────────────────────────────────────────────────────────────────────────
+    def _get(self) -> _Conn:
+        if self._closed:
+            raise PersistenceError(self.url, "the store is closed")
+        if self._single is not None:
+            self._single.acquire()
+            if self._conns:
+                return self._conns[0]
+        else:
+            try:
+                return self._conns.pop()
+            except IndexError:
+                pass
+        try:
+            conn = _Conn(self._engine.raw_connection())
+        except sa.exc.DBAPIError as exc:
+            if self._single is not None:
+                self._single.release()
+            self._raise(exc.orig, "connecting")
+        except BaseException:
+            if self._single is not None:
+                self._single.release()
+            raise
+        if self.dialect == "postgresql":
+            conn.dbapi.autocommit = True
+        if self._single is not None:
+            self._conns.append(conn)
+        return conn
+
+    def _put(self, conn: _Conn) -> None:
+        if self._single is not None:
+            self._single.release()
+            return
+        if self._closed or len(self._conns) >= _MAX_IDLE:
+            conn.proxy.close()
+            return
+        self._conns.append(conn)
+
+    def _discard(self, conn: _Conn) -> None:
+        """Drop a connection that failed (it may be broken); the next operation opens a fresh one."""
+        if self._single is not None:
+            self._single.release()
+            return
+        with contextlib.suppress(Exception):  # best effort on a broken connection
+            conn.proxy.invalidate()
+
+    # ── error mapping ────────────────────────────────────────────────────────────────────────────
+    def _raise(self, exc: BaseException | None, doing: str) -> NoReturn:
+        raise self._map(exc, doing) from exc
+
+    def _map(self, exc: BaseException | None, doing: str) -> PersistenceError:
+        if exc is None:
+            return PersistenceError(self.url, f"{doing} failed")
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if self.dialect == "sqlite":
+            name = str(getattr(exc, "sqlite_errorname", ""))
+            low = text.lower()
+            if name.startswith("SQLITE_READONLY") or "readonly database" in low:
+                return DatabaseReadOnly(self.url, f"{doing}: {text}; check the file's and directory's permissions")
+            if name == "SQLITE_FULL" or "database or disk is full" in low:
+                return StorageFull(self.url, f"{doing}: {text}; free disk space (nothing was written)")
+            if name.startswith("SQLITE_CANTOPEN") or "unable to open database file" in low:
+                return DatabaseUnavailable(
+                    self.url, f"{doing}: {text}; check that the directory exists and is accessible"
+                )
+            if name.startswith("SQLITE_BUSY") or "database is locked" in low:
+                return DatabaseUnavailable(
+                    self.url,
+                    f"{doing}: {text}; another process held the write lock longer than the busy timeout "
+                    f"({self._busy_ms / 1000:g} s)",
+                )
+            if name == "SQLITE_NOTADB" or "not a database" in low:
+                return DatabaseUnavailable(self.url, f"{doing}: {text}; the file is not a SQLite database")
+            if "no such table" in low or "no such column" in low:
+                return SchemaVersionError(self.url, f"{doing}: {text}; run `hazardflow db upgrade --url {self.url}`")
+            return PersistenceError(self.url, f"{doing}: {text}")
+        state = str(getattr(exc, "sqlstate", "") or "")
+        if state in {"25006", "42501"}:
+            return DatabaseReadOnly(self.url, f"{doing}: {text}")
+        if state == "53100":
+            return StorageFull(self.url, f"{doing}: {text}; free disk space on the database server")
+        if state in ("42P01", "42703"):
+            return SchemaVersionError(self.url, f"{doing}: {text}; run `hazardflow db upgrade --url {self.url}`")
+        if state.startswith("08") or state in ("57P01", "57P02", "57P03", "3D000", "28000", "28P01") or not state:
+            return DatabaseUnavailable(self.url, f"{doing}: {text}")
+        return PersistenceError(self.url, f"{doing}: {text}")
+
+    def _is_integrity(self, exc: BaseException) -> bool:
+        if self.dialect == "sqlite":
+            import sqlite3
+
+            return isinstance(exc, sqlite3.IntegrityError)
+        return str(getattr(exc, "sqlstate", "") or "").startswith("23")
+
+    def _is_conflict(self, exc: BaseException) -> bool:
+        # PostgreSQL: a deadlock or serialization failure between two writers; nothing was written.
+        return self.dialect == "postgresql" and str(getattr(exc, "sqlstate", "") or "") in ("40001", "40P01")
+
+    # ── reads ────────────────────────────────────────────────────────────────────────────────────
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        conn = self._get()
+        try:
+            rows: list[Any] = conn.dbapi.execute(sql, params).fetchall()
+        except Exception as exc:
+            self._discard(conn)
+            if isinstance(exc, HazardflowError):
+                raise
+            self._raise(exc, "reading")
+        self._put(conn)
+        return rows
+
+    def load_case(self, case_id: str) -> Case | None:
+        rows = self._query(self._sql["load_case"], (case_id,))
+        return self._case_from_row(rows[0]) if rows else None
+
+    def _case_from_row(self, r: Sequence[Any]) -> Case:
+        dt = self._dt
+        deadline = _json_in(r[8])
+        return Case(
+            id=r[0],
+            workflow=r[1],
+            state=r[2],
+            rev=r[3],
+            jurisdiction=r[4],
+            owning_jurisdiction=r[5],
+            policy_id=r[6],
+            policy_version=r[7],
+            opened_at=dt(r[11]),  # type: ignore[arg-type]
+            updated_at=dt(r[12]),  # type: ignore[arg-type]
+            fields=freeze(_json_in(r[14])),
+            deadline=Deadline.from_json(deadline) if deadline else None,
+            overdue=bool(r[9]),
+            sanction_rung=r[10],
+            closed_at=dt(r[13]),
+            last_hash=r[15],
+        )
+
+    def load_events(self, case_id: str) -> list[AuditEvent]:
+        return [_event_from_row(r) for r in self._query(self._sql["load_events"], (case_id,))]
+
+    def lookup_idempotency(self, scope: str, key: str) -> tuple[str, int, str] | None:
+        rows = self._query(self._sql["lookup_idem"], (scope, key))
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def armed_timers(self, case_id: str) -> list[Timer]:
+        return [self._timer_from_row(r) for r in self._query(self._sql["armed_timers"], (case_id,))]
+
+    def get_timer(self, timer_id: str) -> Timer | None:
+        rows = self._query(self._sql["get_timer"], (timer_id,))
+        return self._timer_from_row(rows[0]) if rows else None
+
+    def _timer_from_row(self, r: Sequence[Any]) -> Timer:
+        dt = self._dt
+        return Timer(
+            id=r[0],
+            case_id=r[1],
+            workflow=r[2],
+            kind=r[3],
+            key=r[4],
+            due_at=dt(r[5]),  # type: ignore[arg-type]
+            armed_seq=r[6],
+            armed_state=r[7],
+            rung=r[8],
+            status=r[9],
+            lease_owner=r[10],
+            lease_expires_at=dt(r[11]),
+            fired_at=dt(r[12]),
+            fired_seq=r[13],
+            late_seconds=r[14],
+        )
+
+    def iter_cases(
+        self,
+        *,
+        workflow: str | None = None,
+        jurisdiction: str | None = None,
+        state: str | None = None,
+        department: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[Case]:
+        where: list[str] = []
+        params: list[Any] = []
+        if workflow is not None:
+            where.append("workflow = ?")
+            params.append(workflow)
+        if state is not None:
+            where.append("state = ?")
+            params.append(state)
+        if department is not None:
+            where.append("department = ?")
+            params.append(department)
+        if open_only:
+            where.append("closed_at IS NULL")
+        if jurisdiction is not None:
+            prefix = subtree_prefix(jurisdiction)
+            if prefix:
+                # A range on the digit prefix uses the index on every database (LIKE may not).
+                where.append("jurisdiction >= ? AND jurisdiction < ?")
+                params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+        return self._iter_cases(where, params, jurisdiction)
+
+    def _iter_cases(self, where: list[str], params: list[Any], jurisdiction: str | None) -> Iterator[Case]:
+        after: tuple[Any, Any] | None = None
+        while True:
+            clauses = list(where)
+            args = list(params)
+            if after is not None:
+                clauses.append("(opened_at > ? OR (opened_at = ? AND id > ?))")
+                args += [after[0], after[0], after[1]]
+            sql = f"SELECT {_CASE_COLS} FROM hf_case"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            sql += f" ORDER BY opened_at, id LIMIT {_PAGE}"
+            if self.dialect == "postgresql":
+                sql = sql.replace("?", "%s")
+            rows = self._query(sql, args)
+            for r in rows:
+                case = self._case_from_row(r)
+                if jurisdiction is None or is_within(case.jurisdiction, jurisdiction):
+                    yield case
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1][11], rows[-1][0])
+
+    def iter_events(self, case_id: str | None = None) -> Iterator[AuditEvent]:
+        if case_id is not None:
+            yield from self.load_events(case_id)
+            return
+        sql = f"SELECT body, hash, id FROM hf_event WHERE id > ? ORDER BY id LIMIT {_PAGE}"
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        last = 0
+        while True:
+            rows = self._query(sql, (last,))
+            for r in rows:
+                yield _event_from_row(r)
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][2]
+
+    def read_confidential(self, case_id: str) -> dict[str, Any] | None:
+        rows = self._query(self._sql["read_confidential"], (case_id,))
+        if not rows:
+            return None
+        if self.dialect == "sqlite":
+            return {name: freeze(_LOADS(value)) for name, value in rows}
+        return {name: freeze(value) for name, value in rows}
+
+    def iter_outbox(self, *, pending_only: bool = True) -> Iterator[tuple[str, int, str]]:
+        """Outbox rows ``(case_id, seq, event_type)`` in commit order (only undelivered ones by default)."""
+        sql = "SELECT case_id, seq, event_type, id FROM hf_outbox WHERE id > ?"
+        if pending_only:
+            sql += " AND delivered_at IS NULL"
+        sql += f" ORDER BY id LIMIT {_PAGE}"
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        last = 0
+        while True:
+            rows = self._query(sql, (last,))
+            for r in rows:
+                yield (r[0], r[1], r[2])
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][3]
+
+    def count(self) -> dict[str, int]:
+        """Sizes, for monitoring and benchmarks (same keys as ``MemoryStore.count``)."""
+        rows = self._query(
+            "SELECT (SELECT count(*) FROM hf_case), (SELECT count(*) FROM hf_event), "
+            "(SELECT count(*) FROM hf_timer WHERE status = 'armed'), (SELECT count(*) FROM hf_timer)"
+        )
+        cases, events, armed, timers = rows[0]
+        return {"cases": cases, "events": events, "armed_timers": armed, "timers": timers}
+
+    def event_column_problems(self, case_id: str | None = None) -> list[tuple[str, int, str]]:
+        """Events whose queryable columns disagree with their hashed body: ``(case_id, seq, column)``.
+
+        The body is what the hash chain protects; the columns beside it (who, what, when) exist for SQL
+        queries. ``hazardflow audit verify`` reports a column edited behind the body's back with this.
+        """
+        cols = (
+            "case_id",
+            "seq",
+            "workflow",
+            "type",
+            "trigger",
+            "from_state",
+            "to_state",
+            "actor_id",
+            "actor_name",
+            "actor_role",
+            "actor_org",
+            "actor_jurisdiction",
+            "policy_id",
+            "policy_version",
+            "idempotency_key",
+            "prev_hash",
+        )
+        sql = f"SELECT {', '.join(cols)}, occurred_at, late_seconds, body, id FROM hf_event WHERE id > ?"
+        args: list[Any] = []
+        if case_id is not None:
+            sql += " AND case_id = ?"
+            args.append(case_id)
+        sql += f" ORDER BY id LIMIT {_PAGE}"
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        out: list[tuple[str, int, str]] = []
+        last = 0
+        n = len(cols)
+        while True:
+            rows = self._query(sql, [last, *args])
+            for r in rows:
+                try:
+                    body = _LOADS(r[n + 2])
+                except ValueError:
+                    out.append((r[0], r[1], "body"))
+                    continue
+                for i, col in enumerate(cols):
+                    if body.get(col) != r[i]:
+                        out.append((r[0], r[1], col))
+                        break
+                else:
+                    occurred = body.get("occurred_at")
+                    at = self._dt(r[n])
+                    if occurred is None or at is None or datetime.fromisoformat(occurred) != at:
+                        out.append((r[0], r[1], "occurred_at"))
+                    elif body.get("late_seconds") != r[n + 1]:
+                        out.append((r[0], r[1], "late_seconds"))
+            if len(rows) < _PAGE:
+                return sorted(out)
+            last = rows[-1][n + 3]
+
+    # ── the atomic commit ────────────────────────────────────────────────────────────────────────
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Store every write in one transaction, or none of them (see the module docstring)."""
+        if not writes:
+            return
+        plan = self._plan(writes)
+        conn = self._get()
+        try:
+            if self.dialect == "sqlite":
+                self._commit_sqlite(conn.dbapi, plan)
+            else:
+                self._commit_postgres(conn.dbapi, plan)
+        except _Refused as refused:
+            self._put(conn)
+            raise refused.error from None
+        except HazardflowError:
+            self._put(conn)
+            raise
+        except Exception as exc:
+            if self._is_integrity(exc) or self._is_conflict(exc):
+                self._put(conn)
+                raise self._diagnose(plan, exc) from exc
+            self._discard(conn)
+            self._raise(exc, "committing")
+        self._put(conn)
+
+    def _plan(self, writes: Sequence[Write]) -> _Plan:
+        ts = self._ts
+        plan = _Plan()
+        first_rev: dict[str, int] = {}
+        last_case: dict[str, Case] = {}
+        rev_now: dict[str, int] = {}
+        pending: dict[str, list[list[Any]]] = {}
+        cancelled: set[str] = set()
+        idem_seen: set[tuple[str, str]] = set()
+        for w in writes:
+            case = w.case
+            cid = case.id
+            before = rev_now.get(cid)
+            if before is None:
+                first_rev[cid] = w.expected_rev
+            elif before != w.expected_rev:
+                raise ConcurrentUpdateError(cid, w.expected_rev, f"stored revision is {before}")
+            rev_now[cid] = case.rev
+            last_case[cid] = case
+            ev = w.event
+            body = w.event_json
+            if body is None:
+                raw = ev.to_dict()
+                del raw["hash"]
+                body = canonical_json(raw)
+            plan.events.append(
+                (
+                    cid,
+                    ev.seq,
+                    ev.workflow,
+                    ev.type,
+                    ev.trigger,
+                    ev.from_state,
+                    ev.to_state,
+                    ev.actor_id,
+                    ev.actor_name,
+                    ev.actor_role,
+                    ev.actor_org,
+                    ev.actor_jurisdiction,
+                    ts(ev.occurred_at),
+                    ev.policy_id,
+                    ev.policy_version,
+                    _text(ev.reason),
+                    ev.idempotency_key,
+                    ev.late_seconds,
+                    ev.prev_hash,
+                    ev.hash,
+                    body,
+                )
+            )
+            if w.fire_timer is not None:
+                fired = (ts(ev.occurred_at), ev.seq, ev.late_seconds, w.fire_timer)
+                if w.fire_owner is not None:
+                    plan.fires.append((*fired, w.fire_owner))
+                else:
+                    plan.fires_any.append(fired)
+                plan.fire_cases.append((cid, w.expected_rev, w.fire_timer))
+            if w.cancel_timers:
+                if cid not in cancelled and first_rev[cid] != 0:
+                    cancelled.add(cid)
+                    plan.cancels.append((cid,))
+                for row in pending.pop(cid, ()):
+                    row[9] = "cancelled"
+            if w.arm:
+                mine = pending.setdefault(cid, [])
+                for t in w.arm:
+                    row = [
+                        t.id,
+                        cid,
+                        t.workflow,
+                        t.kind,
+                        t.key,
+                        ts(t.due_at),
+                        t.armed_seq,
+                        t.armed_state,
+                        t.rung,
+                        "armed",
+                    ]
+                    plan.arms.append(row)
+                    mine.append(row)
+            if w.idempotency_key is not None and w.idempotency_scope is not None and w.command_hash is not None:
+                k = (w.idempotency_scope, w.idempotency_key)
+                if k in idem_seen:
+                    raise ConcurrentUpdateError(cid, w.expected_rev, "idempotency key already used")
+                idem_seen.add(k)
+                plan.idem.append((w.idempotency_scope, w.idempotency_key, cid, ev.seq, w.command_hash))
+            if w.confidential:
+                for name, value in w.confidential.items():
+                    plan.confidential.append((cid, str(name), _DUMPS(value)))
+            if w.outbox:
+                plan.outbox.append((cid, ev.seq, ev.type, ts(ev.occurred_at)))
+        for cid in sorted(last_case):
+            c = last_case[cid]
+            f = c.fields
+            d = c.deadline
+            expected = first_rev[cid]
+            common = (
+                _opt_str(f.get("grade")),
+                _opt_str(f.get("industry")),
+                _opt_str(f.get("source")),
+                _opt_str(f.get("department")),
+                _opt_str(f.get("business_unit")),
+                ts(d.due_at) if d is not None else None,
+                _DUMPS(d.to_json()) if d is not None else None,
+                c.overdue,
+                c.sanction_rung,
+            )
+            if expected == 0:
+                plan.inserts.append(
+                    (
+                        cid,
+                        c.workflow,
+                        c.state,
+                        c.rev,
+                        c.jurisdiction,
+                        c.owning_jurisdiction,
+                        c.policy_id,
+                        c.policy_version,
+                        *common,
+                        ts(c.opened_at),
+                        ts(c.updated_at),
+                        ts(c.closed_at),
+                        _DUMPS(f),
+                        c.last_hash,
+                    )
+                )
+            else:
+                plan.updates.append(
+                    (
+                        c.state,
+                        c.rev,
+                        c.owning_jurisdiction,
+                        c.policy_id,
+                        c.policy_version,
+                        *common,
+                        ts(c.updated_at),
+                        ts(c.closed_at),
+                        _DUMPS(f),
+                        c.last_hash,
+                        cid,
+                        expected,
+                    )
+                )
+            plan.expected[cid] = expected
+        return plan
+
+    def _commit_sqlite(self, db: Any, plan: _Plan) -> None:
+        sql = self._sql
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if plan.inserts:
+                _run(db, sql["insert_case"], plan.inserts)
+            if plan.updates:
+                n = _run(db, sql["update_case"], plan.updates)
+                if n != len(plan.updates):
+                    raise _Refused(self._stale(db, plan))
+            _run(db, sql["insert_event"], plan.events)
+            if plan.fires and _run(db, sql["fire_timer"], plan.fires) != len(plan.fires):
+                raise _Refused(self._lost_lease(db, plan))
+            if plan.fires_any and _run(db, sql["fire_timer_any"], plan.fires_any) != len(plan.fires_any):
+                raise _Refused(self._lost_lease(db, plan))
+            if plan.cancels:
+                _run(db, sql["cancel_timers"], plan.cancels)
+            if plan.arms:
+                _run(db, sql["insert_timer"], plan.arms)
+            if plan.idem:
+                _run(db, sql["insert_idem"], plan.idem)
+            if plan.confidential:
+                _run(db, sql["upsert_confidential"], plan.confidential)
+            if plan.outbox:
+                _run(db, sql["insert_outbox"], plan.outbox)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _commit_postgres(self, db: Any, plan: _Plan) -> None:
+        sql = self._sql
+        try:
+            with db.pipeline():
+                db.execute("BEGIN")
+                if plan.inserts:
+                    _pg_run(db, sql["insert_case"], plan.inserts)
+                upd = _pg_run(db, sql["update_case"], plan.updates) if plan.updates else None
+                _pg_run(db, sql["insert_event"], plan.events)
+                fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
+                fire_any = _pg_run(db, sql["fire_timer_any"], plan.fires_any) if plan.fires_any else None
+                if plan.cancels:
+                    _pg_run(db, sql["cancel_timers"], plan.cancels)
+                if plan.arms:
+                    _pg_run(db, sql["insert_timer"], plan.arms)
+                if plan.idem:
+                    _pg_run(db, sql["insert_idem"], plan.idem)
+                if plan.confidential:
+                    _pg_run(db, sql["upsert_confidential"], plan.confidential)
+                if plan.outbox:
+                    _pg_run(db, sql["insert_outbox"], plan.outbox)
+            if upd is not None and upd.rowcount != len(plan.updates):
+                raise _Refused(self._stale(db, plan))
+            if (fire is not None and fire.rowcount != len(plan.fires)) or (
+                fire_any is not None and fire_any.rowcount != len(plan.fires_any)
+            ):
+                raise _Refused(self._lost_lease(db, plan))
+            db.execute("COMMIT")
+        except BaseException:
+            try:
+                if not db.closed and db.info.transaction_status != 0:  # 0 = IDLE
+                    db.execute("ROLLBACK")
+            except Exception:  # a broken connection is discarded by the caller
+                pass
+            raise
+
+    def _stale(self, db: Any, plan: _Plan) -> ConcurrentUpdateError:
+        """The first case whose stored revision is not the one the command read (inside the transaction)."""
+        for cid, expected in plan.expected.items():
+            if expected == 0:
+                continue
+            row = db.execute(self._sql["case_rev"], (cid,)).fetchone()
+            if row is None:
+                return ConcurrentUpdateError(cid, expected, "the case row is missing")
+            if row[0] != expected:
+                return ConcurrentUpdateError(cid, expected, f"stored revision is {row[0]}")
+        first = next(iter(plan.expected))
+        return ConcurrentUpdateError(first, plan.expected[first], "the stored revision moved")
+
+    def _lost_lease(self, db: Any, plan: _Plan) -> ConcurrentUpdateError:
+        for cid, expected, timer_id in plan.fire_cases:
+            row = db.execute(self._sql["get_timer"], (timer_id,)).fetchone()
+            if row is None or row[9] != "armed":
+                return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer leased")
+        cid, expected, timer_id = plan.fire_cases[0]
+        return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer leased")
+
+    def _diagnose(self, plan: _Plan, exc: BaseException) -> HazardflowError:
+        """A unique or foreign-key violation (or a PostgreSQL deadlock): say which command lost and why."""
+        try:
+            for cid, expected in plan.expected.items():
+                rows = self._query(self._sql["case_rev"], (cid,))
+                stored = rows[0][0] if rows else 0
+                if stored != expected:
+                    detail = "a case with this id already exists" if expected == 0 else f"stored revision is {stored}"
+                    return ConcurrentUpdateError(cid, expected, detail)
+            for scope, key, cid, _seq, _h in plan.idem:
+                if self._query(self._sql["lookup_idem"], (scope, key)):
+                    return ConcurrentUpdateError(cid, plan.expected.get(cid, 0), "idempotency key already used")
+        except HazardflowError:
+            pass
+        if self._is_conflict(exc):
+            first = next(iter(plan.expected))
+            return ConcurrentUpdateError(first, plan.expected[first], "another transaction wrote the same rows")
+        return self._map(exc, "committing (integrity check)")
+
+    # ── timers ───────────────────────────────────────────────────────────────────────────────────
+    def next_due(self) -> datetime | None:
+        rows = self._query(self._sql["next_due"])
+        return self._dt(rows[0][0]) if rows else None
+
+    def lease_due(self, now: datetime, *, owner: str, lease_seconds: float, limit: int) -> list[Timer]:
+        if now.tzinfo is None:
+            raise InvalidInput("now", now.isoformat(), "must be timezone-aware")
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("limit", limit, "must be a positive integer")
+        expires = now + timedelta(seconds=lease_seconds)
+        conn = self._get()
+        db = conn.dbapi
+        try:
+            if self.dialect == "sqlite":
+                t_now = _sqlite_ts(now)
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    rows = db.execute(_LEASE_SQLITE, (owner, _sqlite_ts(expires), t_now, t_now, limit)).fetchall()
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            else:
+                # One statement in autocommit mode: atomic, one round trip.
+                rows = db.execute(_LEASE_POSTGRES, (now, now, limit, owner, expires)).fetchall()
+        except Exception as exc:
+            self._discard(conn)
+            self._raise(exc, "leasing due timers")
+        self._put(conn)
+        out = [self._timer_from_row(r) for r in rows]
+        out.sort(key=lambda t: (t.due_at, t.id))
+        return out
+
+    def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
+        sql = self._sql["release_cancel" if cancel else "release"]
+        conn = self._get()
+        try:
+            conn.dbapi.execute(sql, (timer_id, owner))
+        except Exception as exc:
+            self._discard(conn)
+            self._raise(exc, "releasing a timer")
+        self._put(conn)
+
+    # ── lifecycle ────────────────────────────────────────────────────────────────────────────────
+    def close(self) -> None:
+        """Close every connection. Further use raises :class:`~hazardflow.PersistenceError`."""
+        if self._closed:
+            return
+        self._closed = True
+        conns, self._conns = self._conns, []
+        for conn in conns:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                conn.proxy.close()
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        extra = f", synchronous={self.synchronous}" if self.synchronous else ""
+        return f"SqlStore({self.url!r}{extra})"
+
+
+class _Plan:
+    """The statements one commit runs, with their parameter rows (built before the transaction starts)."""
+
+    __slots__ = (
+        "arms",
+        "cancels",
+        "confidential",
+        "events",
+        "expected",
+        "fire_cases",
+        "fires",
+        "fires_any",
+        "idem",
+        "inserts",
+        "outbox",
+        "updates",
+    )
+
+    def __init__(self) -> None:
+        self.inserts: list[tuple[Any, ...]] = []
+        self.updates: list[tuple[Any, ...]] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.fires: list[tuple[Any, ...]] = []
+        self.fires_any: list[tuple[Any, ...]] = []
+        self.fire_cases: list[tuple[str, int, str]] = []
+        self.cancels: list[tuple[str]] = []
+        self.arms: list[list[Any]] = []
+        self.idem: list[tuple[str, str, str, int, str]] = []
+        self.confidential: list[tuple[str, str, str]] = []
+        self.outbox: list[tuple[Any, ...]] = []
+        self.expected: dict[str, int] = {}
+
+
+class _Refused(Exception):
+    """Internal: the transaction was rolled back for a reason that is the caller's ConcurrentUpdateError."""
+
+    def __init__(self, error: ConcurrentUpdateError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _run(db: Any, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    if len(rows) == 1:
+        return int(db.execute(sql, rows[0]).rowcount)
+    return int(db.executemany(sql, rows).rowcount)
+
+
+def _pg_run(db: Any, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+    cur = db.cursor()
+    if len(rows) == 1:
+        cur.execute(sql, rows[0])
+    else:
+        cur.executemany(sql, rows)
+    return cur
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _quote(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _event_from_row(r: Sequence[Any]) -> AuditEvent:
+    data = _LOADS(r[0])
+    data["hash"] = r[1]
+    return AuditEvent.from_dict(data)
