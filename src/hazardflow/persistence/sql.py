@@ -134,6 +134,7 @@ _SQL = {
     ),
     "read_confidential": "SELECT name, value FROM hf_confidential WHERE case_id = ?",
     "case_rev": "SELECT rev FROM hf_case WHERE id = ?",
+    "read_outbox": "SELECT id, case_id, seq, event_type FROM hf_outbox WHERE id > ? ORDER BY id LIMIT ?",
 }
 #: Lease up to N due timers: a compare-and-set under SQLite's write lock (``BEGIN IMMEDIATE``).
 _LEASE_SQLITE = (
@@ -688,22 +689,12 @@ class SqlStore:
             return {name: freeze(_LOADS(value)) for name, value in rows}
         return {name: freeze(value) for name, value in rows}
 
-    def iter_outbox(self, *, pending_only: bool = True) -> Iterator[tuple[str, int, str]]:
-        """Outbox rows ``(case_id, seq, event_type)`` in commit order (only undelivered ones by default)."""
-        sql = "SELECT case_id, seq, event_type, id FROM hf_outbox WHERE id > ?"
-        if pending_only:
-            sql += " AND delivered_at IS NULL"
-        sql += f" ORDER BY id LIMIT {_PAGE}"
-        if self.dialect == "postgresql":
-            sql = sql.replace("?", "%s")
-        last = 0
-        while True:
-            rows = self._query(sql, (last,))
-            for r in rows:
-                yield (r[0], r[1], r[2])
-            if len(rows) < _PAGE:
-                return
-            last = rows[-1][3]
+    def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[tuple[int, str, int, str]]:
+        """Outbox rows ``(position, case_id, seq, event_type)`` with ``position > after``, in commit order."""
+        if limit <= 0:
+            return []
+        sql = self._sql["read_outbox"]
+        return [(r[0], r[1], r[2], r[3]) for r in self._query(sql, (after, limit))]
 
     def count(self) -> dict[str, int]:
         """Sizes, for monitoring and benchmarks (same keys as ``MemoryStore.count``)."""
