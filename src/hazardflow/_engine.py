@@ -309,10 +309,19 @@ class Engine:
         return dict(self._lifecycles)
 
     def lifecycle(self, workflow: str) -> CompiledLifecycle:
-        lc = self._lifecycles.get(workflow)
+        """The compiled lifecycle of ``workflow``; :class:`InvalidInput` (with the known ids) when unknown."""
+        lc = self._lifecycles.get(workflow) if isinstance(workflow, str) else None
         if lc is None:
+            import difflib
+
+            known = sorted(self._lifecycles)
+            close = difflib.get_close_matches(workflow, known, n=1) if isinstance(workflow, str) else []
             raise InvalidInput(
-                "workflow", workflow, "is not a workflow of this engine", tuple(sorted(self._lifecycles))
+                "workflow",
+                workflow,
+                "is not a workflow of this engine",
+                tuple(known),
+                f"did you mean {close[0]!r}?" if close else "",
             )
         return lc
 
@@ -358,6 +367,7 @@ class Engine:
         Guards that judge a payload (a named recipient, who did the fix) cannot be judged without one; for a
         trigger listed here, ``fire`` succeeds with a payload that satisfies them.
         """
+        self._check_actor(actor)
         case = self.get(case_id)
         lc = self._lifecycles[case.workflow]
         policy = self.policy_for(case)
@@ -436,6 +446,7 @@ class Engine:
         """Open a case of ``workflow`` in ``jurisdiction`` (the opening trigger, e.g. ``register``)."""
         self._check_actor(actor)
         lc = self.lifecycle(workflow)
+        self._check_not_system(actor, case_id or "", lc.opener.trigger)
         if case_id is not None and (not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64):
             raise InvalidInput("case_id", case_id, "must be a non-empty string of at most 64 characters")
         own = _UnitOfWork(self.store, self._batch)
@@ -482,15 +493,7 @@ class Engine:
         self._check_actor(actor)
         if payload is not None and not isinstance(payload, Mapping):
             raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
-        if actor is SYSTEM or "system" in actor.roles:
-            raise NotAuthorized(
-                case_id,
-                trigger,
-                actor.id,
-                tuple(sorted(actor.roles)),
-                (),
-                "the system role is reserved for the engine's own timers and follow-ups",
-            )
+        self._check_not_system(actor, case_id, trigger)
         if not isinstance(case_id, str):
             raise InvalidInput("case_id", case_id, "must be a string")
         own = _UnitOfWork(self.store, self._batch)
@@ -656,6 +659,18 @@ class Engine:
             raise InvalidInput("actor", type(actor).__name__, "must be a hazardflow.Actor")
 
     @staticmethod
+    def _check_not_system(actor: Actor, case_id: str, trigger: str) -> None:
+        if actor is SYSTEM or "system" in actor.roles:
+            raise NotAuthorized(
+                case_id,
+                trigger,
+                actor.id,
+                tuple(sorted(actor.roles)),
+                (),
+                "the system role is reserved for the engine's own timers and follow-ups",
+            )
+
+    @staticmethod
     def _check_key(key: str) -> None:
         if not isinstance(key, str) or not key or len(key) > 200:
             raise InvalidInput("idempotency_key", key, "must be a non-empty string of at most 200 characters")
@@ -739,12 +754,16 @@ class Engine:
                 return role
             what = "the tier that owns supervision of the case" if scope == "owner" else "the case's jurisdiction"
             reasons.append(
-                f"{what} ({target} {self.jurisdictions.name(target)}) is outside the actor's jurisdiction "
-                f"({actor.jurisdiction} {self.jurisdictions.name(actor.jurisdiction)})"
+                f"{what} ({self._where(target)}) is outside the actor's jurisdiction "
+                f"({self._where(actor.jurisdiction)})"
             )
         raise NotAuthorized(
             case.id, row.trigger, actor.id, tuple(sorted(actor.roles)), tuple(sorted(roles)), "; ".join(reasons)
         )
+
+    def _where(self, code: str) -> str:
+        name = self.jurisdictions.name(code)
+        return code if name == code else f"{code} {name}"
 
     def _open(
         self,
@@ -764,11 +783,11 @@ class Engine:
         jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
         row = lc.opener
-        cid = case_id or self._ids(lc.workflow.spec.id_prefix, now)
-        if uow.load(cid) is not None:
-            raise InvalidInput("case_id", cid, "a case with this id already exists")
+        if case_id is not None and uow.load(case_id) is not None:
+            raise InvalidInput("case_id", case_id, "a case with this id already exists")
+        # The id is drawn only once the opening is accepted, so a refused opening uses up no id.
         provisional = Case(
-            id=cid,
+            id=case_id or "",
             workflow=lc.id,
             state=lc.workflow.spec.initial,
             rev=0,
@@ -781,7 +800,9 @@ class Engine:
             fields=FrozenDict(),
         )
         ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True, parent=parent)
-        payload = check_payload(row.payload, fields, policy.choices, what=f"opening a {lc.id!r} case")
+        payload = check_payload(
+            row.payload, fields, policy.choices, what=f"opening a {describe('workflow', lc.id)} case"
+        )
         sensitive = {k: payload[k] for k in row.sensitive if k in payload}
         public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive})
         ctx.case = attrs.evolve(provisional, fields=public)
@@ -791,6 +812,11 @@ class Engine:
         else:
             ctx.role = parent.role
         self._run_guards(ctx, row, policy)
+        if case_id is None:
+            cid = self._ids(lc.workflow.spec.id_prefix, now)
+            if uow.load(cid) is not None:
+                raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
+            ctx.case = attrs.evolve(ctx.case, id=cid)
         if sensitive:
             ctx.confidential.update(sensitive)
         for eff in row.effects:
@@ -866,7 +892,9 @@ class Engine:
         if row is None:
             raise self._not_allowed(case, trigger, "no transition row applies to this case")
         ctx.role = self._authorize(row, case, actor, policy)
-        ctx.payload = check_payload(row.payload, payload, policy.choices, what=f"trigger {trigger!r}")
+        ctx.payload = check_payload(
+            row.payload, payload, policy.choices, what=f"trigger {describe('trigger', trigger)}"
+        )
         self._run_guards(ctx, row, policy)
         sensitive = row.sensitive
         if sensitive:

@@ -58,6 +58,10 @@ __all__ = [
 ]
 
 
+def _on_case(case_id: str) -> str:
+    return f"on case {case_id!r}" if case_id else "on a new case"
+
+
 def _quote_list(kind: str, ids: Sequence[str], *, empty: str = "none") -> str:
     if not ids:
         return empty
@@ -103,12 +107,26 @@ class InvalidInput(HazardflowError):
     hint: str = ""
     #: Set to False when the value is confidential and must not appear in the message.
     show_value: bool = True
+    #: ``"invalid"`` (a value breaks the rule), ``"missing"`` (a required field is absent) or ``"unknown"``
+    #: (a field the command does not take).
+    problem: str = "invalid"
+    #: The glossary kind of the allowed values (``"source"``, ``"grade"``, ...): the message shows their 中文 labels.
+    allowed_kind: str = ""
 
     def _format(self) -> str:
-        shown = repr(self.value) if self.show_value else "<confidential>"
-        msg = f"invalid value for {self.field!r}: {shown}; {self.rule}"
+        if self.problem == "missing":
+            msg = f"missing field {self.field!r}: {self.rule}"
+        elif self.problem == "unknown":
+            msg = f"unknown field {self.field!r}: {self.rule}"
+        else:
+            shown = repr(self.value) if self.show_value else "<confidential>"
+            msg = f"invalid value for {self.field!r}: {shown}; {self.rule}"
         if self.allowed:
-            msg += f"; allowed: {', '.join(repr(a) for a in self.allowed)}"
+            if self.allowed_kind:
+                shown_allowed = ", ".join(describe(self.allowed_kind, a) for a in self.allowed)
+            else:
+                shown_allowed = ", ".join(repr(a) for a in self.allowed)
+            msg += f"; allowed: {shown_allowed}"
         if self.hint:
             msg += f"; {self.hint}"
         return msg
@@ -156,7 +174,7 @@ class TransitionNotAllowed(CommandRefused):
         trig = describe("trigger", self.trigger) if has_label("trigger", self.trigger) else repr(self.trigger)
         allowed = _quote_list("trigger", self.allowed, empty="none (terminal state)")
         msg = (
-            f"cannot fire {trig} on case {self.case_id!r}: it is in state {describe('state', self.state)}; "
+            f"cannot fire {trig} {_on_case(self.case_id)}: it is in state {describe('state', self.state)}; "
             f"allowed here: {allowed}"
         )
         if self.hint:
@@ -179,8 +197,8 @@ class NotAuthorized(CommandRefused):
 
     def _format(self) -> str:
         return (
-            f"actor {self.actor_id!r} may not fire {describe('trigger', self.trigger)} on case "
-            f"{self.case_id!r}: {self.reason}; actor roles: {_quote_list('role', self.actor_roles)}; "
+            f"actor {self.actor_id!r} may not fire {describe('trigger', self.trigger)} {_on_case(self.case_id)}: "
+            f"{self.reason}; actor roles: {_quote_list('role', self.actor_roles)}; "
             f"roles the policy allows: {_quote_list('role', self.required_roles)}"
         )
 
@@ -199,7 +217,7 @@ class GuardRejected(CommandRefused):
 
     def _format(self) -> str:
         return (
-            f"cannot fire {describe('trigger', self.trigger)} on case {self.case_id!r}: rule "
+            f"cannot fire {describe('trigger', self.trigger)} {_on_case(self.case_id)}: rule "
             f"{self.guard!r} refused: {self.reason_en} ({self.reason_zh})"
         )
 

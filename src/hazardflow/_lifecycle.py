@@ -326,16 +326,35 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
         return freeze(dict(value))
     # choice
     assert f.choices is not None
+    label_kind = ""
     if isinstance(f.choices, tuple):
         allowed: Sequence[str] = f.choices
     elif f.choices.startswith("policy:"):
         allowed = choices(f.choices[7:])
+        label_kind = _POLICY_CHOICE_KINDS.get(f.choices[7:], "")
     else:
         allowed = _glossary_ids(f.choices)
+        label_kind = f.choices
     if not isinstance(value, str) or value not in allowed:
         hint = _hint(value, allowed) if isinstance(value, str) else ""
-        raise bad("is not one of the allowed values" + hint, sorted(allowed))
+        raise InvalidInput(
+            f.name,
+            value,
+            "is not one of the allowed values" + hint,
+            tuple(sorted(allowed)),
+            show_value=not f.confidential,
+            allowed_kind=label_kind,
+        )
     return value
+
+
+#: The glossary kind of each ``policy:<name>`` choice list (for labels in messages).
+_POLICY_CHOICE_KINDS = {
+    "grades": "grade",
+    "industries": "industry",
+    "recipients": "recipient",
+    "departments": "department",
+}
 
 
 _GLOSSARY_IDS: dict[str, tuple[str, ...]] = {}
@@ -365,14 +384,16 @@ def check_payload(
         if key not in names:
             raise InvalidInput(
                 str(key),
-                "<value>",
+                None,
                 f"is not a field of {what}" + _hint(str(key), sorted(names)),
                 tuple(sorted(names)),
+                show_value=False,
+                problem="unknown",
             )
     for f in fields:
         if f.name not in payload or payload[f.name] is None:
             if f.required:
-                raise InvalidInput(f.name, None, f"is required by {what}", show_value=False)
+                raise InvalidInput(f.name, None, f"is required by {what}", show_value=False, problem="missing")
             continue
         out[f.name] = _check_field(f, payload[f.name], choices)
     return FrozenDict(out)
