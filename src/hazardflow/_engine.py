@@ -124,10 +124,15 @@ class CommandContext:
         """Read another case (seeing writes made earlier in the same unit of work)."""
         return self.uow.load(case_id)
 
-    def pin(self, key: str, spec: DeadlineSpec) -> Deadline:
-        """Pin the deadline ``key`` (e.g. the rectification date an order or plan sets) from now."""
-        r = resolve(spec, self.now, self.policy.calendar)
-        d = Deadline(key, r.due_at, spec, self.now, r.provisional)
+    def pin(self, key: str, spec: DeadlineSpec, *, start: datetime | None = None) -> Deadline:
+        """Pin the deadline ``key`` (e.g. the rectification date an order or plan sets).
+
+        The spec is resolved from ``start`` (default: now; a reporting obligation counts from the start of
+        its period) with the policy's calendar; the case stores the spec and the resolved instant.
+        """
+        begin = self.now if start is None else start
+        r = resolve(spec, begin, self.policy.calendar)
+        d = Deadline(key, r.due_at, spec, begin.astimezone(UTC), r.provisional)
         self.pins[key] = d
         return d
 
@@ -147,13 +152,20 @@ class RunDueReport:
     """What one :meth:`Engine.run_due` sweep did."""
 
     now: datetime
+    #: Timers fired (each appended one audit event).
     fired: int = 0
+    #: Timers found stale (their case moved on, or a reminder whose deadline already passed): cancelled.
     cancelled: int = 0
+    #: Firings that lost a race with another command or worker; retried by a later sweep.
     conflicts: int = 0
+    #: Firings that raised; the timer keeps its lease and is retried once the lease expires.
     failed: int = 0
+    #: Of the fired timers, how many fired after their due instant, and the worst lateness.
     late: int = 0
     max_late_seconds: float = 0.0
     rounds: int = 0
+    #: True when ``stop`` asked the sweep to end early (its unfired leases were released).
+    interrupted: bool = False
     events: list[tuple[str, int]] = attrs.field(factory=list)
 
 
@@ -223,6 +235,27 @@ class _UnitOfWork:
         self.parent.writes.extend(self.writes)
         self.parent.cases.update(self.cases)
         self.parent.idem.update(self.idem)
+
+
+def _utc(name: str, instant: object) -> datetime:
+    """An aware instant converted to UTC; a naive one is refused (its zone would be a guess)."""
+    if not isinstance(instant, datetime) or instant.tzinfo is None or instant.utcoffset() is None:
+        shown = instant.isoformat() if isinstance(instant, datetime) else repr(instant)
+        raise InvalidInput(name, shown, "must be a timezone-aware datetime (hazardflow stores UTC)")
+    return instant.astimezone(UTC)
+
+
+#: The case field where the ladder's progress per deadline key is kept (see ``workflows._common``).
+LADDER_FIELD = "overdue_ladder"
+
+
+def _ladder_progress(fields: Mapping[str, Any], deadline: Deadline) -> tuple[int, datetime]:
+    """``(rungs already applied, anchor of the next rung)`` for ``deadline``: ``(0, due_at)`` when fresh."""
+    entry = (fields.get(LADDER_FIELD) or {}).get(deadline.key)
+    if not entry or not entry.get("due_at") or datetime.fromisoformat(entry["due_at"]) != deadline.due_at:
+        return 0, deadline.due_at
+    rung_due = entry.get("rung_due_at")
+    return int(entry.get("rung", 0)), datetime.fromisoformat(rung_due) if rung_due else deadline.due_at
 
 
 def _command_hash(trigger: str, payload: Mapping[str, Any] | None, sensitive: frozenset[str] = frozenset()) -> str:
@@ -371,7 +404,7 @@ class Engine:
         case = self.get(case_id)
         lc = self._lifecycles[case.workflow]
         policy = self.policy_for(case)
-        now = self.clock.now()
+        now = self.now()
         out: set[str] = set()
         uow = _UnitOfWork(self.store)
         for row in lc.by_state.get(case.state, ()):
@@ -458,7 +491,7 @@ class Engine:
             hit = own.idempotent(scope, idempotency_key)
             if hit is not None:
                 return self._idempotent_result(hit, chash, idempotency_key)
-        now = self.clock.now()
+        now = self.now()
         case = self._open(
             own,
             lc,
@@ -507,7 +540,7 @@ class Engine:
         case = own.load(case_id)
         if case is None:
             raise CaseNotFoundError(case_id)
-        now = self.clock.now()
+        now = self.now()
         new = self._execute(
             own,
             case,
@@ -554,45 +587,71 @@ class Engine:
         limit: int = 500,
         owner: str | None = None,
         lease_seconds: float = 300.0,
+        stop: Callable[[], bool] | None = None,
     ) -> RunDueReport:
         """Fire every timer due at ``now`` (default: the clock) as the system actor; idempotent.
 
-        Timers are leased (owner + expiry) before firing, so several workers can sweep at once and each
-        timer fires once. A timer whose case moved on is cancelled, not fired. Firings after downtime are
-        caught up and their events record how late they were. Timers armed by the firings themselves (a
-        ladder rung with no delay) are fired in the same sweep.
+        Timers are leased (owner + expiry) in batches of ``limit``, earliest first, so several workers can
+        sweep at once and each timer fires once: the commit that records a firing checks that the timer is
+        still armed and still leased by ``owner``. A timer whose case moved on is cancelled, not fired; a
+        reminder that could only be sent after its deadline passed is cancelled too (the overdue event
+        supersedes it). Firings after downtime are caught up: each event records how late it fired
+        (``late_seconds``), and ladder rungs keep the schedule counted from the deadline, so a sweep after
+        a long outage fires every rung that fell due meanwhile, in order. A firing that raises keeps its
+        lease and is retried after ``lease_seconds``; nothing is dropped.
+
+        With ``now`` left out each firing is stamped with the clock's time when it commits; with an explicit
+        ``now`` (tests, simulations) every firing is stamped ``now``. ``stop`` is polled between firings:
+        when it returns True the sweep releases the leases it has not used and returns (graceful shutdown).
         """
-        now = now if now is not None else self.clock.now()
-        if now.tzinfo is None:
-            raise InvalidInput("now", now.isoformat(), "must be timezone-aware")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("limit", limit, "must be a positive integer")
+        if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int | float) or lease_seconds <= 0:
+            raise InvalidInput("lease_seconds", lease_seconds, "must be a positive number of seconds")
+        fixed = now is not None
+        sweep_now = _utc("now", now) if now is not None else self.now()
         owner = owner or self.worker_id
-        report = RunDueReport(now=now)
+        report = RunDueReport(now=sweep_now)
+        retried: set[str] = set()
         while True:
-            leased = self.store.lease_due(now, owner=owner, lease_seconds=lease_seconds, limit=limit)
+            leased = self.store.lease_due(sweep_now, owner=owner, lease_seconds=lease_seconds, limit=limit)
             report.rounds += 1
             if not leased:
                 break
-            for timer in leased:
-                self._fire_timer(timer, now, owner, report)
+            progress = False
+            for i, timer in enumerate(leased):
+                if stop is not None and stop():
+                    for rest in leased[i:]:
+                        self.store.release_timer(rest.id, owner=owner, cancel=False)
+                    report.interrupted = True
+                    return report
+                if timer.id in retried:
+                    # It lost a race once in this sweep already: leave it to the next sweep.
+                    self.store.release_timer(timer.id, owner=owner, cancel=False)
+                    continue
+                at = sweep_now if fixed else max(sweep_now, self.now())
+                if self._fire_timer(timer, at, owner, report):
+                    progress = True
+                else:
+                    retried.add(timer.id)
+            if not progress:
+                break
             if len(leased) < limit:
-                # A firing may arm a timer already due (a rung with no delay): look once more.
+                # A firing may arm a timer already due (a rung with no delay, a catch-up): look once more.
                 nxt = self.store.next_due()
-                if nxt is None or nxt > now:
+                if nxt is None or nxt > sweep_now:
                     break
         return report
 
-    def _fire_timer(self, timer: Timer, now: datetime, owner: str, report: RunDueReport) -> None:
+    def _fire_timer(self, timer: Timer, at: datetime, owner: str, report: RunDueReport) -> bool:
+        """Fire (or cancel) one leased timer; False when it lost a race and should be retried later."""
         case = self.store.load_case(timer.case_id)
-        if (
-            case is None
-            or case.state != timer.armed_state
-            or (timer.kind == "deadline" and (case.deadline is None or case.deadline.due_at != timer.due_at))
-        ):
+        if case is None or self._timer_is_stale(timer, case, at):
             self.store.release_timer(timer.id, owner=owner, cancel=True)
             report.cancelled += 1
-            return
+            return True
+        payload: dict[str, Any]
         if timer.kind == "deadline":
-            payload: dict[str, Any]
             trigger, payload = "mark_overdue", {"key": timer.key, "due_at": timer.due_at.isoformat()}
         elif timer.kind == "reminder":
             trigger, payload = "remind", {"key": timer.key, "due_at": timer.due_at.isoformat()}
@@ -602,8 +661,9 @@ class Engine:
             if timer.rung > len(rungs):
                 self.store.release_timer(timer.id, owner=owner, cancel=True)
                 report.cancelled += 1
-                return
+                return True
             rung = rungs[timer.rung - 1]
+            trigger = "sanction"
             payload = {
                 "key": timer.key,
                 "rung": timer.rung,
@@ -611,41 +671,64 @@ class Engine:
                 "party": rung.party,
                 "party_id": self._party_id(case, rung),
             }
-            trigger = "sanction"
-        late = max(0.0, (now - timer.due_at).total_seconds())
+        late = max(0.0, (at - timer.due_at).total_seconds())
         uow = _UnitOfWork(self.store)
         try:
-            self._execute(uow, case, trigger, SYSTEM, payload, now, timer=timer, fire_owner=owner, late=late)
+            self._execute(uow, case, trigger, SYSTEM, payload, at, timer=timer, fire_owner=owner, late=late)
             self.store.commit(uow.writes)
         except ConcurrentUpdateError:
-            # Another command moved the case (or another worker fired this timer): leave it to the next sweep.
+            # Another command moved the case (or another worker fired this timer): decide again later.
             report.conflicts += 1
             self.store.release_timer(timer.id, owner=owner, cancel=False)
-            return
+            return False
         except TransitionNotAllowed:
             # The case is in a state where this timer means nothing any more: cancel, never fire.
             self.store.release_timer(timer.id, owner=owner, cancel=True)
             report.cancelled += 1
-            return
+            return True
         except Exception:
             # Keep the lease: the timer stays armed and is retried once the lease expires; never dropped.
             _log.exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
             report.failed += 1
-            return
+            return True
         self._notify(uow.writes)
         report.fired += 1
         if late > 0:
             report.late += 1
             report.max_late_seconds = max(report.max_late_seconds, late)
         report.events.append((case.id, case.rev + 1))
+        return True
 
     @staticmethod
-    def _party_id(case: Case, rung: Rung) -> str:
+    def _timer_is_stale(timer: Timer, case: Case, at: datetime) -> bool:
+        """True when the case moved on from what armed the timer (then it is cancelled, never fired)."""
+        if case.closed_at is not None or case.state != timer.armed_state:
+            return True
+        deadline = case.deadline
+        if deadline is None or deadline.key != timer.key:
+            return True
+        if timer.kind == "deadline":
+            return deadline.due_at != timer.due_at
+        if timer.kind == "reminder":
+            # A reminder is worth sending only while its deadline is still ahead.
+            return case.overdue or at >= deadline.due_at
+        if timer.kind == "sanction":
+            return not case.overdue
+        return True
+
+    @staticmethod
+    def _party_id(case: Case, rung: Rung) -> str | None:
+        """The id of the party a rung names: the obligation's own party, the unit, the department, the township."""
+        f = case.fields
+        if f.get("party_kind") == rung.party and f.get("party_id"):
+            return str(f["party_id"])
         if rung.party == "business_unit":
-            return str(case.fields.get("business_unit") or case.fields.get("party_id") or case.jurisdiction)
+            unit = f.get("business_unit")
+            return str(unit) if unit else None
         if rung.party == "department":
-            return str(case.fields.get("department") or "")
-        return case.owning_jurisdiction
+            dept = f.get("department")
+            return str(dept) if dept else None
+        return case.jurisdiction
 
     # ── internals ────────────────────────────────────────────────────────────────────────────────
     def _load(self, case_id: str) -> Case | None:
@@ -952,11 +1035,34 @@ class Engine:
             Timer(f"{case_id}/{seq}/d", case_id, workflow, "deadline", deadline.key, deadline.due_at, seq, state)
         )
         for i, delay in enumerate(policy.reminders(deadline.key, case), start=1):
-            at = offset(deadline.due_at, delay, policy.calendar, before=True).due_at
-            if at > now:
+            # Lenient: a reminder must never refuse a command for want of next year's holiday data.
+            at = offset(deadline.due_at, delay, policy.calendar, before=True, lenient=True).due_at
+            # Only reminders still ahead of now and strictly before the deadline: a reminder at or after
+            # the deadline would arrive with (or after) the overdue event it is meant to prevent.
+            if now < at < deadline.due_at:
                 arm.append(
                     Timer(f"{case_id}/{seq}/r{i}", case_id, workflow, "reminder", deadline.key, at, seq, state, i)
                 )
+
+    @staticmethod
+    def _arm_rung(
+        case: Case,
+        seq: int,
+        state: str,
+        deadline: Deadline,
+        index: int,
+        anchor: datetime,
+        policy: JurisdictionPolicy,
+        arm: list[Timer],
+    ) -> None:
+        rungs = policy.ladder(deadline.key, case)
+        if not 1 <= index <= len(rungs):
+            return
+        # Lenient: a missing year of holiday data must never stop the ladder (the delay counts Monday-Friday).
+        at = offset(anchor, rungs[index - 1].after, policy.calendar, before=False, lenient=True).due_at
+        arm.append(
+            Timer(f"{case.id}/{seq}/s{index}", case.id, case.workflow, "sanction", deadline.key, at, seq, state, index)
+        )
 
     def _commit_change(
         self,
@@ -1066,42 +1172,17 @@ class Engine:
             if ctx.set_overdue:
                 overdue = True
                 if deadline is not None:
-                    rungs = policy.ladder(deadline.key, case)
-                    if rungs:
-                        first = offset(deadline.due_at, rungs[0].after, policy.calendar, before=False).due_at
-                        arm.append(
-                            Timer(
-                                f"{case.id}/{seq}/s1",
-                                case.id,
-                                case.workflow,
-                                "sanction",
-                                deadline.key,
-                                first,
-                                seq,
-                                new_state,
-                                1,
-                            )
-                        )
+                    # Start the ladder, or resume it where this very deadline left it (the case left the
+                    # stage and came back with the same deadline): a rung is never applied twice for one
+                    # missed deadline.
+                    done, anchor = _ladder_progress(new_fields, deadline)
+                    self._arm_rung(case, seq, new_state, deadline, done + 1, anchor, policy, arm)
             if ctx.rung is not None:
                 rung = max(rung, ctx.rung)
                 if deadline is not None and timer is not None:
-                    rungs = policy.ladder(deadline.key, case)
-                    nxt = ctx.rung + 1
-                    if nxt <= len(rungs):
-                        at = offset(timer.due_at, rungs[nxt - 1].after, policy.calendar, before=False).due_at
-                        arm.append(
-                            Timer(
-                                f"{case.id}/{seq}/s{nxt}",
-                                case.id,
-                                case.workflow,
-                                "sanction",
-                                deadline.key,
-                                at,
-                                seq,
-                                new_state,
-                                nxt,
-                            )
-                        )
+                    # Rungs are counted from the previous rung's due instant, not from when it fired: a
+                    # late sweep catches up on the same schedule.
+                    self._arm_rung(case, seq, new_state, deadline, ctx.rung + 1, timer.due_at, policy, arm)
         # The change record (JSON form) used for hashing and replay.
         changes: dict[str, Any]
         if opening:
@@ -1229,9 +1310,8 @@ class Engine:
 
     # ── misc ─────────────────────────────────────────────────────────────────────────────────────
     def now(self) -> datetime:
-        """The engine clock's current instant (UTC)."""
-        t = self.clock.now()
-        return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        """The engine clock's current instant, in UTC; refuses a clock that returns a naive datetime."""
+        return _utc("clock", self.clock.now())
 
     def close(self) -> None:
         """Release the store's resources."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from .._lifecycle import Field, Transition, guard
 from .._model import GuardResult
@@ -47,10 +48,30 @@ def timer_rows(states: tuple[str, ...]) -> tuple[Transition, ...]:
     )
 
 
+def _ladder(ctx: CommandContext) -> dict[str, Any]:
+    from .._engine import LADDER_FIELD
+
+    return dict(ctx.field(LADDER_FIELD) or {})
+
+
+def _due(ctx: CommandContext) -> datetime:
+    return datetime.fromisoformat(ctx.payload["due_at"])
+
+
 def _mark_overdue(ctx: CommandContext) -> None:
+    """Flag the case overdue; record the missed deadline once, however often the case re-enters the stage."""
+    from .._engine import LADDER_FIELD
+
     ctx.set_overdue = True
+    key = ctx.payload["key"]
+    ladder = _ladder(ctx)
+    entry = ladder.get(key)
+    if entry and entry.get("due_at") and datetime.fromisoformat(entry["due_at"]) == _due(ctx):
+        return  # the same missed deadline again (the case left the stage and came back): the ladder resumes
     missed = tuple(ctx.field("missed_deadlines", ()))
-    ctx.updates["missed_deadlines"] = (*missed, ctx.payload["key"])
+    ctx.updates["missed_deadlines"] = (*missed, key)
+    ladder[key] = {"due_at": ctx.payload["due_at"], "rung": 0, "rung_due_at": None}
+    ctx.updates[LADDER_FIELD] = ladder
 
 
 def _remind(ctx: CommandContext) -> None:
@@ -58,7 +79,21 @@ def _remind(ctx: CommandContext) -> None:
 
 
 def _apply_sanction(ctx: CommandContext) -> None:
-    ctx.rung = int(ctx.payload["rung"])
+    """Record the rung reached (the case keeps the highest) and where this deadline's ladder stands."""
+    from .._engine import LADDER_FIELD
+
+    rung = int(ctx.payload["rung"])
+    ctx.rung = rung
+    ladder = _ladder(ctx)
+    key = ctx.payload["key"]
+    entry = dict(ladder.get(key) or {})
+    deadline = ctx.case.deadline
+    if deadline is not None:
+        entry["due_at"] = deadline.due_at.isoformat()
+    entry["rung"] = rung
+    entry["rung_due_at"] = ctx.timer.due_at.isoformat() if ctx.timer is not None else ctx.now.isoformat()
+    ladder[key] = entry
+    ctx.updates[LADDER_FIELD] = ladder
 
 
 TIMER_EFFECTS = {"mark_overdue": _mark_overdue, "remind": _remind, "apply_sanction": _apply_sanction}
