@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -34,15 +35,21 @@ from hazardflow import (
     Unit,
 )
 from hazardflow._calendar import SHANGHAI, end_of_local_day
+from hazardflow.persistence.sql import SqlStore
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import Rung
 from hazardflow.testing import MemoryStore
 
 
-@pytest.fixture(params=["memory"])
-def store(request: pytest.FixtureRequest) -> Iterator[Any]:
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """Every store the timers must work on."""
-    s = MemoryStore()
+    if request.param == "memory":
+        s: Any = MemoryStore()
+    elif request.param == "sqlite":
+        s = SqlStore(f"sqlite:///{tmp_path / 'timers.db'}")
+    else:
+        s = SqlStore(request.getfixturevalue("fresh_postgres_url"))
     yield s
     s.close()
 
