@@ -50,6 +50,8 @@ class People:
     committee = Actor("c-qian", "钱安委办", {"safety_committee_office"}, "石柱县安委办", COUNTY)
     city_committee = Actor("s-zhou", "周安委办", {"safety_committee_office"}, "重庆市安委办", CITY)
     clerk = Actor("t-xu", "徐受理", {"complaint_officer"}, "三星乡信访办", TOWNSHIP)
+    leader = Actor("t-lin", "林分管", {"leader_in_charge"}, "三星乡人民政府", TOWNSHIP)
+    head = Actor("t-wu", "吴乡长", {"head"}, "三星乡人民政府", TOWNSHIP)
 
 
 REGISTER = {
@@ -152,6 +154,21 @@ class World:
         case = self.governed(listed=listed, **fields)
         payload = {"evidence": ["验收报告.pdf"], "rectified_by": People.manager.id, "evaluation_report": "评估：已消除"}
         return self.fire(case, "submit_review", People.boss, payload)
+
+    def escalated(self, case: Case) -> Case:
+        """Propose the hazard for the county's pool, admit it (分管领导, 主要领导) and have the county accept it."""
+        esc = self.engine.open_case(
+            "escalation",
+            actor=People.officer,
+            jurisdiction=case.owning_jurisdiction,
+            hazard_id=case.id,
+            reason="beyond_capacity",
+            explanation="需县级统筹资金",
+        )
+        for who in (People.leader, People.head):
+            self.fire(esc, "approve_escalation", who, {"opinion": "同意提请"})
+        self.fire(esc, "accept_escalation", People.supervisor, {"opinion": "纳入县级蓄水池"})
+        return self.engine.get(case.id)
 
 
 def new_engine(policies: Iterable[Any] | None = None, **kwargs: Any) -> tuple[Engine, SimulatedClock]:

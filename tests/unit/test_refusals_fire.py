@@ -12,17 +12,11 @@ from hazardflow import (
     CaseNotFoundError,
     ConcurrentUpdateError,
     Engine,
-    Field,
     InvalidInput,
-    LifecycleSpec,
     NotAuthorized,
-    State,
-    Transition,
     TransitionNotAllowed,
-    Workflow,
 )
 from hazardflow.testing import snapshot_store
-from hazardflow.workflows import HAZARD
 
 # ── unknown cases ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -167,44 +161,20 @@ def test_the_system_role_is_reserved(world: World, roles: set[str]) -> None:
     assert err.reason == "the system role is reserved for the engine's own timers and follow-ups"
 
 
-def _escalation_stub(hazard_id: str) -> Workflow:
-    """A minimal escalation whose acceptance moves supervision of ``hazard_id`` up to the county."""
-
-    def move_up(ctx: Any) -> None:
-        ctx.follow(hazard_id, "transfer_supervision", {"owning_jurisdiction": COUNTY, "escalation_id": ctx.case.id})
-
-    spec = LifecycleSpec(
-        id="escalation",
-        initial="proposed",
-        states=(State("proposed"), State("accepted", terminal=True)),
-        transitions=(
-            Transition(
-                "propose_escalation", (), "proposed", ("township_officer",), payload=(Field("hazard_id", "str"),)
-            ),
-            Transition("accept_escalation", ("proposed",), "accepted", ("supervisor",), effects=("move_up",)),
-        ),
-        id_prefix="ES",
-    )
-    return Workflow(spec, effects={"move_up": move_up})
-
-
-def test_owner_scope_after_supervision_moved_up() -> None:
-    engine, clock = new_engine(workflows=[HAZARD, _escalation_stub("HZ-000001")])
-    world = World(engine, clock)
+def test_owner_scope_after_supervision_moved_up(world: World) -> None:
+    engine = world.engine
     case = world.submitted()
-    es = engine.open_case("escalation", actor=People.officer, jurisdiction=TOWNSHIP, hazard_id=case.id)
-    engine.fire(es.id, "accept_escalation", actor=People.supervisor)
-    moved = engine.get(case.id)
+    moved = world.escalated(case)
     assert moved.owning_jurisdiction == COUNTY
     assert moved.jurisdiction == TOWNSHIP
-    # The unit that could have closed its own general hazard no longer can.
-    unit = refused(engine, NotAuthorized, lambda: world.fire(case, "approve", People.officer2, {"opinion": "同意"}))
-    assert unit.reason == (
+    # The township that could have closed its own general hazard no longer can.
+    township = refused(engine, NotAuthorized, lambda: world.fire(case, "approve", People.officer2, {"opinion": "同意"}))
+    assert township.reason == (
         "the tier that owns supervision of the case (500240) is outside the actor's jurisdiction (500240204)"
     )
     manager = Actor("e-gao", "高安全", {"safety_manager"}, case.business_unit or "", TOWNSHIP)
-    err = refused(engine, NotAuthorized, lambda: world.fire(case, "void", manager, {"reason": "误报"}))
-    assert err.reason == "supervision of the case moved to '500240'; the unit can no longer close or void it"
+    unit = refused(engine, NotAuthorized, lambda: world.fire(case, "void", manager, {"reason": "误报"}))
+    assert unit.reason == "supervision of the case moved to '500240'; the unit can no longer close or void it"
     # Case-scoped triggers stay with the township; the county now approves.
     world.fire(case, "order_stop", People.officer, {"level": "partial", "reason": "整改期间"})
     assert world.fire(case, "approve", People.supervisor, {"opinion": "县级复核通过"}).state == "closed"

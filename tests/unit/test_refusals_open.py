@@ -29,11 +29,11 @@ def test_unknown_workflow_names_the_known_ones_and_suggests(world: World) -> Non
         lambda: world.engine.open_case("hazrd", actor=People.inspector, jurisdiction=TOWNSHIP, **REGISTER),
     )
     assert err.code == "hazardflow.invalid_input"
-    assert (err.field, err.value, err.allowed) == ("workflow", "hazrd", ("hazard",))
-    assert str(err) == (
-        "invalid value for 'workflow': 'hazrd'; is not a workflow of this engine; allowed: 'hazard'; "
-        "did you mean 'hazard'?"
-    )
+    assert (err.field, err.value) == ("workflow", "hazrd")
+    assert "hazard" in err.allowed
+    assert list(err.allowed) == sorted(err.allowed)
+    assert str(err).startswith("invalid value for 'workflow': 'hazrd'; is not a workflow of this engine; allowed: ")
+    assert str(err).endswith("; did you mean 'hazard'?")
 
 
 @pytest.mark.parametrize("code", ["5002402", "abc", "", "50024020"])

@@ -121,7 +121,7 @@ HAZARD_SPEC = LifecycleSpec(
         Transition("fix_on_spot",          ("registered",),                        "closed",             UNIT + GOV,         "case",   ("grade_is_general", "spot_fix_allowed", "checker_not_fixer"),  SPOT_FIX,      ("record_spot_fix",), event="case.fixed_on_spot"),
         Transition("set_deadline",         ("registered",),                        "rectifying",         UNIT[1:] + GOV,     "case",   ("grade_is_general", "deadline_not_past"),                      SET_DEADLINE,  ("pin_rectify",), event="case.deadline_set"),
         Transition("confirm_major",        ("registered", "confirming"),           "confirming",         UNIT[1:] + GOV,     "case",   ("grade_is_major", "confirmation_pending", "distinct_confirmer"), CONFIRM,     ("record_confirmation",), event="case.confirmed"),
-        Transition("report",               ("confirming", "reporting"),            "reporting",          UNIT[1:],           "case",   ("confirmations_complete", "recipient_pending"),                REPORT,        ("record_report",), event="case.reported"),
+        Transition("report",               ("confirming", "reporting"),            "reporting",          UNIT[1:],           "case",   ("confirmations_complete", "report_outstanding", "recipient_pending"), REPORT,        ("record_report",), event="case.reported"),
         Transition("list_for_supervision", ("reporting", "rectifying", "extension_requested", "under_review"), None, ("safety_committee_office", "supervisor"), "owner", ("grade_is_major", "not_listed", "listing_level"), LISTING, ("record_listing",), event="case.listed"),
         Transition("adopt_plan",           ("reporting",),                         "rectifying",         ("principal_officer",), "case", ("reported_to_all", "listed_if_required", "plan_valid"),        PLAN,          ("record_plan",), event="case.plan_adopted"),
         Transition("submit_review",        ("rectifying",),                        "under_review",       UNIT[1:],           "case",   ("evaluation_for_major",),                                      SUBMIT,        ("record_submission",), event="case.submitted"),
@@ -222,6 +222,15 @@ def confirmations_complete(ctx: CommandContext) -> GuardResult:
             f"重大事故隐患尚未完成{need}级确认（已确认{have}级）",
             f"the major hazard has {have} of the {need} confirmations required [seed:000 item 5]",
         )
+    return GuardResult.allow()
+
+
+@guard()
+def report_outstanding(ctx: CommandContext) -> GuardResult:
+    # Without this state guard, allowed() would offer 'report' once every recipient has it, and no payload passes.
+    reported = ctx.case.fields.get("reported_to", ())
+    if all(r in reported for r in ctx.policy.dual_report_recipients(ctx.case)):
+        return GuardResult.deny("已向全部报告对象报告", "every recipient the policy names has been reported to")
     return GuardResult.allow()
 
 
@@ -623,6 +632,7 @@ _GUARDS = {
         deadline_not_past,
         confirmation_pending,
         confirmations_complete,
+        report_outstanding,
         recipient_pending,
         reported_to_all,
         listed_if_required,
