@@ -1171,6 +1171,8 @@ class Engine:
                 self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, policy, now, arm)
             if ctx.set_overdue:
                 overdue = True
+                # The deadline passed: the stage's reminders have nothing left to remind of.
+                cancel = True
                 if deadline is not None:
                     # Start the ladder, or resume it where this very deadline left it (the case left the
                     # stage and came back with the same deadline): a rung is never applied twice for one
