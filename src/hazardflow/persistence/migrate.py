@@ -56,7 +56,7 @@ def upgrade(url: str, revision: str = "head") -> str:
     """
     from .sql import SqlStore
 
-    with SqlStore(url, create=False, check_schema=False) as store:
+    with SqlStore(url, create=True, check_schema=False) as store:
         return store.upgrade_schema(revision)
 
 

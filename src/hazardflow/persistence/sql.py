@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -208,7 +209,8 @@ class SqlStore:
     ``sqlite://`` (in memory, one connection), or ``postgresql+psycopg://user:pw@host:5432/db``
     (``postgresql://`` is read as psycopg 3). SQLite accepts ``?synchronous=full``.
 
-    ``create``: create the schema when the database has none (default True; a SQLite file is created too).
+    ``create``: create the schema when the database has none (default True; a SQLite file is created too;
+    with False a missing SQLite file raises :class:`~hazardflow.DatabaseUnavailable`).
     ``upgrade``: also migrate an older schema to this release's (default False: an older schema raises
     :class:`~hazardflow.SchemaVersionError` asking for ``hazardflow db upgrade``).
     ``synchronous``: SQLite durability, ``"normal"`` (default; WAL, survives process crashes) or ``"full"``
@@ -253,7 +255,7 @@ class SqlStore:
             if not name.replace("_", "").isalnum():
                 raise InvalidInput("sqlite_pragmas", name, "must be a PRAGMA name (letters, digits, underscore)")
         self._busy_ms = int(busy_timeout * 1000)
-        self._engine = self._make_engine(parsed)
+        self._engine = self._make_engine(parsed, create=create)
         if self.dialect == "sqlite":
             self._sql = _SQL
             self._ts = _sqlite_ts
@@ -312,7 +314,7 @@ class SqlStore:
             raise InvalidInput("synchronous", value, "unknown SQLite durability setting in the URL", ("full", "normal"))
         return "full" if value == "full" else "normal"
 
-    def _make_engine(self, parsed: sa.URL) -> sa.Engine:
+    def _make_engine(self, parsed: sa.URL, *, create: bool) -> sa.Engine:
         if self.dialect == "sqlite":
             memory = parsed.database in (None, "", ":memory:")
             if memory:
@@ -323,6 +325,12 @@ class SqlStore:
                 )
                 self._single = threading.Lock()
             else:
+                if not create and not parsed.query.get("mode") and not os.path.exists(parsed.database or ""):
+                    raise DatabaseUnavailable(
+                        self.url,
+                        f"no database file at {os.path.abspath(parsed.database or '')!r}; check the path, or "
+                        "create it with `hazardflow db upgrade --url URL` (or create=True)",
+                    )
                 engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
             sa.event.listen(engine, "connect", self._on_sqlite_connect)
             sa.event.listen(engine, "begin", self._on_sqlite_begin)

@@ -1,0 +1,164 @@
+"""Migrations: the migrated schema equals the SQLModel tables (autogenerate finds nothing) on SQLite and
+PostgreSQL; the scripts go down and up again; ``hazardflow db upgrade|current`` work as documented."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from typer.testing import CliRunner
+
+from hazardflow.cli import app
+from hazardflow.persistence import migrate
+from hazardflow.persistence._tables import VERSION_TABLE, metadata
+from hazardflow.persistence.sql import SqlStore
+
+TABLES = {"hf_case", "hf_event", "hf_timer", "hf_idempotency", "hf_confidential", "hf_outbox"}
+
+
+def schema_diff(url: str) -> list[Any]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "version_table": VERSION_TABLE, "target_metadata": metadata}
+            )
+            return list(compare_metadata(ctx, metadata))
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_revisions_match_the_shipped_scripts() -> None:
+    assert migrate.script_revisions() == list(migrate.REVISIONS)
+    assert migrate.REVISIONS[-1] == migrate.HEAD
+
+
+def test_sqlite_migrated_schema_equals_the_models(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hazards.db'}"
+    assert migrate.upgrade(url) == migrate.HEAD
+    assert table_names(url) == TABLES | {VERSION_TABLE}
+    assert schema_diff(url) == []
+
+
+@pytest.mark.postgres
+def test_postgres_migrated_schema_equals_the_models(postgres_databases: Callable[[], str]) -> None:
+    url = postgres_databases()
+    assert migrate.upgrade(url) == migrate.HEAD
+    assert table_names(url) == TABLES | {VERSION_TABLE}
+    assert schema_diff(url) == []
+    # The Chinese column comments are in the database (PostgreSQL keeps them; SQLite has no comments).
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        columns = {c["name"]: c for c in sa.inspect(engine).get_columns("hf_case")}
+        assert columns["rev"]["comment"].startswith("版本号")
+        assert sa.inspect(engine).get_table_comment("hf_event")["text"].startswith("审计事件")
+    finally:
+        engine.dispose()
+
+
+def _down_and_up(url: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(migrate._config(conn), "base")
+        assert table_names(url) == {VERSION_TABLE}
+        with engine.begin() as conn:
+            assert migrate.revision_of(conn) is None
+    finally:
+        engine.dispose()
+    assert migrate.upgrade(url) == migrate.HEAD
+    assert schema_diff(url) == []
+
+
+def test_sqlite_downgrade_then_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hazards.db'}"
+    SqlStore(url).close()
+    _down_and_up(url)
+
+
+@pytest.mark.postgres
+def test_postgres_downgrade_then_upgrade(postgres_databases: Callable[[], str]) -> None:
+    url = postgres_databases()
+    SqlStore(url).close()
+    _down_and_up(url)
+
+
+def test_store_opens_a_fresh_file_with_the_head_schema(tmp_path: Path) -> None:
+    path = tmp_path / "hazards.db"
+    with SqlStore(f"sqlite:///{path}") as store:
+        assert store.schema_revision() == migrate.HEAD
+    assert path.exists()
+
+
+# ── the command line ─────────────────────────────────────────────────────────────────────────────
+def test_cli_db_upgrade_and_current(tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'hazards.db'}"
+    res = runner.invoke(app, ["db", "current", "--url", url])
+    assert res.exit_code == 2
+    assert "no database file" in res.output
+    res = runner.invoke(app, ["db", "upgrade", "--url", url])
+    assert res.exit_code == 0, res.output
+    assert f"schema upgraded: none → {migrate.HEAD}" in res.output
+    res = runner.invoke(app, ["db", "upgrade", "--url", url])
+    assert res.exit_code == 0
+    assert "nothing to do" in res.output
+    res = runner.invoke(app, ["db", "current", "--url", url])
+    assert res.exit_code == 0
+    assert res.output.strip() == f"{migrate.HEAD} (head)"
+    # The URL may come from the environment.
+    res = runner.invoke(app, ["db", "current"], env={"HAZARDFLOW_DATABASE_URL": url})
+    assert res.exit_code == 0
+    assert res.output.strip() == f"{migrate.HEAD} (head)"
+
+
+def test_cli_db_reports_schema_problems(tmp_path: Path) -> None:
+    import sqlite3
+
+    runner = CliRunner()
+    path = tmp_path / "hazards.db"
+    sqlite3.connect(path).close()
+    res = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{path}"])
+    assert res.exit_code == 1
+    assert "no hazardflow schema" in res.output
+    SqlStore(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE hf_alembic_version SET version_num = '0099'")
+    res = runner.invoke(app, ["db", "current", "--url", f"sqlite:///{path}"])
+    assert res.exit_code == 1
+    assert "0099 (newer than this release knows" in res.output
+    res = runner.invoke(app, ["db", "upgrade", "--url", f"sqlite:///{path}"])
+    assert res.exit_code == 2
+    assert "newer than this release of hazardflow knows" in res.output
+    res = runner.invoke(app, ["db", "upgrade", "--url", "mysql://x@y/z"])
+    assert res.exit_code == 2
+    assert "unsupported database 'mysql'" in res.output
+    res = runner.invoke(app, ["db", "upgrade", "--url", f"sqlite:///{path}", "--revision", "9999"])
+    assert res.exit_code == 2
+    assert "is not a schema revision of this release" in res.output
+
+
+@pytest.mark.postgres
+def test_cli_db_upgrade_on_postgres(postgres_databases: Callable[[], str]) -> None:
+    runner = CliRunner()
+    url = postgres_databases()
+    res = runner.invoke(app, ["db", "current", "--url", url])
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["db", "upgrade", "--url", url])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["db", "current", "--url", url])
+    assert res.output.strip() == f"{migrate.HEAD} (head)"
