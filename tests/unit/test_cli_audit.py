@@ -27,7 +27,7 @@ def demo_database(url: str, audit_key: bytes | None = None) -> None:
 
 
 def run_sql(url: str, *statements: str) -> None:
-    """Edit the database directly, as someone with write access to it could (dropping the guard triggers)."""
+    """Edit the database directly, as an administrator could (getting past the append-only triggers)."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
@@ -35,7 +35,8 @@ def run_sql(url: str, *statements: str) -> None:
                 conn.exec_driver_sql("DROP TRIGGER IF EXISTS hf_event_no_update")
                 conn.exec_driver_sql("DROP TRIGGER IF EXISTS hf_event_no_delete")
             else:
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS hf_event_append_only ON hf_event")
+                # A superuser can switch triggers off for a transaction without changing the schema.
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             for statement in statements:
                 conn.exec_driver_sql(statement)
     finally:
