@@ -15,8 +15,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import structlog
@@ -578,6 +578,36 @@ class Engine:
         if uow.writes:
             self.store.commit(uow.writes)
             self._notify(uow.writes)
+
+    def open_obligations(
+        self,
+        party_id: str,
+        *,
+        party_kind: Literal["business_unit", "department", "township"],
+        jurisdiction: str,
+        start: date,
+        end: date,
+        actor: Actor,
+        obligations: Iterable[str] | None = None,
+    ) -> list[Case]:
+        """Open the reporting obligations (报送任务) ``party_id`` owes for every period in ``start``..``end``.
+
+        The obligations are the policy's (``policy.reporting_obligations()``) owed by a ``party_kind``;
+        each (obligation, party, period) is opened once, in one transaction, so calling this again (every
+        month, say) opens only what is new. See :mod:`hazardflow.workflows.obligation`.
+        """
+        from .workflows.obligation import open_obligations
+
+        return open_obligations(
+            self,
+            party_id,
+            party_kind=party_kind,
+            jurisdiction=jurisdiction,
+            start=start,
+            end=end,
+            actor=actor,
+            obligations=obligations,
+        )
 
     # ── timers ───────────────────────────────────────────────────────────────────────────────────
     def run_due(

@@ -6,13 +6,24 @@ DESIGN invariant 5 and DOMAIN §e: deadlines, reminders (non-interrupting) and t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 import structlog.testing
+
+from hazardflow import (
+    CalendarDataMissing,
+    ConcurrentUpdateError,
+    Delay,
+    Engine,
+    InvalidInput,
+    SimulatedClock,
+    Unit,
+)
+from hazardflow._calendar import SHANGHAI, end_of_local_day
+from hazardflow.policies import NationalBaseline
+from hazardflow.policies.base import Rung
 from timer_support import (
     BOSS,
     COMMITTEE,
@@ -25,33 +36,10 @@ from timer_support import (
     submit,
 )
 
-from hazardflow import (
-    CalendarDataMissing,
-    ConcurrentUpdateError,
-    Delay,
-    Engine,
-    InvalidInput,
-    SimulatedClock,
-    Unit,
-)
-from hazardflow._calendar import SHANGHAI, end_of_local_day
-from hazardflow.persistence.sql import SqlStore
-from hazardflow.policies import NationalBaseline
-from hazardflow.policies.base import Rung
-from hazardflow.testing import MemoryStore
 
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """Every store the timers must work on."""
-    if request.param == "memory":
-        s: Any = MemoryStore()
-    elif request.param == "sqlite":
-        s = SqlStore(f"sqlite:///{tmp_path / 'timers.db'}")
-    else:
-        s = SqlStore(request.getfixturevalue("fresh_postgres_url"))
-    yield s
-    s.close()
+@pytest.fixture
+def store(any_store: Any) -> Any:
+    return any_store
 
 
 def armed(engine: Engine, case_id: str) -> list[tuple[str, str, datetime]]:

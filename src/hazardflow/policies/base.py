@@ -180,6 +180,7 @@ class NationalBaseline:
     reminder_offsets: ClassVar[Mapping[str, tuple[Delay, ...]]] = {
         "rectify": (Delay(3, Unit.NATURAL_DAY),),
         "review": (Delay(2, Unit.NATURAL_DAY),),
+        "obligation": (Delay(3, Unit.WORKING_DAY),),
     }
 
     #: The overdue ladder 函告 → 通报 → 约谈 → 曝光 → 移送. The seeds name the tools but no timing
@@ -319,7 +320,13 @@ class NationalBaseline:
         return self.reminder_offsets.get(key, ())
 
     def ladder(self, key: str, case: Case) -> Sequence[Rung]:
-        return self.overdue_ladder if key in self.ladder_keys else ()
+        if key not in self.ladder_keys:
+            return ()
+        owner = case.fields.get("party_kind")
+        if key == "obligation" and owner in ("business_unit", "department", "township"):
+            # A missed report presses the party that owes it, whatever kind of party that is.
+            return tuple(attrs.evolve(r, party=owner) for r in self.overdue_ladder)
+        return self.overdue_ladder
 
     def dual_report_recipients(self, case: Case) -> Sequence[str]:
         return self.report_recipients
