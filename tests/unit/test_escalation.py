@@ -484,3 +484,30 @@ def test_admission_deadline_from_the_policy() -> None:
     assert engine.get(esc.id).overdue is True
     engine.fire(esc.id, "accept_escalation", actor=COUNTY_OFFICE, payload={})
     assert engine.store.armed_timers(esc.id) == []
+
+
+def test_no_closing_on_the_spot_below_the_owning_tier() -> None:
+    engine = make_engine()
+    hazard = register(engine)
+    escalate(engine, hazard.id)
+    inspector = person("u-inspector", "inspector", TOWNSHIP, org=hazard.business_unit)
+    before = snapshot(engine, hazard.id)
+    for actor in (OFFICER, inspector):
+        with pytest.raises(NotAuthorized) as info:
+            engine.fire(hazard.id, "fix_on_spot", actor=actor, payload={"fixed_by": "u-worker", "measures": "加固"})
+        assert info.value.trigger == "fix_on_spot"
+    assert snapshot(engine, hazard.id) == before
+    done = engine.fire(
+        hazard.id, "fix_on_spot", actor=COUNTY_SUPERVISOR, payload={"fixed_by": "u-worker", "measures": "加固"}
+    )
+    assert done.state == "closed"
+
+
+def test_only_the_proposing_tier_withdraws() -> None:
+    engine = make_engine()
+    esc = propose(engine, register(engine).id)
+    with pytest.raises(GuardRejected) as info:
+        engine.fire(esc.id, "withdraw_escalation", actor=COUNTY_OFFICE, payload={"reason": "县里撤回"})
+    assert info.value.guard == "at_proposing_tier"
+    assert "only the proposing tier" in str(info.value)
+    assert engine.get(esc.id).state == "proposed"

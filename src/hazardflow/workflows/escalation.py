@@ -70,7 +70,7 @@ ESCALATION_SPEC = LifecycleSpec(
         Transition("approve_escalation",  ADMITTING, "pooled",     LEADERS,       "case",  ("approver_at_proposing_tier", "distinct_approver", "hazard_still_open"),     OPINION,  ("record_admission", "enter_pool"), when="last_step", event="escalation.pooled"),
         Transition("accept_escalation",   ("pooled",), "accepted", POOL_KEEPERS,  "owner", ("at_pool_tier", "hazard_still_open"),                                        ACCEPT,   ("accept",), event="escalation.accepted"),
         Transition("return_escalation",   ("pooled",), "returned", POOL_KEEPERS,  "owner", ("at_pool_tier",),                                                            REASON,   ("give_back",), event="escalation.returned", reason="reason"),
-        Transition("withdraw_escalation", ADMITTING, "withdrawn",  PROPOSERS + LEADERS, "case", (),                                                                       REASON,   ("withdraw",), event="escalation.withdrawn", reason="reason"),
+        Transition("withdraw_escalation", ADMITTING, "withdrawn",  PROPOSERS + LEADERS, "case", ("at_proposing_tier",),                                                                    REASON,   ("withdraw",), event="escalation.withdrawn", reason="reason"),
         *timer_rows(("proposed", "approving", "pooled")),
     ),
 )
@@ -155,15 +155,31 @@ def policy_eligible(ctx: CommandContext) -> GuardResult:
     return ctx.policy.escalation_eligible(hazard)
 
 
+def _same_tier(a: str, b: str) -> bool:
+    return is_within(a, b) and is_within(b, a)
+
+
 @guard()
 def approver_at_proposing_tier(ctx: CommandContext) -> GuardResult:
     # The admission procedure is the proposing tier's own (本单位纳入程序) [seed:002 (八)].
     here = ctx.case.jurisdiction
-    if not (is_within(here, ctx.actor.jurisdiction) and is_within(ctx.actor.jurisdiction, here)):
+    if not _same_tier(here, ctx.actor.jurisdiction):
         return GuardResult.deny(
             f"纳入审批须由提请层级（{here}）的领导签署",
             f"the admission must be signed by the leaders of the proposing tier ({here}), not of "
             f"{ctx.actor.jurisdiction}",
+        )
+    return GuardResult.allow()
+
+
+@guard()
+def at_proposing_tier(ctx: CommandContext) -> GuardResult:
+    # The proposal is the proposing tier's to withdraw; a tier above decides only once it is pooled [inference].
+    here = ctx.case.jurisdiction
+    if not _same_tier(here, ctx.actor.jurisdiction):
+        return GuardResult.deny(
+            f"提级申请只能由提请层级（{here}）撤回",
+            f"only the proposing tier ({here}) may withdraw its proposal, not {ctx.actor.jurisdiction}",
         )
     return GuardResult.allow()
 
@@ -197,7 +213,7 @@ def hazard_still_open(ctx: CommandContext) -> GuardResult:
 @guard()
 def at_pool_tier(ctx: CommandContext) -> GuardResult:
     tier = ctx.case.owning_jurisdiction
-    if not (is_within(tier, ctx.actor.jurisdiction) and is_within(ctx.actor.jurisdiction, tier)):
+    if not _same_tier(tier, ctx.actor.jurisdiction):
         return GuardResult.deny(
             f"蓄水池由 {tier} 管理，须由该层级决定接收或退回",
             f"the pool belongs to {tier!r}; only that tier accepts or returns (actor is at {ctx.actor.jurisdiction!r})",
@@ -279,6 +295,7 @@ _GUARDS = {
         target_above,
         policy_eligible,
         approver_at_proposing_tier,
+        at_proposing_tier,
         distinct_approver,
         hazard_still_open,
         at_pool_tier,

@@ -118,7 +118,9 @@ HAZARD_SPEC = LifecycleSpec(
     transitions=(
         #          trigger                 sources                                 dest                  roles               scope     guards                                                          payload        effects
         Transition("register",             (),                                     "registered",         UNIT + GOV,         "case",   ("source_needs_verification", "criteria_cited"),                REGISTER,      ("init_hazard",), event="case.registered"),
-        Transition("fix_on_spot",          ("registered",),                        "closed",             UNIT + GOV,         "case",   ("grade_is_general", "spot_fix_allowed", "checker_not_fixer"),  SPOT_FIX,      ("record_spot_fix",), event="case.fixed_on_spot"),
+        # Fixing on the spot closes the case, so it is owner-scoped like approve: once an escalation moved
+        # supervision up, only the upper tier closes it (invariant 4) [seed:002 (八); inference].
+        Transition("fix_on_spot",          ("registered",),                        "closed",             UNIT + GOV,         "owner",  ("grade_is_general", "spot_fix_allowed", "checker_not_fixer"),  SPOT_FIX,      ("record_spot_fix",), event="case.fixed_on_spot"),
         Transition("set_deadline",         ("registered",),                        "rectifying",         UNIT[1:] + GOV,     "case",   ("grade_is_general", "deadline_not_past"),                      SET_DEADLINE,  ("pin_rectify",), event="case.deadline_set"),
         Transition("confirm_major",        ("registered", "confirming"),           "confirming",         UNIT[1:] + GOV,     "case",   ("grade_is_major", "confirmation_pending", "distinct_confirmer"), CONFIRM,     ("record_confirmation",), event="case.confirmed"),
         Transition("report",               ("confirming", "reporting"),            "reporting",          UNIT[1:],           "case",   ("confirmations_complete", "report_outstanding", "recipient_pending"), REPORT,        ("record_report",), event="case.reported"),
