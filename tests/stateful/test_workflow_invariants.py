@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,8 +44,32 @@ def memory_store() -> Store:
     return MemoryStore()
 
 
-#: Store factories the machine runs on.
-STORES: dict[str, Callable[[], Store]] = {"memory": memory_store}
+_WHERE: dict[str, Any] = {}
+
+
+def sqlite_store() -> Store:
+    from hazardflow.persistence.sql import SqlStore
+
+    path: Path = _WHERE["sqlite"]
+    path.unlink(missing_ok=True)
+    return SqlStore(f"sqlite:///{path}")
+
+
+def postgres_store() -> Store:
+    import psycopg
+    import sqlalchemy as sa
+
+    from hazardflow.persistence.sql import SqlStore
+
+    url: str = _WHERE["postgres"]
+    plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("TRUNCATE hf_outbox, hf_confidential, hf_idempotency, hf_timer, hf_event, hf_case")
+    return SqlStore(url)
+
+
+#: Store factories the machine runs on (SQL ones get their file or database from the test's fixtures).
+STORES: dict[str, Callable[[], Store]] = {"memory": memory_store, "sqlite": sqlite_store, "postgres": postgres_store}
 
 
 def _people() -> dict[str, Any]:
@@ -522,14 +547,32 @@ class WorkflowInvariants(RuleBasedStateMachine):
             assert secret not in blob, f"reporter identity {secret!r} leaked"
 
 
-def _case_for(store_kind: str, share: float = 1.0) -> type:
+def _case_for(store_kind: str, share: float, steps: int) -> Any:
     machine = type(f"WorkflowInvariants_{store_kind}", (WorkflowInvariants,), {"store_factory": STORES[store_kind]})
     case = machine.TestCase
-    case.settings = settings(case.settings, max_examples=max(10, int(settings.default.max_examples * share)))
+    base = settings.default
+    case.settings = settings(
+        base,
+        max_examples=max(5, int(base.max_examples * share)),
+        stateful_step_count=min(steps, base.stateful_step_count),
+    )
     return case
 
 
-TestWorkflowInvariantsMemory = _case_for("memory")
+TestWorkflowInvariantsMemory = _case_for("memory", 1.0, 60)
+
+
+class TestWorkflowInvariantsSqlite(_case_for("sqlite", 0.15, 25)):  # type: ignore[misc]
+    @pytest.fixture(autouse=True)
+    def _file(self, tmp_path: Path) -> None:
+        _WHERE["sqlite"] = tmp_path / "workflows.db"
+
+
+@pytest.mark.postgres
+class TestWorkflowInvariantsPostgres(_case_for("postgres", 0.1, 25)):  # type: ignore[misc]
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_url: str) -> None:
+        _WHERE["postgres"] = postgres_url
 
 
 def test_refusals_in_the_model_are_real() -> None:
