@@ -107,7 +107,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("trigger", "propose_escalation",  "提请纳入蓄水池", "propose escalation",   "Propose a hard problem of the full register for the upper tier's pool, with the reason.", "seed:002 (八)"),
     _t("trigger", "approve_escalation",  "审批纳入",       "approve admission",    "One step of the admission procedure (e.g. 分管领导, then 主要领导).", "seed:002 (八)"),
     _t("trigger", "accept_escalation",   "上级接收",       "accept into pool",     "The upper tier accepts the problem; supervision moves up.", "seed:002 (八); inference"),
-    _t("trigger", "return_escalation",   "上级退回",       "return to township",   "The upper tier returns the problem, with the reason.", "inference (DOMAIN §h Q12)"),
+    _t("trigger", "return_escalation",   "上级退回",       "return to lower tier", "The upper tier returns the problem to the tier that proposed it, with the reason.", "inference (DOMAIN §h Q12)"),
     _t("trigger", "withdraw_escalation", "撤回提级",       "withdraw proposal",    "Withdraw the proposal before admission.", "inference"),
     # ── reporting obligation triggers ────────────────────────────────────────────────────────────────
     _t("trigger", "open_obligation",     "生成报送任务",   "open obligation",      "Open the obligation for one period.", "S1 §14"),
