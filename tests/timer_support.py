@@ -55,3 +55,25 @@ def submit(engine: Engine, case_id: str) -> Case:
 
 def events_of(engine: Engine, case_id: str, trigger: str | None = None) -> list[Any]:
     return [e for e in engine.history(case_id) if trigger is None or e.trigger == trigger]
+
+
+def seed_overdue(store: Any, n: int, *, batch: int = 500) -> Any:
+    """``n`` general hazards whose deadline (yesterday, 24:00) and first ladder rung are due now in real time.
+
+    Seeded through the engine on a simulated clock three days back; the next rung is ten working days away,
+    so a sweep now fires exactly ``2 * n`` timers. Returns ``store``.
+    """
+    from datetime import timedelta
+
+    from hazardflow import SystemClock
+    from hazardflow._calendar import local_date
+
+    today = local_date(SystemClock().now())
+    seeder = Engine(store=store, clock=SimulatedClock(f"{today - timedelta(days=3)}T09:00:00+08:00"))
+    payload = {"deadline": str(today - timedelta(days=1)), "measures": "清理", "responsible": "李安全"}
+    for start in range(0, n, batch):
+        with seeder.batch():
+            for _ in range(start, min(n, start + batch)):
+                case = seeder.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, **HAZARD_FIELDS)
+                seeder.fire(case.id, "set_deadline", actor=OFFICER, payload=payload)
+    return store

@@ -680,30 +680,16 @@ class Engine:
             self.store.release_timer(timer.id, owner=owner, cancel=True)
             report.cancelled += 1
             return True
-        payload: dict[str, Any]
-        if timer.kind == "deadline":
-            trigger, payload = "mark_overdue", {"key": timer.key, "due_at": timer.due_at.isoformat()}
-        elif timer.kind == "reminder":
-            trigger, payload = "remind", {"key": timer.key, "due_at": timer.due_at.isoformat()}
-        else:
-            policy = self.policy_for(case)
-            rungs = policy.ladder(timer.key, case)
-            if timer.rung > len(rungs):
-                self.store.release_timer(timer.id, owner=owner, cancel=True)
-                report.cancelled += 1
-                return True
-            rung = rungs[timer.rung - 1]
-            trigger = "sanction"
-            payload = {
-                "key": timer.key,
-                "rung": timer.rung,
-                "sanction": rung.sanction,
-                "party": rung.party,
-                "party_id": self._party_id(case, rung),
-            }
         late = max(0.0, (at - timer.due_at).total_seconds())
         uow = _UnitOfWork(self.store)
         try:
+            command = self._timer_command(timer, case)
+            if command is None:
+                # The policy's ladder has no such rung (any more): nothing to fire.
+                self.store.release_timer(timer.id, owner=owner, cancel=True)
+                report.cancelled += 1
+                return True
+            trigger, payload = command
             self._execute(uow, case, trigger, SYSTEM, payload, at, timer=timer, fire_owner=owner, late=late)
             self.store.commit(uow.writes)
         except ConcurrentUpdateError:
@@ -721,13 +707,34 @@ class Engine:
             _log.exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
             report.failed += 1
             return True
-        self._notify(uow.writes)
+        try:
+            self._notify(uow.writes)
+        except Exception:  # the firing is committed; a listener's failure must not stop the sweep
+            _log.exception("timer.listener_failed", timer_id=timer.id, case_id=timer.case_id)
         report.fired += 1
         if late > 0:
             report.late += 1
             report.max_late_seconds = max(report.max_late_seconds, late)
         report.events.append((case.id, case.rev + 1))
         return True
+
+    def _timer_command(self, timer: Timer, case: Case) -> tuple[str, dict[str, Any]] | None:
+        """The system command a timer fires: ``mark_overdue``, ``remind`` or ``sanction`` with its payload."""
+        if timer.kind == "deadline":
+            return "mark_overdue", {"key": timer.key, "due_at": timer.due_at.isoformat()}
+        if timer.kind == "reminder":
+            return "remind", {"key": timer.key, "due_at": timer.due_at.isoformat()}
+        rungs = self.policy_for(case).ladder(timer.key, case)
+        if not 1 <= timer.rung <= len(rungs):
+            return None
+        rung = rungs[timer.rung - 1]
+        return "sanction", {
+            "key": timer.key,
+            "rung": timer.rung,
+            "sanction": rung.sanction,
+            "party": rung.party,
+            "party_id": self._party_id(case, rung),
+        }
 
     @staticmethod
     def _timer_is_stale(timer: Timer, case: Case, at: datetime) -> bool:
