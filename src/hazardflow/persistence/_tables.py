@@ -15,8 +15,9 @@ Tables (all prefixed ``hf_`` so they can live beside a host application's own ta
     hf_confidential   confidential values (a tip-off reporter's identity), kept apart from the case
     hf_outbox         one row per event to deliver to other systems after commit
 
-Timestamps are stored in UTC (``timestamptz`` on PostgreSQL; ``YYYY-MM-DD HH:MM:SS.ffffff`` text on SQLite,
-so they sort and compare as text).
+Timestamps are stored in UTC (``timestamptz`` on PostgreSQL; fixed-width text
+``YYYY-MM-DD HH:MM:SS.ffffff+00:00`` on SQLite, which sorts and compares as time and which SQLite's own date
+functions read).
 """
 
 from __future__ import annotations

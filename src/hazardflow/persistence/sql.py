@@ -58,15 +58,35 @@ from .._exceptions import (
     StorageFull,
 )
 from .._jurisdiction import is_within, subtree_prefix
-from .._model import AuditEvent, Case, Timer, Write, freeze
+from .._model import AuditEvent, Case, FrozenDict, Timer, Write, freeze
 from . import migrate
 
 __all__ = ["SqlStore"]
 
 _PAGE = 1000
 _MAX_IDLE = 8
-_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _LOADS = json.loads
+
+
+def _make_dumps() -> Any:
+    # Compact JSON with the Chinese kept readable; one C encoder for the process (``json.dumps`` with keyword
+    # arguments builds a new encoder per call). Keys keep their order: these columns are not hashed.
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has the C accelerator
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    encode = make(None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+
+    def dumps(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+_DUMPS = _make_dumps()
 
 _CASE_COLS = (
     "id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, policy_version, deadline, overdue, "
@@ -82,12 +102,6 @@ _SQL = {
         "policy_version, grade, industry, source, department, business_unit, deadline_at, deadline, overdue, "
         "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ),
-    "update_case": (
-        "UPDATE hf_case SET state = ?, rev = ?, owning_jurisdiction = ?, policy_id = ?, policy_version = ?, "
-        "grade = ?, industry = ?, source = ?, department = ?, business_unit = ?, deadline_at = ?, deadline = ?, "
-        "overdue = ?, sanction_rung = ?, updated_at = ?, closed_at = ?, fields = ?, last_hash = ? "
-        "WHERE id = ? AND rev = ?"
     ),
     "insert_event": (
         "INSERT INTO hf_event (case_id, seq, workflow, type, trigger, from_state, to_state, actor_id, actor_name, "
@@ -154,19 +168,99 @@ _LEASE_POSTGRES = (
 )
 
 
+#: Columns an UPDATE sets only when the command changed them (so SQLite leaves the other indexes alone):
+#: (bit, columns). ``rev``, ``updated_at``, ``fields`` and ``last_hash`` are always set.
+_OPTIONAL: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1 << 0, ("state",)),
+    (1 << 1, ("owning_jurisdiction",)),
+    (1 << 2, ("policy_id", "policy_version")),
+    (1 << 3, ("grade",)),
+    (1 << 4, ("industry",)),
+    (1 << 5, ("source",)),
+    (1 << 6, ("department",)),
+    (1 << 7, ("business_unit",)),
+    (1 << 8, ("deadline_at", "deadline")),
+    (1 << 9, ("overdue",)),
+    (1 << 10, ("sanction_rung",)),
+    (1 << 11, ("closed_at",)),
+)
+#: Case fields with a column of their own, and their bit.
+_FIELD_BITS = (
+    ("grade", 1 << 3),
+    ("industry", 1 << 4),
+    ("source", 1 << 5),
+    ("department", 1 << 6),
+    ("business_unit", 1 << 7),
+)
+_TOP_BITS = (
+    ("owning_jurisdiction", 1 << 1),
+    ("policy_id", 1 << 2),
+    ("policy_version", 1 << 2),
+    ("deadline", 1 << 8),
+    ("overdue", 1 << 9),
+    ("sanction_rung", 1 << 10),
+    ("closed_at", 1 << 11),
+)
+
+
+def _changed_bits(ev: AuditEvent) -> int:
+    """Which optional case columns the event's ``changes`` (what the command changed) touch."""
+    bits = 1 if ev.from_state != ev.to_state else 0
+    ch = ev.changes
+    if ch:
+        for name, bit in _TOP_BITS:
+            if name in ch:
+                bits |= bit
+        fields = ch.get("fields")
+        if fields:
+            for name, bit in _FIELD_BITS:
+                if name in fields:
+                    bits |= bit
+    return bits
+
+
+def _update_sql(bits: int) -> str:
+    cols = [c for bit, group in _OPTIONAL if bits & bit for c in group]
+    cols += ["rev", "updated_at", "fields", "last_hash"]
+    return "UPDATE hf_case SET " + ", ".join(f"{c} = ?" for c in cols) + " WHERE id = ? AND rev = ?"
+
+
 def _sqlite_ts(value: datetime | None) -> str | None:
-    """UTC text that sorts as time (SQLAlchemy's own SQLite DateTime format)."""
+    """UTC as fixed-width text that sorts as time: ``2024-03-04 01:00:00.000000+00:00``."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise InvalidInput("timestamp", value.isoformat(), "must be timezone-aware")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    tz = value.tzinfo
+    if tz is not UTC:
+        if tz is None or value.utcoffset() is None:
+            raise InvalidInput("timestamp", value.isoformat(), "must be timezone-aware")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")
 
 
 def _sqlite_dt(value: Any) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    dt = datetime.fromisoformat(value)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _tuples(items: list[Any]) -> tuple[Any, ...]:
+    return tuple(_tuples(x) if type(x) is list else x for x in items)
+
+
+def _frozen_object(obj: dict[str, Any]) -> FrozenDict:
+    # json.loads calls this for every object, innermost first: the result is frozen in one pass.
+    for v in obj.values():
+        if type(v) is list:
+            return FrozenDict({k: _tuples(v) if type(v) is list else v for k, v in obj.items()})
+    return FrozenDict(obj)
+
+
+def _fields_in(value: Any) -> Any:
+    """Case fields (or any JSON object) from the database, deep-frozen."""
+    if isinstance(value, str):
+        return _LOADS(value, object_hook=_frozen_object)
+    return freeze(value)
 
 
 def _pg_ts(value: datetime | None) -> datetime | None:
@@ -185,7 +279,8 @@ def _pg_dt(value: Any) -> datetime | None:
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    return _DUMPS(value)
+    text: str = _DUMPS(value)
+    return text
 
 
 def _json_in(value: Any) -> Any:
@@ -237,6 +332,7 @@ class SqlStore:
         self._single: threading.Lock | None = None
         self._closed = False
         self._immediate = False
+        self._updates: dict[int, str] = {}
         parsed = self._parse_url(url)
         self.url = parsed.render_as_string(hide_password=True)
         self.dialect: Literal["sqlite", "postgresql"] = (
@@ -578,7 +674,7 @@ class SqlStore:
             policy_version=r[7],
             opened_at=dt(r[11]),  # type: ignore[arg-type]
             updated_at=dt(r[12]),  # type: ignore[arg-type]
-            fields=freeze(_json_in(r[14])),
+            fields=_fields_in(r[14]),
             deadline=Deadline.from_json(deadline) if deadline else None,
             overdue=bool(r[9]),
             sanction_rung=r[10],
@@ -806,6 +902,7 @@ class SqlStore:
         pending: dict[str, list[list[Any]]] = {}
         cancelled: set[str] = set()
         idem_seen: set[tuple[str, str]] = set()
+        bits: dict[str, int] = {}
         for w in writes:
             case = w.case
             cid = case.id
@@ -817,6 +914,8 @@ class SqlStore:
             rev_now[cid] = case.rev
             last_case[cid] = case
             ev = w.event
+            if w.expected_rev:
+                bits[cid] = bits.get(cid, 0) | _changed_bits(ev)
             body = w.event_json
             if body is None:
                 raw = ev.to_dict()
@@ -893,17 +992,6 @@ class SqlStore:
             f = c.fields
             d = c.deadline
             expected = first_rev[cid]
-            common = (
-                _opt_str(f.get("grade")),
-                _opt_str(f.get("industry")),
-                _opt_str(f.get("source")),
-                _opt_str(f.get("department")),
-                _opt_str(f.get("business_unit")),
-                ts(d.due_at) if d is not None else None,
-                _DUMPS(d.to_json()) if d is not None else None,
-                c.overdue,
-                c.sanction_rung,
-            )
             if expected == 0:
                 plan.inserts.append(
                     (
@@ -915,7 +1003,15 @@ class SqlStore:
                         c.owning_jurisdiction,
                         c.policy_id,
                         c.policy_version,
-                        *common,
+                        _opt_str(f.get("grade")),
+                        _opt_str(f.get("industry")),
+                        _opt_str(f.get("source")),
+                        _opt_str(f.get("department")),
+                        _opt_str(f.get("business_unit")),
+                        ts(d.due_at) if d is not None else None,
+                        _DUMPS(d.to_json()) if d is not None else None,
+                        c.overdue,
+                        c.sanction_rung,
                         ts(c.opened_at),
                         ts(c.updated_at),
                         ts(c.closed_at),
@@ -924,24 +1020,45 @@ class SqlStore:
                     )
                 )
             else:
-                plan.updates.append(
-                    (
-                        c.state,
-                        c.rev,
-                        c.owning_jurisdiction,
-                        c.policy_id,
-                        c.policy_version,
-                        *common,
-                        ts(c.updated_at),
-                        ts(c.closed_at),
-                        _DUMPS(f),
-                        c.last_hash,
-                        cid,
-                        expected,
-                    )
-                )
+                b = bits[cid]
+                vals: list[Any] = []
+                if b:
+                    if b & 1:
+                        vals.append(c.state)
+                    if b & 2:
+                        vals.append(c.owning_jurisdiction)
+                    if b & 4:
+                        vals += (c.policy_id, c.policy_version)
+                    if b & 0xF8:
+                        for name, bit in _FIELD_BITS:
+                            if b & bit:
+                                vals.append(_opt_str(f.get(name)))
+                    if b & 256:
+                        vals += (ts(d.due_at), _DUMPS(d.to_json())) if d is not None else (None, None)
+                    if b & 512:
+                        vals.append(c.overdue)
+                    if b & 1024:
+                        vals.append(c.sanction_rung)
+                    if b & 2048:
+                        vals.append(ts(c.closed_at))
+                vals += (c.rev, ts(c.updated_at), _DUMPS(f), c.last_hash, cid, expected)
+                rows = plan.updates.get(b)
+                if rows is None:
+                    plan.updates[b] = [tuple(vals)]
+                else:
+                    rows.append(tuple(vals))
+                plan.n_updates += 1
             plan.expected[cid] = expected
         return plan
+
+    def _update_sql(self, bits: int) -> str:
+        sql = self._updates.get(bits)
+        if sql is None:
+            sql = _update_sql(bits)
+            if self.dialect == "postgresql":
+                sql = sql.replace("?", "%s")
+            self._updates[bits] = sql
+        return sql
 
     def _commit_sqlite(self, db: Any, plan: _Plan) -> None:
         sql = self._sql
@@ -950,8 +1067,10 @@ class SqlStore:
             if plan.inserts:
                 _run(db, sql["insert_case"], plan.inserts)
             if plan.updates:
-                n = _run(db, sql["update_case"], plan.updates)
-                if n != len(plan.updates):
+                n = 0
+                for b, rows in plan.updates.items():
+                    n += _run(db, self._update_sql(b), rows)
+                if n != plan.n_updates:
                     raise _Refused(self._stale(db, plan))
             _run(db, sql["insert_event"], plan.events)
             if plan.fires and _run(db, sql["fire_timer"], plan.fires) != len(plan.fires):
@@ -981,7 +1100,7 @@ class SqlStore:
                 db.execute("BEGIN")
                 if plan.inserts:
                     _pg_run(db, sql["insert_case"], plan.inserts)
-                upd = _pg_run(db, sql["update_case"], plan.updates) if plan.updates else None
+                upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
                 _pg_run(db, sql["insert_event"], plan.events)
                 fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
                 fire_any = _pg_run(db, sql["fire_timer_any"], plan.fires_any) if plan.fires_any else None
@@ -995,7 +1114,7 @@ class SqlStore:
                     _pg_run(db, sql["upsert_confidential"], plan.confidential)
                 if plan.outbox:
                     _pg_run(db, sql["insert_outbox"], plan.outbox)
-            if upd is not None and upd.rowcount != len(plan.updates):
+            if upd and sum(cur.rowcount for cur in upd) != plan.n_updates:
                 raise _Refused(self._stale(db, plan))
             if (fire is not None and fire.rowcount != len(plan.fires)) or (
                 fire_any is not None and fire_any.rowcount != len(plan.fires_any)
@@ -1132,13 +1251,15 @@ class _Plan:
         "fires_any",
         "idem",
         "inserts",
+        "n_updates",
         "outbox",
         "updates",
     )
 
     def __init__(self) -> None:
         self.inserts: list[tuple[Any, ...]] = []
-        self.updates: list[tuple[Any, ...]] = []
+        self.updates: dict[int, list[tuple[Any, ...]]] = {}
+        self.n_updates = 0
         self.events: list[tuple[Any, ...]] = []
         self.fires: list[tuple[Any, ...]] = []
         self.fires_any: list[tuple[Any, ...]] = []
