@@ -101,13 +101,13 @@ _SQL = {
         "INSERT INTO hf_case (id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, "
         "policy_version, grade, industry, source, department, business_unit, deadline_at, deadline, overdue, "
         "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
     ),
     "insert_event": (
         "INSERT INTO hf_event (case_id, seq, workflow, type, trigger, from_state, to_state, actor_id, actor_name, "
         "actor_role, actor_org, actor_jurisdiction, occurred_at, policy_id, policy_version, reason, "
         "idempotency_key, late_seconds, prev_hash, hash, body) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, seq) DO NOTHING"
     ),
     "fire_timer": (
         "UPDATE hf_timer SET status = 'fired', fired_at = ?, fired_seq = ?, late_seconds = ?, lease_owner = NULL, "
@@ -124,7 +124,10 @@ _SQL = {
     "insert_timer": (
         f"INSERT INTO hf_timer ({_TIMER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL)"
     ),
-    "insert_idem": "INSERT INTO hf_idempotency (scope, key, case_id, seq, command_hash) VALUES (?, ?, ?, ?, ?)",
+    "insert_idem": (
+        "INSERT INTO hf_idempotency (scope, key, case_id, seq, command_hash) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (scope, key) DO NOTHING"
+    ),
     "upsert_confidential": (
         "INSERT INTO hf_confidential (case_id, name, value) VALUES (?, ?, ?) "
         "ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value"
@@ -880,16 +883,29 @@ class SqlStore:
             else:
                 self._commit_postgres(conn.dbapi, plan)
         except _Refused as refused:
+            # Rolled back; say which command lost, from what is stored now.
+            try:
+                error = self._explain(conn.dbapi, plan, refused.kind)
+            except Exception:
+                self._discard(conn)
+                raise
             self._put(conn)
-            raise refused.error from None
+            raise error from None
         except HazardflowError:
             self._put(conn)
             raise
         except Exception as exc:
-            if self._is_integrity(exc) or self._is_conflict(exc):
-                self._put(conn)
-                raise self._diagnose(plan, exc) from exc
+            if self._is_integrity(exc) and self.dialect == "sqlite":
+                try:
+                    failure = self._conflict_or_fault(conn.dbapi, plan, exc)
+                finally:
+                    self._put(conn)
+                raise failure from exc
+            # PostgreSQL: an error aborted the pipeline, and psycopg's prepared statements may be out of step
+            # with the server's; a fresh connection is the safe way on.
             self._discard(conn)
+            if self._is_integrity(exc) or self._is_conflict(exc):
+                raise self._diagnose(plan, exc) from exc
             self._raise(exc, "committing")
         self._put(conn)
 
@@ -1060,29 +1076,34 @@ class SqlStore:
             self._updates[bits] = sql
         return sql
 
+    # A lost race shows as a row count, never as an error: the unique keys (case id, case + seq, idempotency
+    # scope + key) are inserted with ON CONFLICT DO NOTHING and every count is checked before COMMIT. So a
+    # conflict never aborts a PostgreSQL pipeline half-way (which would leave psycopg's prepared-statement
+    # cache out of step with the server), and the error names the command that lost.
     def _commit_sqlite(self, db: Any, plan: _Plan) -> None:
         sql = self._sql
         db.execute("BEGIN IMMEDIATE")
         try:
-            if plan.inserts:
-                _run(db, sql["insert_case"], plan.inserts)
+            if plan.inserts and _run(db, sql["insert_case"], plan.inserts) != len(plan.inserts):
+                raise _Refused("taken")
             if plan.updates:
                 n = 0
                 for b, rows in plan.updates.items():
                     n += _run(db, self._update_sql(b), rows)
                 if n != plan.n_updates:
-                    raise _Refused(self._stale(db, plan))
-            _run(db, sql["insert_event"], plan.events)
+                    raise _Refused("stale")
+            if _run(db, sql["insert_event"], plan.events) != len(plan.events):
+                raise _Refused("stale")
             if plan.fires and _run(db, sql["fire_timer"], plan.fires) != len(plan.fires):
-                raise _Refused(self._lost_lease(db, plan))
+                raise _Refused("lease")
             if plan.fires_any and _run(db, sql["fire_timer_any"], plan.fires_any) != len(plan.fires_any):
-                raise _Refused(self._lost_lease(db, plan))
+                raise _Refused("lease")
             if plan.cancels:
                 _run(db, sql["cancel_timers"], plan.cancels)
             if plan.arms:
                 _run(db, sql["insert_timer"], plan.arms)
-            if plan.idem:
-                _run(db, sql["insert_idem"], plan.idem)
+            if plan.idem and _run(db, sql["insert_idem"], plan.idem) != len(plan.idem):
+                raise _Refused("idem")
             if plan.confidential:
                 _run(db, sql["upsert_confidential"], plan.confidential)
             if plan.outbox:
@@ -1098,28 +1119,30 @@ class SqlStore:
         try:
             with db.pipeline():
                 db.execute("BEGIN")
-                if plan.inserts:
-                    _pg_run(db, sql["insert_case"], plan.inserts)
+                ins = _pg_run(db, sql["insert_case"], plan.inserts) if plan.inserts else None
                 upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
-                _pg_run(db, sql["insert_event"], plan.events)
+                evs = _pg_run(db, sql["insert_event"], plan.events)
                 fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
                 fire_any = _pg_run(db, sql["fire_timer_any"], plan.fires_any) if plan.fires_any else None
                 if plan.cancels:
                     _pg_run(db, sql["cancel_timers"], plan.cancels)
                 if plan.arms:
                     _pg_run(db, sql["insert_timer"], plan.arms)
-                if plan.idem:
-                    _pg_run(db, sql["insert_idem"], plan.idem)
+                idem = _pg_run(db, sql["insert_idem"], plan.idem) if plan.idem else None
                 if plan.confidential:
                     _pg_run(db, sql["upsert_confidential"], plan.confidential)
                 if plan.outbox:
                     _pg_run(db, sql["insert_outbox"], plan.outbox)
-            if upd and sum(cur.rowcount for cur in upd) != plan.n_updates:
-                raise _Refused(self._stale(db, plan))
+            if ins is not None and ins.rowcount != len(plan.inserts):
+                raise _Refused("taken")
+            if sum(cur.rowcount for cur in upd) != plan.n_updates or evs.rowcount != len(plan.events):
+                raise _Refused("stale")
             if (fire is not None and fire.rowcount != len(plan.fires)) or (
                 fire_any is not None and fire_any.rowcount != len(plan.fires_any)
             ):
-                raise _Refused(self._lost_lease(db, plan))
+                raise _Refused("lease")
+            if idem is not None and idem.rowcount != len(plan.idem):
+                raise _Refused("idem")
             db.execute("COMMIT")
         except BaseException:
             try:
@@ -1129,44 +1152,49 @@ class SqlStore:
                 pass
             raise
 
-    def _stale(self, db: Any, plan: _Plan) -> ConcurrentUpdateError:
-        """The first case whose stored revision is not the one the command read (inside the transaction)."""
-        for cid, expected in plan.expected.items():
-            if expected == 0:
-                continue
-            row = db.execute(self._sql["case_rev"], (cid,)).fetchone()
-            if row is None:
-                return ConcurrentUpdateError(cid, expected, "the case row is missing")
-            if row[0] != expected:
-                return ConcurrentUpdateError(cid, expected, f"stored revision is {row[0]}")
-        first = next(iter(plan.expected))
-        return ConcurrentUpdateError(first, plan.expected[first], "the stored revision moved")
+    def _explain(self, db: Any, plan: _Plan, kind: str | None) -> ConcurrentUpdateError:
+        """Which command of a rolled-back commit lost, and why, read from what is stored now.
 
-    def _lost_lease(self, db: Any, plan: _Plan) -> ConcurrentUpdateError:
-        for cid, expected, timer_id in plan.fire_cases:
-            row = db.execute(self._sql["get_timer"], (timer_id,)).fetchone()
-            if row is None or row[9] != "armed":
-                return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer leased")
-        cid, expected, timer_id = plan.fire_cases[0]
-        return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer leased")
+        ``kind`` is what the commit found (``taken``, ``stale``, ``lease``, ``idem``); None looks for any of them.
+        """
+        sql = self._sql
+        if kind in ("taken", "stale", None):
+            for cid, expected in plan.expected.items():
+                row = db.execute(sql["case_rev"], (cid,)).fetchone()
+                if expected == 0 and row is not None:
+                    return ConcurrentUpdateError(cid, 0, "a case with this id already exists")
+                if expected != 0 and row is None:
+                    return ConcurrentUpdateError(cid, expected, "the case row is missing")
+                if expected != 0 and row[0] != expected:
+                    return ConcurrentUpdateError(cid, expected, f"stored revision is {row[0]}")
+        if kind in ("lease", None):
+            for cid, expected, timer_id in plan.fire_cases:
+                row = db.execute(sql["get_timer"], (timer_id,)).fetchone()
+                if kind == "lease" or row is None or row[9] != "armed":
+                    return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer leased")
+        if kind in ("idem", None):
+            for scope, key, cid, _seq, _hash in plan.idem:
+                if db.execute(sql["lookup_idem"], (scope, key)).fetchone() is not None:
+                    return ConcurrentUpdateError(cid, plan.expected.get(cid, 0), "idempotency key already used")
+        first = next(iter(plan.expected))
+        return ConcurrentUpdateError(first, plan.expected[first], "another command wrote first")
 
     def _diagnose(self, plan: _Plan, exc: BaseException) -> HazardflowError:
-        """A unique or foreign-key violation (or a PostgreSQL deadlock): say which command lost and why."""
+        """A constraint violation or a PostgreSQL deadlock, on a fresh connection: which command lost and why."""
+        conn = self._get()
         try:
-            for cid, expected in plan.expected.items():
-                rows = self._query(self._sql["case_rev"], (cid,))
-                stored = rows[0][0] if rows else 0
-                if stored != expected:
-                    detail = "a case with this id already exists" if expected == 0 else f"stored revision is {stored}"
-                    return ConcurrentUpdateError(cid, expected, detail)
-            for scope, key, cid, _seq, _h in plan.idem:
-                if self._query(self._sql["lookup_idem"], (scope, key)):
-                    return ConcurrentUpdateError(cid, plan.expected.get(cid, 0), "idempotency key already used")
-        except HazardflowError:
-            pass
-        if self._is_conflict(exc):
-            first = next(iter(plan.expected))
-            return ConcurrentUpdateError(first, plan.expected[first], "another transaction wrote the same rows")
+            error = self._conflict_or_fault(conn.dbapi, plan, exc)
+        except Exception:
+            self._discard(conn)
+            return self._map(exc, "committing")
+        self._put(conn)
+        return error
+
+    def _conflict_or_fault(self, db: Any, plan: _Plan, exc: BaseException) -> HazardflowError:
+        error = self._explain(db, plan, None)
+        if error.detail != "another command wrote first" or self._is_conflict(exc):
+            return error
+        # Not a lost race (a foreign key to a missing case, a broken invariant): a plain database error.
         return self._map(exc, "committing (integrity check)")
 
     # ── timers ───────────────────────────────────────────────────────────────────────────────────
@@ -1273,11 +1301,11 @@ class _Plan:
 
 
 class _Refused(Exception):
-    """Internal: the transaction was rolled back for a reason that is the caller's ConcurrentUpdateError."""
+    """Internal: a row count showed another command wrote first; the transaction is rolled back."""
 
-    def __init__(self, error: ConcurrentUpdateError) -> None:
-        super().__init__(str(error))
-        self.error = error
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 def _run(db: Any, sql: str, rows: Sequence[Sequence[Any]]) -> int:
