@@ -152,9 +152,9 @@ def crash_repeatedly(url: str, kills: int, seed: int) -> None:
 
 
 def test_sigkill_on_sqlite(tmp_path: Path) -> None:
-    crash_repeatedly(f"sqlite:///{tmp_path / 'hazards.db'}", kills=4, seed=7)
+    crash_repeatedly(f"sqlite:///{tmp_path / 'hazards.db'}", kills=3, seed=7)
 
 
 @pytest.mark.postgres
 def test_sigkill_on_postgres(postgres_databases: Callable[[], str]) -> None:
-    crash_repeatedly(postgres_databases(), kills=3, seed=11)
+    crash_repeatedly(postgres_databases(), kills=2, seed=11)
