@@ -181,9 +181,13 @@ def _apply_changes(case: Case | None, ev: AuditEvent) -> Case:
     return attrs.evolve(case, **updates)
 
 
-def replay(events: Iterable[AuditEvent]) -> Case:
-    """Rebuild a case by folding its events' ``changes`` in order."""
-    case: Case | None = None
+def replay(events: Iterable[AuditEvent], base: Case | None = None) -> Case:
+    """Rebuild a case by folding its events' ``changes`` in order.
+
+    ``base`` continues from a snapshot: ``replay(later_events, base=case)`` folds the events that follow
+    ``case`` onto it (an incremental projection), equal to replaying the whole history.
+    """
+    case: Case | None = base
     for ev in events:
         case = _apply_changes(case, ev)
     if case is None:
