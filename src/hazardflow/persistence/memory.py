@@ -68,16 +68,19 @@ class MemoryStore:
     only while a case is open: when a case reaches a terminal state its events are handed to ``on_evict``
     (if given) and dropped, so a long simulation holds memory for its open cases only. Verification and
     history of evicted cases are then unavailable from this store (stream them to a file instead).
+    ``retention="evict"`` also drops the closed case itself (its snapshot and confidential record), for
+    simulations that keep their figures in a listener: memory then tracks open cases only, and a closed
+    case can no longer be read, reopened or verified from this store.
     """
 
     def __init__(
         self,
         *,
-        retention: Literal["full", "open"] = "full",
+        retention: Literal["full", "open", "evict"] = "full",
         on_evict: Any = None,
     ) -> None:
-        if retention not in ("full", "open"):
-            raise InvalidInput("retention", retention, "unknown retention", ("full", "open"))
+        if retention not in ("full", "open", "evict"):
+            raise InvalidInput("retention", retention, "unknown retention", ("evict", "full", "open"))
         self.retention = retention
         self.on_evict = on_evict
         self._lock = threading.RLock()
@@ -218,8 +221,11 @@ class MemoryStore:
             self._confidential.setdefault(cid, {}).update(w.confidential)
         if w.outbox:
             self.outbox.append((cid, w.event.seq, w.event.type))
-        if self.retention == "open" and case.closed_at is not None and not self._case_timers.get(cid):
+        if self.retention != "full" and case.closed_at is not None and not self._case_timers.get(cid):
             evs = self._events.pop(cid, [])
+            if self.retention == "evict":
+                del self._cases[cid]
+                self._confidential.pop(cid, None)
             if self.on_evict is not None:
                 self.on_evict(case, evs)
 
