@@ -1,0 +1,63 @@
+"""Simulate a jurisdiction's campaign for years in seconds, through the real engine.
+
+A :class:`Scenario` describes the jurisdiction (townships and their business units by industry and size),
+how many hazards are found (by industry, grade and discovery channel, in campaign phases), the stock open
+at the start, how people behave, the policies in force and the campaign targets. :func:`simulate` plays
+it with one seed: units and officials fire commands through :meth:`hazardflow.Engine.open_case` and
+:meth:`hazardflow.Engine.fire` on a :class:`hazardflow.SimulatedClock`, and the engine's own timers
+(deadlines, reminders, the overdue ladder) fire through :meth:`hazardflow.Engine.run_due`. The result
+holds the figures at every quarter and year end and the verdict on each target; :func:`compare` runs one
+seed under two policies::
+
+    from hazardflow.simulation import simulate
+    from examples.scenarios.sanjia_2024_2026 import scenario
+
+    result = simulate(scenario, seed=1)
+    print(result.period("2024").levels.open_majors, [t.passed for t in result.targets])
+"""
+
+from ._compare import Comparison, compare
+from ._dist import Dist, Exponential, Fixed, LogNormal, Triangular, Uniform
+from ._kpi import Levels, Segment
+from ._load import load_policy, load_scenario
+from ._result import Period, RunStats, SimulationResult
+from ._runner import Progress, Simulation, build_engine, simulate
+from ._scenario import CHANNELS, SIZES, Area, Backlog, Behaviour, Phase, Rates, Scenario, Township
+from ._targets import DynamicZero, InflowCurbed, MajorsGoverned, StockCleared, Target, TargetOutcome
+
+__all__ = [
+    "CHANNELS",
+    "SIZES",
+    "Area",
+    "Backlog",
+    "Behaviour",
+    "Comparison",
+    "Dist",
+    "DynamicZero",
+    "Exponential",
+    "Fixed",
+    "InflowCurbed",
+    "Levels",
+    "LogNormal",
+    "MajorsGoverned",
+    "Period",
+    "Phase",
+    "Progress",
+    "Rates",
+    "RunStats",
+    "Scenario",
+    "Segment",
+    "Simulation",
+    "SimulationResult",
+    "StockCleared",
+    "Target",
+    "TargetOutcome",
+    "Township",
+    "Triangular",
+    "Uniform",
+    "build_engine",
+    "compare",
+    "load_policy",
+    "load_scenario",
+    "simulate",
+]
