@@ -264,5 +264,5 @@ def register(app: typer.Typer) -> None:
                 _print_result(console, result)
                 console.print(f"report, charts and figures written to {out}/")
         except HazardflowError as exc:
-            console.print(f"[red]{exc.code}: {exc}")
+            console.print(f"[red]{exc.code}: {exc}", soft_wrap=True)
             raise typer.Exit(2) from None

@@ -31,6 +31,8 @@ class RunStats:
     commands: int = 0
     refused: int = 0
     stuck: int = 0
+    tipoffs: int = 0
+    escalations: int = 0
     tipoffs_skipped: int = 0
     provisional_deadlines: int = 0
     late_timers: int = 0

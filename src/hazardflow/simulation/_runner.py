@@ -166,6 +166,7 @@ class _People:
         self._tree = tree
         self._gov: dict[tuple[str, str], Actor] = {}
         self._units: dict[str, _Unit] = {}
+        self._offices: dict[str, tuple[Actor, ...]] = {}
 
     def unit(self, unit_id: str, township: str, industry: str = "other", size: str = "small") -> _Unit:
         hit = self._units.get(unit_id)
@@ -205,14 +206,17 @@ class _People:
                 return self.gov(code, role)
         return None
 
-    def offices(self, township: str) -> list[Actor]:
+    def offices(self, township: str) -> tuple[Actor, ...]:
         """Government actors from the township up to the city, nearest first, one per role."""
-        out = [self.gov(township, r) for r in _TOWNSHIP_ROLES]
-        for code in ancestors(township)[1:]:
-            if level_of(code) in ("national", "province"):
-                break
-            out.extend(self.gov(code, r) for r in _UPPER_ROLES)
-        return out
+        hit = self._offices.get(township)
+        if hit is None:
+            out = [self.gov(township, r) for r in _TOWNSHIP_ROLES]
+            for code in ancestors(township)[1:]:
+                if level_of(code) in ("national", "province"):
+                    break
+                out.extend(self.gov(code, r) for r in _UPPER_ROLES)
+            hit = self._offices[township] = tuple(out)
+        return hit
 
 
 # ── the simulated cases ────────────────────────────────────────────────────────────────────────────
@@ -222,16 +226,20 @@ class _Agent:
     __slots__ = (
         "asked_extension",
         "beh",
+        "case",
         "case_id",
         "channel",
         "complied",
         "done_at",
+        "escalation_decided",
         "fast",
+        "found",
         "grade",
         "industry",
         "key",
         "lister",
         "listing_tried",
+        "parent",
         "refuser",
         "registrar",
         "retries",
@@ -256,6 +264,7 @@ class _Agent:
     ) -> None:
         self.key = key
         self.case_id = ""
+        self.case: Case | None = None
         self.workflow = workflow
         self.unit = unit
         self.township = unit.township
@@ -276,6 +285,9 @@ class _Agent:
         self.fast = False
         self.lister: Actor | None = None
         self.listing_tried = False
+        self.escalation_decided = False
+        self.found: datetime | None = None
+        self.parent: _Agent | None = None
 
 
 @attrs.define
@@ -355,6 +367,7 @@ class Simulation:
         self._now = _ts(start_dt)
         self._window_end = _INF
         self._roles_cache: dict[str, frozenset[str]] = {}
+        self._office_cache: dict[tuple[str, str, frozenset[str]], tuple[Actor, ...]] = {}
         self._ladder_len: dict[tuple[str, str], int] = {}
         self._calendar = self.engine.policies.resolve(scenario.townships[0].code).calendar
         self.stats = RunStats()
@@ -502,6 +515,9 @@ class Simulation:
         if self._audit_log is not None:
             self._audit_log.write(json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
         self.kpi.on_event(case, event)
+        known = self._agents.get(case.id)
+        if known is not None and (known.case is None or known.case.rev < case.rev):
+            known.case = case
         if case.deadline is not None and case.deadline.provisional and event.changes.get("deadline") is not None:
             self.stats.provisional_deadlines += 1
         if event.trigger == "sanction":
@@ -654,26 +670,178 @@ class Simulation:
         self._note_deadline(case)
         agent.case_id = case.id
         agent.state = case.state
+        agent.case = case
         self._agents[case.id] = agent
         self._next(agent, case)
 
     def _tipoff(self, key: str, unit: _Unit, grade: str, beh: Behaviour) -> None:
-        self.stats.tipoffs_skipped += 1
+        """A public report: received at the county desk, verified by the township, then a hazard or nothing."""
+        if "tipoff" not in self.engine.workflows:
+            self.stats.tipoffs_skipped += 1
+            return
+        desk = self.people.at_level(unit.township, "county", "complaint_officer") or self.people.gov(
+            unit.township, "township_officer"
+        )
+        agent = _Agent(key, unit, grade, "tipoff", beh, desk, workflow="tipoff")
+        category = "other"
+        if unit.industry == "fire_safety" and self._u(agent, "category") < 0.5:
+            category = "blocked_fire_exit"
+        t = self.engine.jurisdictions.name(unit.township)
+        try:
+            case = self.engine.open_case(
+                "tipoff",
+                actor=desk,
+                jurisdiction=unit.township,
+                channel="public",
+                category=category,
+                description=f"群众举报{zh('industry', unit.industry)}安全隐患（模拟）",
+                location=f"{t} {unit.id}",
+                business_unit=unit.id,
+                industry=unit.industry,
+            )
+        except HazardflowError as exc:
+            self._refused("receive_tipoff", exc)
+            return
+        self.stats.tipoffs += 1
+        self._note_deadline(case)
+        agent.case_id = case.id
+        agent.state = case.state
+        agent.case = case
+        self._agents[case.id] = agent
+        self._later(agent, self._days(agent, "verify_start_days"), "start_verification")
+
+    def _do_start_verification(self, agent: _Agent) -> None:
+        verifier = self.people.gov(agent.township, "township_officer")
+        case = self._fire(agent, "start_verification", (verifier,), {"verifier": verifier.id})
+        if case is None:
+            self._retry(agent, "start_verification")
+        else:
+            self._later(agent, self._days(agent, "verify_days"), "verify")
+
+    def _do_verify(self, agent: _Agent) -> None:
+        verifier = self.people.gov(agent.township, "township_officer")
+        if self._u(agent, "true") >= agent.beh.tipoff_true_share:
+            case = self._fire(agent, "dismiss", (verifier,), {"reason": "经现场核查，举报情况不属实"})
+            if case is None:
+                self._retry(agent, "verify")
+            return
+        payload = {
+            "findings": "经现场核查，举报情况属实",
+            "grade": agent.grade,
+            "nature": _NATURES[int(self._u(agent, "nature") * 3)],
+        }
+        case = self._fire(agent, "substantiate", (verifier,), payload)
+        if case is None:
+            self._retry(agent, "verify")
+            return
+        hazard_id = str(case.fields.get("hazard_id") or "")
+        try:
+            hazard = self.engine.get(hazard_id)
+        except HazardflowError:
+            return
+        child = _Agent(f"{agent.key}.h", agent.unit, agent.grade, str(hazard.source or ""), agent.beh, verifier)
+        child.case_id = hazard.id
+        child.state = hazard.state
+        child.case = hazard
+        self.stats.cases += 1
+        self._agents[hazard.id] = child
+        self._next(child, hazard)
+
+    # ── escalation to the upper tier's pool (全量库 → 蓄水池) ──────────────────────────────────────
+    def _do_propose_escalation(self, agent: _Agent) -> None:
+        case = self._case(agent)
+        if case is None or case.closed_at is not None:
+            return
+        owner = case.owning_jurisdiction
+        proposer = self.people.gov(
+            owner, "emergency_office" if level_of(owner) == "township" else "safety_committee_office"
+        )
+        reason = "high_risk" if self._u(agent, "escalation_reason") < 0.5 else "beyond_capacity"
+        e = _Agent(f"{agent.key}.e", agent.unit, agent.grade, "escalation", agent.beh, proposer, workflow="escalation")
+        e.parent = agent
+        try:
+            esc = self.engine.open_case(
+                "escalation",
+                actor=proposer,
+                jurisdiction=owner,
+                hazard_id=case.id,
+                reason=reason,
+                explanation="风险较大、整改存在困难，提请纳入上级蓄水池",
+            )
+        except HazardflowError as exc:
+            self._refused("propose_escalation", exc)
+            return
+        self.stats.escalations += 1
+        self._note_deadline(esc)
+        e.case_id = esc.id
+        e.state = esc.state
+        e.case = esc
+        self._agents[esc.id] = e
+        self._later(e, self._days(e, "admission_days"), "approve_escalation")
+
+    def _do_approve_escalation(self, e: _Agent) -> None:
+        case = self._case(e)
+        if case is None:
+            return
+        if e.parent is not None and e.parent.state in ("closed", "voided", "gone"):
+            self._fire(e, "withdraw_escalation", (e.registrar,), {"reason": "隐患已整改销号，撤回提级"})
+            return
+        steps = list(self.engine.policy_for(case).escalation_steps(case))
+        done = len(case.fields.get("approvals", ()))
+        if done >= len(steps):
+            return
+        actor = self.people.gov(case.jurisdiction, steps[done])
+        case2 = self._fire(e, "approve_escalation", (actor,), {"opinion": "同意纳入"})
+        if case2 is None:
+            self._retry(e, "approve_escalation")
+        elif case2.state == "pooled":
+            self._later(e, self._days(e, "pool_days"), "pool_decision")
+        else:
+            self._later(e, self._days(e, "admission_days", done + 1), "approve_escalation")
+
+    def _settle_escalation(self, escalation_id: str) -> None:
+        """The hazard is about to close: withdraw its pending escalation, or have the pool return it."""
+        e = self._agents.get(escalation_id)
+        if e is None or e.case is None:
+            return
+        if e.case.state in ("proposed", "approving"):
+            self._fire(e, "withdraw_escalation", (e.registrar,), {"reason": "隐患已整改到位，撤回提级"})
+        elif e.case.state == "pooled":
+            keeper = self.people.gov(e.case.owning_jurisdiction, "safety_committee_office")
+            self._fire(e, "return_escalation", (keeper,), {"reason": "隐患已整改到位，无需上级督办"})
+
+    def _do_pool_decision(self, e: _Agent) -> None:
+        case = self._case(e)
+        if case is None:
+            return
+        keeper = self.people.gov(case.owning_jurisdiction, "safety_committee_office")
+        hazard = e.parent
+        if hazard is None or hazard.state in ("closed", "voided", "gone"):
+            self._fire(e, "return_escalation", (keeper,), {"reason": "隐患已办结"})
+            return
+        if self._u(e, "accept") >= e.beh.escalation_accept_share:
+            self._fire(e, "return_escalation", (keeper,), {"reason": "属地可自行整改，退回"})
+            return
+        if self._fire(e, "accept_escalation", (keeper,), {"opinion": "接收，上级统筹督办"}) is None:
+            self._retry(e, "pool_decision")
+            return
+        # The upper tier brings departments and funds: the remaining work shrinks [inference].
+        if hazard.state == "rectifying" and hazard.done_at is not None and hazard.done_at < _INF:
+            remaining = max(0.0, hazard.done_at - self._now) * e.beh.escalated_rectify_factor
+            hazard.done_at = self._place(self._now + remaining)
+            hazard.token += 1
+            self._push(hazard.done_at, hazard, hazard.token, "submit")
 
     def _start_backlog(self) -> None:
         b = self.scenario.backlog
         if b is None:
             return
         span = (b.found_to - b.found_from).days
+        first = self._place(self._now)
+        seq = 0.0
         for grade, table in (("major", b.majors), ("general", b.generals)):
             for industry, n in sorted(table.items()):
                 units = list(self._units_of(industry))
-                if not units:
-                    raise InvalidInput(
-                        f"backlog.{grade}s[{industry!r}]",
-                        n,
-                        "the scenario's townships have no business units of this industry",
-                    )
                 for k in range(1, n + 1):
                     key = f"b.{grade}.{industry}.{k}"
                     u_unit = uniform(self.seed, key, "unit")
@@ -682,8 +850,11 @@ class Simulation:
                     registrar = self._registrar(unit, "supervisory_inspection")
                     agent = _Agent(key, unit, grade, "supervisory_inspection", beh, registrar)
                     agent.fast = grade == "major" and uniform(self.seed, key, "planned") < b.planned_share
-                    found = b.found_from + timedelta(days=int(uniform(self.seed, key, "found") * (span + 1)))
-                    self._register(agent, datetime.combine(found, datetime.min.time(), SHANGHAI) + timedelta(hours=10))
+                    day = b.found_from + timedelta(days=int(uniform(self.seed, key, "found") * (span + 1)))
+                    agent.found = datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=10)
+                    # Registered into the ledger on the first working morning, one after another.
+                    self._push(first + seq, agent, 0, "register")
+                    seq += 1.0
 
     def _units_of(self, industry: str) -> list[_Unit]:
         out = []
@@ -708,6 +879,7 @@ class Simulation:
             agent = _Agent(f"adopted.{case.id}", unit, grade, channel, self.scenario.behaviour_for(industry), registrar)
             agent.case_id = case.id
             agent.state = case.state
+            agent.case = case
             self._agents[case.id] = agent
             self.stats.adopted += 1
             self._next(agent, case)
@@ -740,6 +912,7 @@ class Simulation:
                 last = exc
                 break
             agent.retries = 0
+            agent.case = case
             self._note_deadline(case)
             if case.state != agent.state:
                 agent.state = case.state
@@ -755,25 +928,24 @@ class Simulation:
         """Who may review, approve or decide on the case: unit first for its own general hazards."""
         roles = self._roles(case, trigger)
         owner = case.owning_jurisdiction
-        out: list[Actor] = []
+        first: Actor | None = None
         if agent.grade == "general":
-            if agent.registrar.org == agent.unit.id:
-                out.append(agent.unit.safety_head)
-            else:
-                out.append(agent.registrar)
-        out.extend(self.people.offices(agent.township))
-        seen: set[str] = set()
-        picked = []
-        for a in out:
-            if a.id in seen or not (a.roles & roles):
-                continue
-            seen.add(a.id)
-            if a.org == agent.unit.id:
-                if owner != case.jurisdiction:
-                    continue
-            elif not is_within(owner, a.jurisdiction):
-                continue
-            picked.append(a)
+            first = agent.unit.safety_head if agent.registrar.org == agent.unit.id else agent.registrar
+        picked: list[Actor] = []
+        if first is not None and first.roles & roles:
+            if first.org == agent.unit.id:
+                if owner == case.jurisdiction:
+                    picked.append(first)
+            elif is_within(owner, first.jurisdiction):
+                picked.append(first)
+        key = (agent.township, owner, roles)
+        offices = self._office_cache.get(key)
+        if offices is None:
+            offices = tuple(
+                a for a in self.people.offices(agent.township) if a.roles & roles and is_within(owner, a.jurisdiction)
+            )
+            self._office_cache[key] = offices
+        picked.extend(a for a in offices if first is None or a.id != first.id)
         return picked
 
     def _retry(self, agent: _Agent, step: str) -> None:
@@ -786,8 +958,12 @@ class Simulation:
         self._later(agent, 7.0, step)
 
     def _case(self, agent: _Agent) -> Case | None:
+        """The newest snapshot the driver has seen of the agent's case (its own commands and the listener's)."""
+        if agent.case is not None:
+            return agent.case
         try:
-            return self.engine.get(agent.case_id)
+            agent.case = self.engine.get(agent.case_id)
+            return agent.case
         except HazardflowError:
             agent.state = "gone"
             self._agents.pop(agent.case_id, None)
@@ -805,9 +981,9 @@ class Simulation:
         if state == "registered":
             if agent.grade == "general":
                 if self._u(agent, "spot") < agent.beh.spot_fix_share and agent.retries == 0:
-                    self._later(agent, 0.02 + 0.1 * self._u(agent, "spot_delay"), "fix_on_spot")
+                    self._later(agent, self._days(agent, "spot_fix_days"), "fix_on_spot")
                 else:
-                    self._later(agent, 0.5 * self._u(agent, "order_delay"), "set_deadline")
+                    self._later(agent, self._days(agent, "order_days"), "set_deadline")
             else:
                 self._later(agent, self._days(agent, "confirm_days"), "confirm_major")
         elif state == "confirming":
@@ -847,6 +1023,10 @@ class Simulation:
     def _rectify(self, agent: _Agent, case: Case) -> None:
         beh = agent.beh
         agent.fast = False
+        if agent.grade == "major" and not agent.escalation_decided:
+            agent.escalation_decided = True
+            if "escalation" in self.engine.workflows and self._u(agent, "escalate") < beh.escalation_share:
+                self._later(agent, self._days(agent, "admission_days"), "propose_escalation", keep=True)
         if agent.done_at is None:
             if agent.refuser or (agent.rework == 0 and self._u(agent, "refuse") < beh.refusal_share):
                 agent.refuser = True
@@ -890,6 +1070,9 @@ class Simulation:
 
     def _act(self, agent: _Agent, step: str) -> None:
         getattr(self, "_do_" + step)(agent)
+
+    def _do_register(self, agent: _Agent) -> None:
+        self._register(agent, agent.found)
 
     # ── the steps ────────────────────────────────────────────────────────────────────────────────
     def _do_fix_on_spot(self, agent: _Agent) -> None:
@@ -1048,6 +1231,8 @@ class Simulation:
         agent.reviews += 1
         trigger = "approve" if passed else "reject"
         payload = {"opinion": "经现场复核，整改到位"} if passed else {"reason": "整改不到位，退回重新整改"}
+        if passed and case.fields.get("escalation_pending"):
+            self._settle_escalation(str(case.fields["escalation_pending"]))
         case2 = self._fire(agent, trigger, self._deciders(agent, case, trigger), payload)
         if case2 is None:
             agent.reviews -= 1

@@ -243,8 +243,9 @@ class Backlog:
 class Behaviour:
     """How units and officials act. Durations are in days (distributions from :mod:`._dist`); shares are 0-1.
 
-    Units: ``spot_fix_share`` of general hazards are fixed on the spot (即查即改) where the policy allows;
-    the others get an order with a deadline of ``order_deadline_days`` and take ``rectify_days``. Major
+    Units: ``spot_fix_share`` of general hazards are fixed on the spot (即查即改) where the policy allows,
+    ``spot_fix_days`` after they are registered; the others get an order ``order_days`` after registration,
+    with a deadline ``order_deadline_days`` away, and take ``rectify_days``. Major
     hazards take ``confirm_days`` per confirmation level, ``report_days`` per report recipient and
     ``plan_days`` to adopt a plan whose deadline is ``plan_deadline_days`` away, and ``major_rectify_days``
     to finish. A unit that will overrun asks for an extension with probability ``extension_share``,
@@ -256,12 +257,17 @@ class Behaviour:
     ``review_pass_rate`` (``major_review_pass_rate`` for majors; a failed fix takes ``rework_days``). Reviews
     that would run past the review deadline are finished on its last day, except for ``late_review_share``
     of them; extension requests are decided in ``extension_decision_days`` and granted with
-    ``extension_grant_share``; delisting takes ``delist_days``. Tip-offs are verified in ``verify_days`` and
-    found true with ``tipoff_true_share``; ``escalation_share`` of major hazards are proposed for the upper
-    tier's pool (蓄水池) where the engine runs the escalation workflow.
+    ``extension_grant_share``; delisting takes ``delist_days``. A tip-off's check starts ``verify_start_days``
+    after it is received and takes ``verify_days``; it is found true with ``tipoff_true_share``. ``escalation_share`` of major hazards are proposed for the upper
+    tier's pool (蓄水池) once their plan is adopted; each admission step takes ``admission_days``, the upper
+    tier decides in ``pool_days`` and accepts with ``escalation_accept_share``, and an accepted hazard's
+    remaining rectification time is multiplied by ``escalated_rectify_factor`` (the upper tier brings
+    departments and funds to it) [inference].
     """
 
     spot_fix_share: float = 0.6
+    spot_fix_days: Dist = Uniform(0.02, 0.12)
+    order_days: Dist = Uniform(0, 0.5)
     order_deadline_days: Dist = Triangular(7, 15, 30)
     rectify_days: Dist = LogNormal(8, 25)
     confirm_days: Dist = Uniform(0.2, 2)
@@ -284,9 +290,14 @@ class Behaviour:
     major_review_pass_rate: float = 0.8
     rework_days: Dist = Triangular(2, 7, 20)
     delist_days: Dist = Triangular(1, 5, 15)
+    verify_start_days: Dist = Uniform(0.05, 0.35)
     verify_days: Dist = Exponential(2)
     tipoff_true_share: float = 0.6
     escalation_share: float = 0.0
+    admission_days: Dist = Triangular(1, 3, 10)
+    pool_days: Dist = Triangular(2, 7, 20)
+    escalation_accept_share: float = 0.8
+    escalated_rectify_factor: float = 0.7
 
     def __attrs_post_init__(self) -> None:
         for a in attrs.fields(type(self)):
@@ -297,6 +308,8 @@ class Behaviour:
                     raise InvalidInput(a.name, value, "must be a ladder rung, 1 or more")
             elif a.name.endswith(("_share", "_rate")):
                 _share(a.name, value)
+            elif a.name.endswith("_factor"):
+                _rate(a.name, value)
             else:
                 _dist(a.name, value)
 
@@ -349,6 +362,17 @@ class Scenario:
             _industry(f"behaviour_by_industry[{industry!r}]", industry)
             if not isinstance(b, Behaviour):
                 raise InvalidInput(f"behaviour_by_industry[{industry!r}]", type(b).__name__, "must be a Behaviour")
+        if self.backlog is not None:
+            have = {i for t in self.townships for i, n in t.units.items() if n > 0}
+            for grade, table in (("majors", self.backlog.majors), ("generals", self.backlog.generals)):
+                for industry, n in table.items():
+                    if n and industry not in have:
+                        raise InvalidInput(
+                            f"backlog.{grade}[{industry!r}]",
+                            n,
+                            "no township of the scenario has business units of this industry",
+                            tuple(sorted(have)),
+                        )
         for target in self.targets:
             if not isinstance(target, Target):
                 raise InvalidInput("targets", type(target).__name__, "must be campaign targets (StockCleared, ...)")
