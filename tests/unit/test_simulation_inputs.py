@@ -149,7 +149,11 @@ def scenario(**changes: object) -> Scenario:
         (lambda: scenario(townships=[T, T]), "townships", "a township is listed twice"),
         (lambda: scenario(townships=["500240204"]), "townships", "must hold Township objects"),
         (lambda: scenario(size_mix={"small": 1.0, "large": 0.5}), "size_mix", "must add up to 1"),
-        (lambda: scenario(behaviour_by_industry={"industry_trade": 3}), "behaviour_by_industry['industry_trade']", "Behaviour"),
+        (
+            lambda: scenario(behaviour_by_industry={"industry_trade": 3}),
+            "behaviour_by_industry['industry_trade']",
+            "must be a Behaviour",
+        ),
         (lambda: scenario(targets=["stock"]), "targets", "must be campaign targets"),
         (lambda: scenario(calendar_beyond_data="guess"), "calendar_beyond_data", "unknown behaviour"),
         (

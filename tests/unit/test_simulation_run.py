@@ -205,7 +205,7 @@ def test_same_seed_gives_a_byte_identical_audit_log() -> None:
     assert digest_a == digest_b
     assert hashlib.sha256(log_a).hexdigest() == hashlib.sha256(log_b).hexdigest()
     lines = log_a.decode().splitlines()
-    assert len(lines) > 500
+    assert len(lines) > 300
     first = json.loads(lines[0])
     assert first["trigger"] == "register"
     assert first["case_id"] == "HZ-000001"
@@ -239,7 +239,8 @@ def test_forecast_adopts_open_cases() -> None:
     assert still_open
     assert open_majors
     # Forecast the second half-year from that state: majors found before July are now the stock.
-    later = attrs.evolve(BUSY, start=date(2024, 7, 1), backlog=None, targets=[StockCleared(by=date(2024, 12, 31))])
+    stock = StockCleared(by=date(2024, 12, 31), found_before=date(2024, 7, 1))
+    later = attrs.evolve(BUSY, start=date(2024, 7, 1), backlog=None, targets=[stock])
     second = Simulation(later, seed=4, engine=engine).run()
     assert second.stats.adopted == len(still_open)
     july = second.levels[0]

@@ -25,17 +25,42 @@ __all__ = [
     "LogNormal",
     "Triangular",
     "Uniform",
+    "case_base",
+    "draw",
     "uniform",
 ]
 
 _NORMAL = NormalDist()
 _SCALE = float(1 << 64)
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_PURPOSES: dict[str, int] = {}
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def case_base(seed: int, key: str) -> int:
+    """The 64-bit root of every draw of one case (a hash of the seed and the case's arrival key)."""
+    return _hash64(f"{seed}|{key}")
+
+
+def draw(base: int, purpose: str, k: int = 0) -> float:
+    """A uniform draw in (0, 1) from a case's root, the purpose and the repetition (splitmix64 finaliser)."""
+    code = _PURPOSES.get(purpose)
+    if code is None:
+        code = _PURPOSES[purpose] = _hash64(purpose)
+    x = (base ^ code ^ ((k * _GOLDEN) & _M64)) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    x ^= x >> 31
+    return (x + 0.5) / _SCALE
 
 
 def uniform(seed: int, key: str, purpose: str, k: int = 0) -> float:
     """A uniform draw in (0, 1) fixed by ``(seed, key, purpose, k)``; the same inputs give the same draw."""
-    digest = blake2b(f"{seed}|{key}|{purpose}|{k}".encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") + 0.5) / _SCALE
+    return draw(case_base(seed, key), purpose, k)
 
 
 @runtime_checkable

@@ -38,7 +38,7 @@ from .._exceptions import CalendarDataMissing, HazardflowError, InvalidInput, No
 from .._glossary import zh
 from .._jurisdiction import JurisdictionTree, ancestors, is_within, level_of
 from .._model import Actor
-from ._dist import uniform
+from ._dist import case_base, draw, uniform
 from ._kpi import KpiCollector, Levels, Segment
 from ._result import Period, RunStats, SimulationResult
 from ._scenario import Behaviour, Scenario, Township
@@ -225,6 +225,7 @@ class _Agent:
 
     __slots__ = (
         "asked_extension",
+        "base",
         "beh",
         "case",
         "case_id",
@@ -263,6 +264,7 @@ class _Agent:
         workflow: str = "hazard",
     ) -> None:
         self.key = key
+        self.base = -1
         self.case_id = ""
         self.case: Case | None = None
         self.workflow = workflow
@@ -367,6 +369,7 @@ class Simulation:
         self._now = _ts(start_dt)
         self._window_end = _INF
         self._roles_cache: dict[str, frozenset[str]] = {}
+        self._mults: dict[int, tuple[float, float]] = {}
         self._office_cache: dict[tuple[str, str, frozenset[str]], tuple[Actor, ...]] = {}
         self._ladder_len: dict[tuple[str, str], int] = {}
         self._calendar = self.engine.policies.resolve(scenario.townships[0].code).calendar
@@ -425,7 +428,10 @@ class Simulation:
         self._push(at, agent, -1 if keep else agent.token, step)
 
     def _u(self, agent: _Agent, purpose: str, k: int = 0) -> float:
-        return uniform(self.seed, agent.key, purpose, k)
+        base = agent.base
+        if base < 0:
+            base = agent.base = case_base(self.seed, agent.key)
+        return draw(base, purpose, k)
 
     # ── running ──────────────────────────────────────────────────────────────────────────────────
     def run(self) -> SimulationResult:
@@ -511,7 +517,7 @@ class Simulation:
 
     # ── the engine's events ──────────────────────────────────────────────────────────────────────
     def _on_event(self, case: Case, event: AuditEvent) -> None:
-        self._digest.update(f"{event.case_id}|{event.seq}|{event.hash}\n".encode())
+        self._digest.update(event.hash.encode())
         if self._audit_log is not None:
             self._audit_log.write(json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
         self.kpi.on_event(case, event)
@@ -615,7 +621,11 @@ class Simulation:
             t += rng.expovariate(top) * DAY
             if t >= end:
                 return
-            disc, major = self.scenario.phase_multipliers(_day_of(t))
+            day = int((t + _LOCAL) // DAY)
+            mults = self._mults.get(day)
+            if mults is None:
+                mults = self._mults[day] = self.scenario.phase_multipliers(_day_of(t))
+            disc, major = mults
             mult = disc * (major if stream.grade == "major" else 1.0)
             if rng.random() * self._max_mult() < mult:
                 stream.last = t

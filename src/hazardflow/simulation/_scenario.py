@@ -257,12 +257,13 @@ class Behaviour:
     ``review_pass_rate`` (``major_review_pass_rate`` for majors; a failed fix takes ``rework_days``). Reviews
     that would run past the review deadline are finished on its last day, except for ``late_review_share``
     of them; extension requests are decided in ``extension_decision_days`` and granted with
-    ``extension_grant_share``; delisting takes ``delist_days``. A tip-off's check starts ``verify_start_days``
-    after it is received and takes ``verify_days``; it is found true with ``tipoff_true_share``. ``escalation_share`` of major hazards are proposed for the upper
-    tier's pool (蓄水池) once their plan is adopted; each admission step takes ``admission_days``, the upper
-    tier decides in ``pool_days`` and accepts with ``escalation_accept_share``, and an accepted hazard's
-    remaining rectification time is multiplied by ``escalated_rectify_factor`` (the upper tier brings
-    departments and funds to it) [inference].
+    ``extension_grant_share``; delisting takes ``delist_days``. A tip-off's check starts
+    ``verify_start_days`` after it is received and takes ``verify_days``; it is found true with
+    ``tipoff_true_share``. ``escalation_share`` of major hazards are proposed for the upper tier's pool
+    (蓄水池) once their plan is adopted; each admission step takes ``admission_days``, the upper tier decides
+    in ``pool_days`` and accepts with ``escalation_accept_share``, and an accepted hazard's remaining
+    rectification time is multiplied by ``escalated_rectify_factor`` (the upper tier brings departments and
+    funds to it) [inference].
     """
 
     spot_fix_share: float = 0.6
