@@ -99,6 +99,7 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
+        """True when no problem was found."""
         return not self.problems
 
     def __str__(self) -> str:

@@ -343,6 +343,7 @@ class Deadline:
     provisional: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON form stored with the case and in audit events."""
         return {
             "key": self.key,
             "due_at": self.due_at.isoformat(),
@@ -353,6 +354,7 @@ class Deadline:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Deadline:
+        """Inverse of :meth:`to_json`."""
         return cls(
             key=str(data["key"]),
             due_at=datetime.fromisoformat(data["due_at"]),

@@ -14,6 +14,7 @@ class SystemClock:
     """The real time, in UTC."""
 
     def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
         return datetime.now(UTC)
 
     def __repr__(self) -> str:
@@ -32,6 +33,7 @@ class SimulatedClock:
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
+        """The simulated instant (UTC); it changes only through :meth:`advance` and :meth:`set`."""
         return self._now
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:

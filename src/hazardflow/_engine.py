@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
-import structlog
 
 from ._audit import GENESIS, AuditProblem, AuditReport, canonical_json, hash_canonical, replay, verify_chain
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
@@ -48,7 +47,13 @@ __all__ = ["ENTERPRISE_ROLES", "CommandContext", "Engine", "RunDueReport", "Sequ
 ENTERPRISE_ROLES = frozenset({"inspector", "safety_manager", "principal_officer"})
 
 Listener = Callable[[Case, AuditEvent], None]
-_log = structlog.get_logger("hazardflow")
+
+
+def _log() -> Any:
+    """The operations logger, imported on first use: structlog pulls in rich, which ``import hazardflow`` avoids."""
+    import structlog
+
+    return structlog.get_logger("hazardflow")
 
 
 class _Row:
@@ -706,13 +711,13 @@ class Engine:
             return True
         except Exception:
             # Keep the lease: the timer stays armed and is retried once the lease expires; never dropped.
-            _log.exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
+            _log().exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
             report.failed += 1
             return True
         try:
             self._notify(uow.writes)
         except Exception:  # the firing is committed; a listener's failure must not stop the sweep
-            _log.exception("timer.listener_failed", timer_id=timer.id, case_id=timer.case_id)
+            _log().exception("timer.listener_failed", timer_id=timer.id, case_id=timer.case_id)
         report.fired += 1
         if late > 0:
             report.late += 1

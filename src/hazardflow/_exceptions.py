@@ -79,6 +79,7 @@ class HazardflowError(Exception):
 
     @property
     def message(self) -> str:
+        """The English message with the 中文 labels (the same as ``str(error)``)."""
         return str(self)
 
     def details(self) -> dict[str, Any]:

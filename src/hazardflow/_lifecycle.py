@@ -133,6 +133,7 @@ class Workflow:
 
     @property
     def id(self) -> str:
+        """The workflow id (its table's id), e.g. ``hazard``."""
         return self.spec.id
 
 

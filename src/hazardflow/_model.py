@@ -110,10 +110,12 @@ class GuardResult:
 
     @classmethod
     def allow(cls) -> GuardResult:
+        """The rule holds."""
         return _ALLOW
 
     @classmethod
     def deny(cls, reason_zh: str, reason_en: str) -> GuardResult:
+        """The rule refuses, saying why in Chinese and English (shown in :class:`~hazardflow.GuardRejected`)."""
         return cls(False, reason_zh, reason_en)
 
     def __bool__(self) -> bool:
@@ -154,30 +156,37 @@ class Case:
     # Convenience accessors for the fields every hazard case has (None on other workflows).
     @property
     def grade(self) -> str | None:
+        """The hazard's grade (``general``, ``major`` or a local grade the policy maps onto them)."""
         return self.fields.get("grade")
 
     @property
     def industry(self) -> str | None:
+        """The industry (一行业一清单), e.g. ``chemicals``."""
         return self.fields.get("industry")
 
     @property
     def source(self) -> str | None:
+        """The channel the hazard was found through (隐患来源), e.g. ``enforcement``."""
         return self.fields.get("source")
 
     @property
     def business_unit(self) -> str | None:
+        """The business unit (生产经营单位) the hazard belongs to; enterprise roles act only for it."""
         return self.fields.get("business_unit")
 
     @property
     def department(self) -> str | None:
+        """The sector department the case is routed to (谁主管谁牵头)."""
         return self.fields.get("department")
 
     @property
     def listed(self) -> bool:
+        """True while the hazard is listed for supervision (挂牌督办) and not yet delisted."""
         return bool(self.fields.get("listed", False))
 
     @property
     def stop_production(self) -> str:
+        """``none``, ``partial`` or ``full`` (停产停业 ordered while the hazard is fixed)."""
         return str(self.fields.get("stop_production", "none"))
 
 
@@ -243,6 +252,7 @@ class AuditEvent:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
+        """Inverse of :meth:`to_dict` (for stores and imports); the values are frozen again."""
         occurred = data["occurred_at"]
         return cls(
             case_id=data["case_id"],

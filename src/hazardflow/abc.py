@@ -117,10 +117,26 @@ class JurisdictionPolicy(Protocol):
     implementation. Guards return a :class:`~hazardflow.GuardResult` with the reason in Chinese and English.
     """
 
-    policy_id: str
-    policy_version: str
-    jurisdiction: str
-    name: str
+    # Read-only members: a policy class may answer them with class attributes (as NationalBaseline does).
+    @property
+    def policy_id(self) -> str:
+        """A stable id, e.g. ``cq.shizhu.sanxing``; cases pin it with :attr:`policy_version`."""
+        ...
+
+    @property
+    def policy_version(self) -> str:
+        """The version of the rules; bump it whenever a rule changes."""
+        ...
+
+    @property
+    def jurisdiction(self) -> str:
+        """The division code the policy governs (its subtree, unless a nearer policy is registered)."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """A human name, e.g. ``三星乡``."""
+        ...
 
     def choices(self, name: str) -> Sequence[str]:
         """Allowed values for ``policy:<name>`` fields: grades, industries, recipients, departments."""

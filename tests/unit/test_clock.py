@@ -47,7 +47,8 @@ def test_nothing_but_system_clock_reads_the_wall_clock() -> None:
     files = sorted(SRC.rglob("*.py"))
     assert len(files) > 10
     hits = [h for f in files for h in _wall_clock_reads(f)]
-    assert hits == ["_clock.py:17: datetime.now()"], hits
+    # File and call, not the line number (docstrings move lines).
+    assert [(h.split(":")[0], h.split(": ", 1)[1]) for h in hits] == [("_clock.py", "datetime.now()")], hits
 
 
 def test_the_scan_catches_every_form(tmp_path: Path) -> None:
