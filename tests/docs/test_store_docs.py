@@ -108,3 +108,26 @@ def test_retry_helper_retries_real_conflicts(tmp_path: Path) -> None:
     assert engine.verify_audit().ok
     engine.close()
     other.close()
+
+
+def test_readme_sqlite_commands_run_again_and_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hazardflow.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo", "--store", "sqlite:///hazards.db"])
+    assert first.exit_code == 0, first.output
+    assert "HZ-000001" in first.output
+    assert "audit OK: 3 case(s)" in first.output
+    again = runner.invoke(app, ["demo", "--store", "sqlite:///hazards.db"])
+    assert again.exit_code == 0, again.output
+    assert "HZ-000004" in again.output
+    assert "audit OK: 6 case(s)" in again.output
+    verified = runner.invoke(app, ["audit", "verify", "--url", "sqlite:///hazards.db"])
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.startswith("audit OK: 6 case(s)")
+    bad = runner.invoke(app, ["demo", "--store", "sqlite:///no/such/dir/hazards.db"])
+    assert bad.exit_code == 2
+    assert "database unavailable" in bad.output

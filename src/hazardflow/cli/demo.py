@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
     from .._engine import Engine
+    from ..abc import Store
 
 TOWNSHIP = "500240204"  # 重庆市石柱土家族自治县三星乡
 COUNTY = "500240"
@@ -201,6 +204,21 @@ def run_demo(engine: Engine) -> list[tuple[str, str, str]]:
     return log
 
 
+def _unused_ids(store: Store) -> Callable[[str, datetime], str]:
+    """Sequential ids (``HZ-000001``, ...) that skip the ids already in ``store``."""
+    from .._engine import SequentialIds
+
+    seq = SequentialIds()
+
+    def ids(prefix: str, now: datetime) -> str:
+        while True:
+            case_id = seq(prefix, now)
+            if store.load_case(case_id) is None:
+                return case_id
+
+    return ids
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
@@ -214,11 +232,19 @@ def register(app: typer.Typer) -> None:
         from .._engine import Engine, SequentialIds
 
         clock = SimulatedClock("2024-03-04T09:00:00+08:00")
-        engine = (
-            Engine(clock=clock, ids=SequentialIds())
-            if store == "memory"
-            else Engine.from_url(store, clock=clock, ids=SequentialIds())
-        )
+        if store == "memory":
+            engine = Engine(clock=clock, ids=SequentialIds())
+        else:
+            from .._exceptions import HazardflowError
+            from ..persistence.sql import SqlStore
+
+            try:
+                sql = SqlStore(store)
+            except HazardflowError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            # Run again on the same database: number the new cases after the ones already there.
+            engine = Engine(store=sql, clock=clock, ids=_unused_ids(sql))
         log = run_demo(engine)
         table = Table(title="hazardflow demo · 重庆市石柱县三星乡", show_lines=False)
         table.add_column("case")
