@@ -102,7 +102,7 @@ LISTING_AUTHORITY = frozenset({"safety_committee_office", "supervisor"})
 #: Who may fire what, and where: "case" (the case's jurisdiction) or "owner" (the tier that supervises it).
 ROLES: dict[str, tuple[frozenset[str], str]] = {
     "register": (UNIT_ROLES | GOV, "case"),
-    "fix_on_spot": (UNIT_ROLES | GOV, "case"),
+    "fix_on_spot": (UNIT_ROLES | GOV, "owner"),  # it closes the case: the supervising tier's call
     "set_deadline": (frozenset({"safety_manager", "principal_officer"}) | GOV, "case"),
     "confirm_major": (frozenset({"safety_manager", "principal_officer"}) | GOV, "case"),
     "report": (frozenset({"safety_manager", "principal_officer"}), "case"),
@@ -718,8 +718,8 @@ class HazardLifecycle(RuleBasedStateMachine):
             policy = self.engine.policy_for(prev)
             assert set(policy.dual_report_recipients(prev)) <= set(prev.fields.get("reported_to", ()))
             assert prev.listed or not policy.listing(prev).required
-        # 4. Once supervision moved up, the lower tier can no longer approve, reject or void.
-        if ev.trigger in ("approve", "reject", "void"):
+        # 4. Once supervision moved up, the lower tier can no longer close (approve, fix on the spot), reject or void.
+        if ev.trigger in ("approve", "fix_on_spot", "reject", "void"):
             if ev.actor_role in UNIT_ROLES:
                 # The unit acts on its own case only while its township supervises it.
                 assert prev.owning_jurisdiction == prev.jurisdiction
