@@ -191,3 +191,34 @@ def test_paging_through_many_rows(url: str, monkeypatch: pytest.MonkeyPatch) -> 
 
 def _officer(jurisdiction: str) -> Actor:
     return Actor("t-x", "安办", {"township_officer"}, "安办", jurisdiction)
+
+
+def test_threads_share_one_store(url: str) -> None:
+    """A web server's threads firing through one engine and one store at once."""
+    import threading
+
+    with SqlStore(url) as store:
+        engine = engine_on(store)
+        ids = [
+            engine.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, case_id=f"HZ-T{i}", **FIELDS).id
+            for i in range(4)
+        ]
+        errors: list[BaseException] = []
+
+        def work(case_id: str) -> None:
+            try:
+                for k in range(10):
+                    department = ("fire_department", "emergency_management")[k % 2]
+                    engine.fire(case_id, "assign_department", actor=OFFICER, payload={"department": department})
+                    engine.get(case_id)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(cid,)) for cid in ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
+        assert all(store.load_case(cid).rev == 11 for cid in ids)  # type: ignore[union-attr]
+        assert engine.verify_audit().ok

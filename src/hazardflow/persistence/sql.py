@@ -430,7 +430,8 @@ class SqlStore:
                         f"no database file at {os.path.abspath(parsed.database or '')!r}; check the path, or "
                         "create it with `hazardflow db upgrade --url URL` (or create=True)",
                     )
-                engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+                # The store's own pool hands a connection to one thread at a time, any thread.
+                engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args={"check_same_thread": False})
             sa.event.listen(engine, "connect", self._on_sqlite_connect)
             sa.event.listen(engine, "begin", self._on_sqlite_begin)
             return engine
