@@ -197,6 +197,8 @@ GLOSSARY: tuple[Term, ...] = (
     _t("deadline", "verify",             "核查期限",       "verification deadline",  "Time to verify a tip-off (24 h or 3 工作日).", "S10 verify"),
     _t("deadline", "admission",          "纳入审批期限",   "admission deadline",     "Time for the admission procedure of an escalation.", "inference"),
     _t("deadline", "pool_decision",      "上级接收期限",   "pool decision deadline", "Time for the upper tier to accept or return.", "inference"),
+    _t("deadline", "fire_order_notice",  "责令改正通知期限", "fire correction notice", "Serve the 责令限期改正通知书 within 3 working days of the inspection.", "S10 §19"),
+    _t("deadline", "fire_rectification_notice", "重大火灾隐患整改通知期限", "major fire hazard notice", "Serve the 重大火灾隐患整改通知书 within 3 working days of the decision.", "S10 §21"),
     _t("deadline", "obligation",         "报送期限",       "reporting deadline",     "The calendar date a periodic report is due.", "S1 §14; seed:000"),
 
     # ── escalation reasons ──────────────────────────────────────────────────────────────────────────
@@ -231,6 +233,30 @@ GLOSSARY: tuple[Term, ...] = (
     _t("level", "county",   "县级",       "county",   "", "GB/T 2260"),
     _t("level", "township", "乡级",       "township", "", "统计用区划代码"),
     _t("level", "village",  "村级",       "village",  "", "统计用区划代码"),
+
+    # ── policy rules (what `hazardflow policy show` lists) ─────────────────────────────────────────────
+    _t("policy_rule", "grades",                 "隐患分级",             "grades",                     "The ordered grade list and its map onto the national 一般/重大.", "S1 §3; DOMAIN §h Q8"),
+    _t("policy_rule", "report_recipients",      "双报告对象",           "dual-report recipients",     "Who a major hazard is reported to before governance starts.", "S3 §41"),
+    _t("policy_rule", "confirmation_levels",    "重大隐患确认级数",     "confirmation levels",        "How many distinct people confirm a major hazard.", "seed:000 item 5"),
+    _t("policy_rule", "listing",                "挂牌督办",             "listing for supervision",    "Whether a major hazard is listed, at which level, by whom.", "S1 §20 verify"),
+    _t("policy_rule", "stop_on_major",          "重患必停",             "stop on major",              "Whether every major hazard stops production until reviewed.", "seed:001 保障(四)"),
+    _t("policy_rule", "major_reviewers",        "重大隐患审核销号",     "major-hazard reviewers",     "Roles that review and close a major hazard.", "seed:000 item 23"),
+    _t("policy_rule", "general_reviewers",      "一般隐患验收",         "general-hazard reviewers",   "Roles that accept the fix of a general hazard.", "S14"),
+    _t("policy_rule", "deadlines",              "办理时限",             "stage deadlines",            "The time limit of each stage, with its unit.", "DOMAIN §f"),
+    _t("policy_rule", "reminders",              "到期提醒",             "reminders",                  "Reminders before a deadline.", "inference"),
+    _t("policy_rule", "overdue_ladder",         "逾期督办阶梯",         "overdue ladder",             "Sanctions after a missed deadline, rung by rung.", "seed:000 保障(五)"),
+    _t("policy_rule", "reporting_obligations",  "定期报送",             "reporting obligations",      "Periodic reports parties owe.", "S1 §14"),
+    _t("policy_rule", "milestones",             "阶段目标",             "campaign milestones",        "One-off dated targets of a campaign plan.", "S16"),
+    _t("policy_rule", "escalation_procedure",   "纳入程序",             "admission procedure",        "Approval steps for the upper tier's pool.", "seed:002 (八)"),
+    _t("policy_rule", "escalation_scope",       "提级范围",             "escalation scope",           "Which hazards may be proposed for the upper tier's pool.", "seed:002 (八)"),
+    _t("policy_rule", "reporter_roles",         "举报人信息查阅",       "reporter identity readers",  "Roles that may read a reporter's identity.", "S3 §73 verify"),
+    _t("policy_rule", "reward_channels",        "举报奖励",             "tip-off rewards",            "Channels whose substantiated reports earn a reward.", "seed:000 item 30"),
+    _t("policy_rule", "lead_departments",       "行业牵头部门",         "lead departments",           "The sector department leading each industry.", "S3 §3"),
+    _t("policy_rule", "criteria",               "判定标准引用",         "criteria citations",         "Whether a major grade cites criteria, and from which lists.", "seed:000 item 20"),
+    _t("policy_rule", "extension_lead",         "延期申请提前量",       "extension lead time",        "How long before the deadline an extension must be asked for.", "S14 verify"),
+    _t("policy_rule", "calendar",               "工作日历",             "working calendar",           "Statutory holidays, 调休 and local adjustments.", "S23"),
+    _t("policy_rule", "separations",            "职责分离",             "separation of duty",         "Who may not fire a trigger on a case they acted on.", "seed:002 (五)3"),
+    _t("policy_rule", "permissions",            "权限调整",             "permission overrides",       "Roles and scope per trigger, replacing the lifecycle table's.", "inference"),
 )
 # fmt: on
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._calendar import DeadlineSpec, Delay
     from ._lifecycle import GuardFn
     from ._model import AuditEvent, Case, GuardResult, Timer, Write
-    from .policies.base import ListingRule, Permission, ReportingObligation, Rung
+    from .policies.base import ListingRule, Milestone, Permission, ReportingObligation, Rung, Separation
 
 __all__ = ["Clock", "JurisdictionPolicy", "Store", "WorkingCalendar"]
 
@@ -113,8 +113,12 @@ class Store(Protocol):
 class JurisdictionPolicy(Protocol):
     """A jurisdiction's rules, answered as questions. Subclass :class:`hazardflow.policies.NationalBaseline`.
 
-    Every answer that comes from a regulation or a seed document is tagged with its source in the
-    implementation. Guards return a :class:`~hazardflow.GuardResult` with the reason in Chinese and English.
+    The engine and the lifecycle tables ask these questions; nothing about a jurisdiction is hard-coded in
+    them. Every answer that comes from a regulation or a seed document is tagged with its source in the
+    implementation. Guards return a :class:`~hazardflow.GuardResult` with the reason in Chinese and English,
+    never a bare bool. ``policy_id`` + ``policy_version`` name the exact rules a case pinned when it opened;
+    ``jurisdiction`` is the administrative-division code the policy governs (with its whole subtree, unless a
+    nearer policy is registered).
     """
 
     # Read-only members: a policy class may answer them with class attributes (as NationalBaseline does).
@@ -139,23 +143,30 @@ class JurisdictionPolicy(Protocol):
         ...
 
     def choices(self, name: str) -> Sequence[str]:
-        """Allowed values for ``policy:<name>`` fields: grades, industries, recipients, departments."""
+        """Allowed values for ``policy:<name>`` fields: grades (ordered, low to high), industries, recipients,
+        departments."""
         ...
 
     def national_grade(self, grade: str) -> str:
-        """Map a local grade onto the national scale: ``general`` or ``major``."""
+        """Map a local grade onto the national scale: ``general`` (一般) or ``major`` (重大)."""
         ...
 
     def permission(self, workflow: str, trigger: str, case: Case) -> Permission | None:
-        """Who may fire ``trigger`` on ``case``; None keeps the lifecycle table's roles and scope."""
+        """Who may fire ``trigger`` on ``case`` (roles and jurisdiction scope): review and delisting authority,
+        the listing authority, the admission step whose turn it is; None keeps the lifecycle table's roles."""
+        ...
+
+    def separation_of_duty(self, workflow: str, trigger: str) -> Sequence[Separation]:
+        """The separations of duty the jurisdiction adds to a trigger (who may not fire it on this case)."""
         ...
 
     def guards(self, workflow: str, trigger: str) -> Sequence[tuple[str, GuardFn]]:
-        """Extra named guards the jurisdiction adds to a trigger."""
+        """Extra named guards the jurisdiction adds to a trigger (including its separations of duty)."""
         ...
 
     def deadline(self, key: str, case: Case) -> DeadlineSpec | None:
-        """The time limit for a stage (``review``, ``extension_decision``, ``verify``, ...), or None."""
+        """The time limit for a stage (``review``, ``extension_decision``, ``verify``, ...) with its unit, or
+        None when the stage has no fixed limit here."""
         ...
 
     def reminders(self, key: str, case: Case) -> Sequence[Delay]:
@@ -163,32 +174,67 @@ class JurisdictionPolicy(Protocol):
         ...
 
     def ladder(self, key: str, case: Case) -> Sequence[Rung]:
-        """The overdue ladder for a missed deadline, rung by rung."""
+        """The overdue ladder for a missed deadline, rung by rung (函告 → 通报 → 约谈 → 曝光 ...); finite."""
         ...
 
     @property
-    def calendar(self) -> WorkingCalendar: ...
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar with the jurisdiction's local adjustments."""
+        ...
 
-    def dual_report_recipients(self, case: Case) -> Sequence[str]: ...
+    def dual_report_recipients(self, case: Case) -> Sequence[str]:
+        """Everyone a major hazard is reported to before governance starts (双报告); always includes the
+        supervising department and the workers' congress [S3 §41]."""
+        ...
 
-    def confirmation_levels(self, case: Case) -> int: ...
+    def confirmation_levels(self, case: Case) -> int:
+        """How many distinct people confirm a major hazard (2 under Shanxi's 两级确认)."""
+        ...
 
-    def listing(self, case: Case) -> ListingRule: ...
+    def listing(self, case: Case) -> ListingRule:
+        """Whether a major hazard is listed for supervision (挂牌督办), at which level and by whom."""
+        ...
 
-    def stop_on_major(self, case: Case) -> bool: ...
+    def stop_on_major(self, case: Case) -> bool:
+        """Whether a major hazard stops production until its review passes (重患必停)."""
+        ...
 
-    def on_the_spot_fix(self, case: Case) -> GuardResult: ...
+    def on_the_spot_fix(self, case: Case) -> GuardResult:
+        """Whether the hazard may be fixed on the spot (即查即改)."""
+        ...
 
-    def escalation_steps(self, case: Case) -> Sequence[str]: ...
+    def escalation_steps(self, case: Case) -> Sequence[str]:
+        """The admission procedure (纳入程序) for the upper tier's pool: the role of each approval step."""
+        ...
 
-    def escalation_eligible(self, hazard: Case) -> GuardResult: ...
+    def escalation_eligible(self, hazard: Case) -> GuardResult:
+        """Whether a hazard may be proposed for the upper tier's pool (蓄水池)."""
+        ...
 
-    def reporter_visible_roles(self) -> frozenset[str]: ...
+    def reporter_visible_roles(self) -> frozenset[str]:
+        """Roles that may read a tip-off reporter's identity (举报人信息保密)."""
+        ...
 
-    def reward_tipoff(self, tipoff: Case) -> bool: ...
+    def reward_tipoff(self, tipoff: Case) -> bool:
+        """Whether a substantiated tip-off earns the reporter a reward (举报奖励)."""
+        ...
 
-    def lead_department(self, industry: str) -> str | None: ...
+    def lead_department(self, industry: str) -> str | None:
+        """The sector department leading an industry (谁主管谁牵头)."""
+        ...
 
-    def criteria_required(self, case: Case) -> bool: ...
+    def criteria_required(self, case: Case) -> bool:
+        """Whether grading this hazard major must cite matched criteria (一行业一清单)."""
+        ...
 
-    def reporting_obligations(self) -> Sequence[ReportingObligation]: ...
+    def check_criteria(self, case: Case, criteria: Sequence[str], now: datetime) -> GuardResult:
+        """Judge a citation of criteria items (they exist, fit the industry, are in force)."""
+        ...
+
+    def reporting_obligations(self) -> Sequence[ReportingObligation]:
+        """The periodic reports parties owe (monthly, quarterly, half-yearly, annual)."""
+        ...
+
+    def campaign_milestones(self) -> Sequence[Milestone]:
+        """One-off dated targets of the campaign plans the jurisdiction implements."""
+        ...

@@ -1,6 +1,7 @@
 """Test support shipped to users: a simulated clock, the in-memory store, audit capture, contract suites.
 
 * :class:`StoreContract` - the pytest suite every store passes (subclass it, provide a ``store`` fixture).
+* :class:`PolicyContract` - the pytest suite every jurisdiction policy passes (subclass it, set ``policy``).
 * :func:`snapshot_store` - everything a store shows, to check that a refused command changed nothing.
 
 Use these in your own tests (your jurisdiction's policy, your host integration)::
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ._clock import SimulatedClock
+from ._policy_contract import PolicyContract
 from ._store_contract import StoreContract, StoreSnapshot, WriteFactory, snapshot_store
 from .persistence.memory import MemoryStore
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MemoryStore",
+    "PolicyContract",
     "SimulatedClock",
     "StoreContract",
     "StoreSnapshot",

@@ -124,7 +124,10 @@ class PolicyRegistry:
 
     def register(self, policy: Any) -> JurisdictionPolicy:
         """Add a policy (class or instance); registering the same version of the same class again is a no-op."""
-        p = _instantiate(policy)
+        try:
+            p = _instantiate(policy)
+        except HazardflowError as exc:
+            raise PolicyDefinitionError(getattr(policy, "__qualname__", repr(policy)), (str(exc),)) from None
         problems = [
             f"{attr} must be a non-empty string"
             for attr in ("policy_id", "policy_version", "jurisdiction")
