@@ -72,6 +72,8 @@ class PolicyContract:
     examples: ClassVar[int] = 12
     steps: ClassVar[int] = 30
     require_sources: ClassVar[bool] = True
+    #: Shrink a failing random case to a minimal one (slower on failure, clearer report).
+    shrink: ClassVar[bool] = True
 
     # ── helpers ───────────────────────────────────────────────────────────────────────────────────
     def make_policy(self) -> JurisdictionPolicy:
@@ -103,11 +105,12 @@ class PolicyContract:
         return code if code != NATIONAL else "110101001"
 
     def _settings(self) -> Any:
-        from hypothesis import HealthCheck, settings
+        from hypothesis import HealthCheck, Phase, settings
 
         current = settings.default
         cap = min(self.examples, current.max_examples) if current is not None else self.examples
-        return settings(max_examples=cap, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        phases = tuple(p for p in Phase if self.shrink or p is not Phase.shrink)
+        return settings(max_examples=cap, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=phases)
 
     def _probe(self, policy: JurisdictionPolicy, engine: Engine, state: str, grade: str) -> Case:
         from .policies.validation import probe_cases
@@ -120,11 +123,13 @@ class PolicyContract:
     # ── the definition ───────────────────────────────────────────────────────────────────────────
     def test_definition_is_sound(self) -> None:
         """No validation problem: deadlines, roles, triggers, ways out, a ladder that ends, nesting."""
+        from ._engine import Engine
         from .policies.validation import check_policy
 
         policy = self.make_policy()
-        engine = self.make_engine(policy)
-        assert check_policy(policy, engine) == []
+        engine = Engine(policies=list(self.parents))  # the shipped lifecycles, without the policy under test
+        problems = check_policy(policy, engine)
+        assert not problems, "\n".join(problems)
 
     def test_every_rule_is_sourced(self) -> None:
         """Every rule a layer sets carries a source tag (a regulation, a seed document, or ``inference``)."""
@@ -132,15 +137,16 @@ class PolicyContract:
             return
         from .policies.validation import check_sources
 
-        assert check_sources(self.make_policy()) == []
+        problems = check_sources(self.make_policy())
+        assert not problems, "\n".join(problems)
 
     def test_grades_map_onto_the_national_scale(self) -> None:
         """Grades run low to high and map onto 一般/重大, with at least one of each [S1 §3]."""
         policy = self.make_policy()
         grades = list(policy.choices("grades"))
         national = [policy.national_grade(g) for g in grades]
-        assert set(national) == {"general", "major"}
-        assert national == sorted(national, key=lambda g: g == "major")
+        assert set(national) == {"general", "major"}, f"grades {grades} map onto {national}"
+        assert national == sorted(national, key=lambda g: g == "major"), f"grades {grades} do not run low to high"
 
     def test_major_hazard_rules(self) -> None:
         """For every major grade: the statutory pair is reported to, no on-the-spot fix, no enterprise closes it."""
@@ -153,18 +159,19 @@ class PolicyContract:
             case = self._probe(policy, engine, "reporting", grade)
             recipients = list(policy.dual_report_recipients(case))
             assert {"supervising_department", "workers_congress"} <= set(recipients), recipients
-            assert not policy.on_the_spot_fix(case).ok
+            assert not policy.on_the_spot_fix(case).ok, f"a {grade!r} hazard may be fixed on the spot"
             review = self._probe(policy, engine, "under_review", grade)
             perm = policy.permission("hazard", "approve", review)
             roles = perm.roles if perm is not None else engine.workflows["hazard"].by_trigger["approve"][0].roles
             assert not (set(roles) & ENTERPRISE_ROLES), sorted(roles)
-            assert policy.confirmation_levels(case) >= 1
+            assert policy.confirmation_levels(case) >= 1, "a major hazard needs at least one confirmation"
 
     def test_reporter_identity_is_kept_from_enterprises(self) -> None:
         """No enterprise role may read who reported it [S3 §73 verify]."""
         from ._engine import ENTERPRISE_ROLES
 
-        assert not (self.make_policy().reporter_visible_roles() & ENTERPRISE_ROLES)
+        leaked = self.make_policy().reporter_visible_roles() & ENTERPRISE_ROLES
+        assert not leaked, f"enterprise roles may read the reporter: {sorted(leaked)}"
 
     def test_deadlines_resolve_forward(self) -> None:
         """Every stage limit and reporting date resolves after its start, on the working calendar's terms."""
@@ -376,7 +383,8 @@ class _Walk:
         else:
             trigger = self.data.draw(st.sampled_from(side))
         pairs = [(r, p) for r, p in options if r.trigger == trigger]
-        return pairs[self.data.draw(st.integers(0, len(pairs) - 1))]
+        index: int = self.data.draw(st.integers(0, len(pairs) - 1))
+        return pairs[index]
 
     def _snapshot(self) -> tuple[Any, ...]:
         case = self.engine.get(self.case_id)

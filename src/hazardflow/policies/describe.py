@@ -34,8 +34,8 @@ class RuleLine:
 
 
 def layers(policy: object) -> list[type]:
-    """The policy's layers, nearest first: every class in its MRO that names a jurisdiction."""
-    return [c for c in type(policy).__mro__ if "jurisdiction" in vars(c) or "policy_id" in vars(c)]
+    """The policy's layers, nearest first: every class in its MRO that names a jurisdiction, and labelled mixins."""
+    return [c for c in type(policy).__mro__ if {"jurisdiction", "policy_id", "layer_label"} & set(vars(c))]
 
 
 def _layer_name(cls: type, lang: str) -> str:

@@ -115,13 +115,11 @@ def _check_identity(policy: JurisdictionPolicy, problems: list[str]) -> None:
         return
     if mine != theirs and not is_within(mine, theirs):
         problems.append(
-            f"jurisdiction {policy.jurisdiction} is outside its parent layer {parent.__qualname__}'s jurisdiction "
+            f"jurisdiction {policy.jurisdiction} is outside its parent layer {parent.__name__}'s jurisdiction "
             f"{parent.jurisdiction}: a layer inherits only from the division above it"
         )
     if mine != theirs and getattr(parent, "policy_id", None) == pid:
-        problems.append(
-            f"policy_id {pid!r} is its parent layer {parent.__qualname__}'s: give each jurisdiction its own id"
-        )
+        problems.append(f"policy_id {pid!r} is its parent layer {parent.__name__}'s: give each jurisdiction its own id")
 
 
 def _check_grades(policy: JurisdictionPolicy, problems: list[str]) -> None:
@@ -500,13 +498,13 @@ def check_sources(policy: JurisdictionPolicy) -> list[str]:
         tags: Mapping[str, str] = own.get("rule_sources", {}) if "rule_sources" in own else {}
         for attr in RULE_ATTRIBUTES:
             if attr in own and not tags.get(attr):
-                problems.append(f"{layer.__qualname__} sets {attr} without a source tag in rule_sources")
+                problems.append(f"{layer.__name__} sets {attr} without a source tag in rule_sources")
         for attr in _SOURCED:
             for item in own.get(attr, ()) or ():
                 if not getattr(item, "source", ""):
-                    problems.append(f"{layer.__qualname__}.{attr}: {item!r} has no source")
+                    problems.append(f"{layer.__name__}.{attr}: {item!r} has no source")
         if "listing_rule" in own and not own["listing_rule"].source:
-            problems.append(f"{layer.__qualname__} sets listing_rule without a source")
+            problems.append(f"{layer.__name__} sets listing_rule without a source")
         if "deadlines" in own:
             parent = next((c for c in layer.__mro__[1:] if "deadlines" in vars(c)), None)
             inherited: Mapping[str, Any] = vars(parent)["deadlines"] if parent is not None else {}
@@ -514,9 +512,9 @@ def check_sources(policy: JurisdictionPolicy) -> list[str]:
                 if key in inherited and inherited[key] == spec:
                     continue
                 if spec is None and not tags.get(f"deadlines.{key}"):
-                    problems.append(f"{layer.__qualname__} sets deadlines.{key} to None without a source tag")
+                    problems.append(f"{layer.__name__} sets deadlines.{key} to None without a source tag")
                 elif spec is not None and not spec.source:
-                    problems.append(f"{layer.__qualname__} sets deadlines.{key} without a source")
+                    problems.append(f"{layer.__name__} sets deadlines.{key} without a source")
         if not own.get("policy_id") and layer is type(policy):
-            problems.append(f"{layer.__qualname__} has no policy_id of its own")
+            problems.append(f"{layer.__name__} has no policy_id of its own")
     return problems
