@@ -100,13 +100,15 @@ def register(app: typer.Typer) -> None:
         imports: list[str] = typer.Option([], "--import", "-i", help=_IMPORT_HELP),
     ) -> None:
         """Render the effective rules of the policy governing a jurisdiction, with sources and layers."""
+        from .._calendar import local_date
+        from .._clock import SystemClock
         from .._exceptions import HazardflowError
         from ..policies.describe import describe_policy
 
         registry, _ = _load(imports)
         tree = _tree(registry)
         try:
-            day = date.fromisoformat(at) if at else date.today()
+            day = date.fromisoformat(at) if at else local_date(SystemClock().now())
             canonical_code = tree.check(code, field="code")
             found: JurisdictionPolicy = registry.resolve(canonical_code, day)
         except ValueError:
