@@ -220,3 +220,17 @@ def test_a_policy_that_cannot_be_built_is_reported() -> None:
 
     with pytest.raises((PolicyDefinitionError, ValueError)):
         Engine(policies=[BadDay])
+
+
+def test_a_version_registered_after_the_engine_is_built_is_checked() -> None:
+    engine = Engine(policies=[County()])
+
+    class Next(County):
+        policy_version: ClassVar[str] = "2"
+        deadlines = amend(County.deadlines, review=None)
+
+    with pytest.raises(PolicyDefinitionError) as info:
+        engine.policies.register(Next)
+    assert info.value.policy == "test.county@2"
+    assert "deadline 'review' gives no time limit" in info.value.problems[0]
+    assert ("test.county", "2") not in engine.policies

@@ -110,6 +110,7 @@ class PolicyRegistry:
         self._by_version: dict[tuple[str, str], JurisdictionPolicy] = {}
         self._by_jurisdiction: dict[str, list[JurisdictionPolicy]] = {}
         self._tree: JurisdictionTree | None = None
+        self._engine: Engine | None = None
         for p in policies:
             self.register(p)
         if NATIONAL not in self._by_jurisdiction:
@@ -162,6 +163,13 @@ class PolicyRegistry:
                         f"{other.jurisdiction}, {p.policy_version!r} governs {p.jurisdiction}",
                     ),
                 )
+        if self._engine is not None:
+            # Registered after the engine was built (a new version, say): checked before it can govern a case.
+            from .validation import check_policy
+
+            problems = check_policy(p, self._engine)
+            if problems:
+                raise PolicyDefinitionError(f"{p.policy_id}@{p.policy_version}", tuple(problems))
         self._by_version[key] = p
         self._by_jurisdiction.setdefault(code, []).append(p)
         if self._tree is not None and code != NATIONAL and code not in self._tree:
@@ -247,8 +255,12 @@ class PolicyRegistry:
         return out
 
     def validate(self, engine: Engine) -> None:
-        """Check every registered policy against the engine's workflows: one error listing every problem."""
+        """Check every registered policy against the engine's workflows: one error listing every problem.
+
+        From then on :meth:`register` checks each policy added to this registry against the same engine.
+        """
         problems = self.problems(engine)
+        self._engine = engine
         if problems:
             names = sorted({pr.split(": ", 1)[0] for pr in problems})
             raise PolicyDefinitionError(", ".join(names), tuple(problems))
