@@ -152,6 +152,7 @@ class _Unit:
     township: str
     industry: str
     size: str
+    location: str
     inspector: Actor
     fixer: Actor
     safety_manager: Actor
@@ -180,6 +181,7 @@ class _People:
                 township,
                 industry,
                 size,
+                f"{self._tree.name(township)} {unit_id}",
                 person("inspector", "inspector", zh("role", "inspector")),
                 person("fixer", "inspector", zh("role", "inspector") + "2"),
                 person("safety", "safety_manager", zh("role", "safety_manager")),
@@ -370,6 +372,8 @@ class Simulation:
         self._window_end = _INF
         self._roles_cache: dict[str, frozenset[str]] = {}
         self._mults: dict[int, tuple[float, float]] = {}
+        self._registrars: dict[tuple[str, str], Actor] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._office_cache: dict[tuple[str, str, frozenset[str]], tuple[Actor, ...]] = {}
         self._ladder_len: dict[tuple[str, str], int] = {}
         self._calendar = self.engine.policies.resolve(scenario.townships[0].code).calendar
@@ -652,22 +656,31 @@ class Simulation:
     def _registrar(self, unit: _Unit, channel: str) -> Actor:
         if channel in ("enterprise_self_inspection", "monitoring_alarm"):
             return unit.inspector
-        if channel == "enforcement":
-            return self.people.at_level(unit.township, "county", "supervisor") or self.people.gov(
-                unit.township, "township_officer"
-            )
-        return self.people.gov(unit.township, "township_officer")
+        key = (unit.township, channel)
+        hit = self._registrars.get(key)
+        if hit is None:
+            if channel == "enforcement":
+                hit = self.people.at_level(unit.township, "county", "supervisor") or self.people.gov(
+                    unit.township, "township_officer"
+                )
+            else:
+                hit = self.people.gov(unit.township, "township_officer")
+            self._registrars[key] = hit
+        return hit
 
     def _register(self, agent: _Agent, discovered_at: datetime | None) -> None:
-        t = self.engine.jurisdictions.name(agent.township)
+        what = (agent.industry, agent.grade)
+        description = self._descriptions.get(what)
+        if description is None:
+            description = self._descriptions[what] = f"{zh('industry', what[0])}{zh('grade', what[1])}（模拟）"
         fields: dict[str, Any] = {
             "grade": agent.grade,
             "source": agent.channel,
             "nature": _NATURES[int(self._u(agent, "nature") * len(_NATURES))],
             "industry": agent.industry,
             "business_unit": agent.unit.id,
-            "location": f"{t} {agent.unit.id}",
-            "description": f"{zh('industry', agent.industry)}{zh('grade', agent.grade)}（模拟）",
+            "location": agent.unit.location,
+            "description": description,
         }
         if discovered_at is not None:
             fields["discovered_at"] = discovered_at
@@ -696,7 +709,6 @@ class Simulation:
         category = "other"
         if unit.industry == "fire_safety" and self._u(agent, "category") < 0.5:
             category = "blocked_fire_exit"
-        t = self.engine.jurisdictions.name(unit.township)
         try:
             case = self.engine.open_case(
                 "tipoff",
@@ -705,7 +717,7 @@ class Simulation:
                 channel="public",
                 category=category,
                 description=f"群众举报{zh('industry', unit.industry)}安全隐患（模拟）",
-                location=f"{t} {unit.id}",
+                location=unit.location,
                 business_unit=unit.id,
                 industry=unit.industry,
             )
@@ -1056,7 +1068,7 @@ class Simulation:
             deadline is not None
             and not agent.asked_extension
             and not agent.refuser
-            and done > _ts(deadline.due_at)
+            and self._now < _ts(deadline.due_at) < done
             and self._u(agent, "extension") < beh.extension_share
         ):
             agent.asked_extension = True
