@@ -342,3 +342,31 @@ def test_a_timestamp_must_be_aware(tmp_path: Path) -> None:
         assert info.value.field == "timestamp"
         assert "must be timezone-aware" in str(info.value)
         assert store.load_case("HZ-1") is None
+
+
+@pytest.mark.postgres
+def test_read_only_postgres_database(postgres_databases: object) -> None:
+    import psycopg
+    import sqlalchemy as sa
+
+    url = postgres_databases()  # type: ignore[operator]
+    f = WriteFactory()
+    with SqlStore(url) as store:
+        store.commit([f.open("HZ-0")])
+    name = sa.make_url(url).database
+    admin = sa.make_url(url).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    try:
+        with SqlStore(url) as store:
+            assert store.load_case("HZ-0") == f.heads["HZ-0"]
+            before = snapshot_store(store)
+            with pytest.raises(DatabaseReadOnly) as info:
+                store.commit([f.step("HZ-0", state="rectifying", outbox=True), f.open("HZ-NEW")])
+            assert "read-only transaction" in info.value.detail
+            assert snapshot_store(store) == before
+            with pytest.raises(DatabaseReadOnly):
+                store.lease_due(T0, owner="w", lease_seconds=60, limit=10)
+    finally:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
