@@ -76,3 +76,21 @@ def test_recipients_that_shift_after_governance_starts_are_caught_by_the_random_
 
     with pytest.raises(AssertionError, match="rectification began before reporting"):
         _contract(Shifty, examples=60, shrink=False).test_random_cases_keep_the_invariants()
+
+
+def test_a_three_grade_scale_keeps_the_invariants() -> None:
+    """一般 / 较大 / 重大 (DOMAIN §h Q8): the middle grade counts as 一般 nationally."""
+    from hazardflow.policies import amend
+
+    class ThreeGrades(Town):
+        policy_id: ClassVar[str] = "test.three-grades"
+        grades: ClassVar[tuple[str, ...]] = ("general", "significant", "major")
+        grade_map = amend(Town.grade_map, significant="general")
+        rule_sources = amend(Town.rule_sources, grades="DOMAIN §h Q8", grade_map="DOMAIN §h Q8")
+
+    contract = _contract(ThreeGrades, examples=8)
+    contract.test_definition_is_sound()
+    contract.test_every_rule_is_sourced()
+    contract.test_grades_map_onto_the_national_scale()
+    contract.test_major_hazard_rules()
+    contract.test_random_cases_keep_the_invariants()

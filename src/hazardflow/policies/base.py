@@ -67,6 +67,10 @@ def amend(base: Mapping[K, V], changes: Mapping[K, V] | None = None, /, **by_nam
     return MappingProxyType(merged)
 
 
+def _names(fields: Iterable[str]) -> tuple[str, ...]:
+    return (fields,) if isinstance(fields, str) else tuple(fields)
+
+
 def _frozen(roles: Iterable[str]) -> frozenset[str]:
     return frozenset((roles,)) if isinstance(roles, str) else frozenset(roles)
 
@@ -137,7 +141,7 @@ class Separation:
 
     workflow: str
     trigger: str
-    not_by: tuple[str, ...] = attrs.field(converter=tuple)
+    not_by: tuple[str, ...] = attrs.field(converter=_names)
     reason_zh: str
     reason_en: str
     source: str = ""

@@ -518,6 +518,9 @@ def check_sources(policy: JurisdictionPolicy) -> list[str]:
                     problems.append(f"{layer.__name__} sets deadlines.{key} to None without a source tag")
                 elif spec is not None and not spec.source:
                     problems.append(f"{layer.__name__} sets deadlines.{key} without a source")
-        if not own.get("policy_id") and layer is type(policy):
-            problems.append(f"{layer.__name__} has no policy_id of its own")
+        if layer is type(policy) and "policy_id" not in own and "policy_version" not in own:
+            problems.append(
+                f"{layer.__name__} shares its parent's policy_id and policy_version: give it its own policy_id "
+                "(another jurisdiction) or policy_version (a new version)"
+            )
     return problems
