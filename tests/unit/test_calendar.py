@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, timedelta
+from typing import ClassVar
 
 import chinese_calendar
 import pytest
@@ -406,3 +407,18 @@ def test_a_calendar_without_working_days_stops_instead_of_looping() -> None:
     with pytest.raises(InvalidInput) as info:
         LenientCalendar(Never()).add_working_days(date(2024, 1, 1), 1)  # type: ignore[arg-type]
     assert "has no working day within 400 days" in str(info.value)
+
+
+def test_a_policy_can_carry_a_year_the_package_lacks() -> None:
+    from hazardflow.policies import NationalBaseline
+
+    class WithNextYear(NationalBaseline):
+        policy_id = "test.calendar-years"
+        calendar_years: ClassVar = {2027: (("2027-01-01",), ("2027-01-02",))}
+
+    cal = WithNextYear().calendar
+    assert cal.covers(date(2027, 6, 1))
+    assert cal.status(date(2027, 1, 1)) == (False, False)
+    assert cal.status(date(2027, 1, 2)) == (True, False)
+    assert cal.add_working_days(date(2026, 12, 31), 1) == (date(2027, 1, 2), False)
+    assert not NationalBaseline().calendar.covers(date(2027, 6, 1))

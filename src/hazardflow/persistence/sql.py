@@ -161,13 +161,14 @@ _LEASE_SQLITE = (
     "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY due_at, id LIMIT ?) "
     f"RETURNING {_TIMER_COLS}"
 )
-#: PostgreSQL: rows another worker is leasing right now are skipped, not waited for.
+#: PostgreSQL: rows another worker is leasing right now are skipped, not waited for. The ids are handed to
+#: the UPDATE as an array so it probes the primary key: a join with the locked rows may be planned as a hash
+#: join over a sequential scan of the whole timer table (seen at 50,000 timers), which grows with the table.
 _LEASE_POSTGRES = (
-    "WITH due AS (SELECT id FROM hf_timer WHERE status = 'armed' AND due_at <= %s "
+    "UPDATE hf_timer SET lease_owner = %s, lease_expires_at = %s WHERE id = ANY(ARRAY("
+    "SELECT id FROM hf_timer WHERE status = 'armed' AND due_at <= %s "
     "AND (lease_expires_at IS NULL OR lease_expires_at <= %s) ORDER BY due_at, id LIMIT %s "
-    "FOR UPDATE SKIP LOCKED) "
-    "UPDATE hf_timer AS t SET lease_owner = %s, lease_expires_at = %s FROM due WHERE t.id = due.id "
-    "RETURNING " + ", ".join(f"t.{c.strip()}" for c in _TIMER_COLS.split(","))
+    f"FOR UPDATE SKIP LOCKED)) RETURNING {_TIMER_COLS}"
 )
 
 
@@ -1224,7 +1225,7 @@ class SqlStore:
                     raise
             else:
                 # One statement in autocommit mode: atomic, one round trip.
-                rows = db.execute(_LEASE_POSTGRES, (now, now, limit, owner, expires)).fetchall()
+                rows = db.execute(_LEASE_POSTGRES, (owner, expires, now, now, limit)).fetchall()
         except Exception as exc:
             self._discard(conn)
             self._raise(exc, "leasing due timers")

@@ -354,6 +354,9 @@ class NationalBaseline:
     calendar_missing_year: ClassVar[Literal["error", "weekdays"]] = "error"
     local_holidays: ClassVar[tuple[str, ...]] = ()
     local_working_days: ClassVar[tuple[str, ...]] = ()
+    #: A year's holiday data before the ``chinesecalendar`` package has it, copied from the State Council's
+    #: notice: ``{2027: (("2027-01-01", ...), ("2027-01-04", ...))}`` = (days off, make-up working days) [S23].
+    calendar_years: ClassVar[Mapping[int, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 
     #: The source of each plain answer (values that carry their own ``source`` need no entry).
     rule_sources: ClassVar[Mapping[str, str]] = MappingProxyType(
@@ -388,6 +391,10 @@ class NationalBaseline:
         self._calendar = ChineseWorkingCalendar(
             extra_holidays=[date.fromisoformat(d) for d in self.local_holidays],
             extra_working_days=[date.fromisoformat(d) for d in self.local_working_days],
+            years={
+                year: ([date.fromisoformat(d) for d in off], [date.fromisoformat(d) for d in worked])
+                for year, (off, worked) in self.calendar_years.items()
+            },
             missing_year=self.calendar_missing_year,
             name=self.policy_id,
         )
