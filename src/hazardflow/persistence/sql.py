@@ -260,10 +260,14 @@ def _frozen_object(obj: dict[str, Any]) -> FrozenDict:
     return FrozenDict(obj)
 
 
+#: One decoder for the process (``json.loads`` with keyword arguments builds a new decoder per call).
+_FROZEN_DECODE = json.JSONDecoder(object_hook=_frozen_object).decode
+
+
 def _fields_in(value: Any) -> Any:
     """Case fields (or any JSON object) from the database, deep-frozen."""
     if isinstance(value, str):
-        return _LOADS(value, object_hook=_frozen_object)
+        return _FROZEN_DECODE(value)
     return freeze(value)
 
 
