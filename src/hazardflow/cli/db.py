@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         if found is None:
-            typer.echo(f"no hazardflow schema; create it with: hazardflow db upgrade --url {url}")
+            typer.echo(f"no hazardflow schema; create it with: hazardflow db upgrade --url {_shown(url)}")
             raise typer.Exit(1)
         if found == migrate.HEAD:
             typer.echo(f"{found} (head)")
@@ -60,3 +60,13 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"{found} (newer than this release knows; its head is {migrate.HEAD})")
         raise typer.Exit(1)
+
+
+def _shown(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
