@@ -156,8 +156,13 @@ def test_cli_db_reports_schema_problems(tmp_path: Path) -> None:
 def test_cli_db_upgrade_on_postgres(postgres_databases: Callable[[], str]) -> None:
     runner = CliRunner()
     url = postgres_databases()
-    res = runner.invoke(app, ["db", "current", "--url", url])
+    # The server trusts local connections, so a password in the URL is accepted and must never be shown.
+    with_password = sa.make_url(url).set(password="pa55-secret").render_as_string(hide_password=False)
+    res = runner.invoke(app, ["db", "current", "--url", with_password])
     assert res.exit_code == 1
+    assert "no hazardflow schema" in res.output
+    assert "pa55-secret" not in res.output
+    assert "***" in res.output
     res = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["db", "current", "--url", url])
