@@ -65,3 +65,20 @@ def test_routing_query_matches_the_engine(tmp_path: Path) -> None:
     ]
     assert ids == expected == [school.id]
     engine.close()
+
+
+def test_the_cli_renders_what_the_docs_show() -> None:
+    from typer.testing import CliRunner
+
+    from hazardflow.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["lifecycle", "list"])
+    assert listed.exit_code == 0
+    assert "tipoff\t举报线索" in listed.output
+    assert "escalation\t问题提级" in listed.output
+    for workflow in (TIPOFF, ESCALATION):
+        for lang in ("zh", "en"):
+            shown = runner.invoke(app, ["lifecycle", "show", workflow.spec.id, "--lang", lang])
+            assert shown.exit_code == 0
+            assert shown.output == render_mermaid(workflow.spec, lang)
