@@ -230,6 +230,16 @@ def test_sqlite_run_writes_the_same_log_as_memory(tmp_path: Path) -> None:
         assert report.events == on_disk.stats.commands
 
 
+@pytest.mark.postgres
+def test_postgresql_run_writes_the_same_log_as_memory(fresh_postgres_url: str) -> None:
+    until = date(2024, 1, 31)
+    in_memory = simulate(BUSY, seed=6, until=until)
+    on_server = simulate(BUSY, seed=6, until=until, url=fresh_postgres_url)
+    assert on_server.audit_digest == in_memory.audit_digest
+    with Engine.from_url(fresh_postgres_url) as engine:
+        assert engine.verify_audit().problems == ()
+
+
 # ── forecasting from a store that already holds cases ──────────────────────────────────────────────
 def test_forecast_adopts_open_cases() -> None:
     engine = build_engine(BUSY, store=MemoryStore())

@@ -25,6 +25,7 @@ import json
 import math
 import random
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
@@ -372,6 +373,7 @@ class Simulation:
         self._window_end = _INF
         self._roles_cache: dict[str, frozenset[str]] = {}
         self._mults: dict[int, tuple[float, float]] = {}
+        self._top_mult: float | None = None
         self._registrars: dict[tuple[str, str], Actor] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
         self._office_cache: dict[tuple[str, str, frozenset[str]], tuple[Actor, ...]] = {}
@@ -637,12 +639,14 @@ class Simulation:
                 return
 
     def _max_mult(self) -> float:
-        return max([1.0] + [p.discovery * max(1.0, p.major) for p in self.scenario.phases])
+        if self._top_mult is None:
+            self._top_mult = max([1.0] + [p.discovery * max(1.0, p.major) for p in self.scenario.phases])
+        return self._top_mult
 
     def _arrival(self, stream: _Stream) -> None:
         stream.n += 1
         rng = stream.rng
-        unit = stream.units[_bisect(stream.cum_weights, rng.random() * stream.cum_weights[-1])]
+        unit = stream.units[bisect_right(stream.cum_weights, rng.random() * stream.cum_weights[-1])]
         key = f"{stream.index}.{stream.n}"
         self._schedule_arrival(stream, stream.last)
         beh = self.scenario.behaviour_for(stream.industry)
@@ -1300,17 +1304,6 @@ class Simulation:
             audit_digest=self._digest.hexdigest(),
             levels=tuple(self.kpi.levels),
         )
-
-
-def _bisect(cum: list[float], x: float) -> int:
-    lo, hi = 0, len(cum) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] > x:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def _periods(segments: list[Segment], levels: list[Levels], start: date, until: date) -> tuple[Period, ...]:
