@@ -7,7 +7,10 @@ hazard cases over the three years — the size the simulator is benchmarked on (
 
 The township names are the county's; their division codes are numbered in list order under the county's
 code for this example and are not the official 统计用区划代码. Unit counts, rates and behaviour are
-illustrative. Run it (about a minute in memory)::
+illustrative. The rules are 东至县's policy and the layers above it (``hazardflow_seed_policies``; from 2024-04-11
+the county refuses a plan for a stock major hazard that would end after 2024).
+
+Run it (``pip install -e examples/policies`` first; about a minute in memory)::
 
     hazardflow simulate examples/scenarios/dongzhi_county_2024_2026.py --seed 1
 """
@@ -15,6 +18,8 @@ illustrative. Run it (about a minute in memory)::
 from __future__ import annotations
 
 from datetime import date
+
+from hazardflow_seed_policies import AnhuiProvince, ChizhouCity, DongzhiCounty
 
 from hazardflow.simulation import (
     Area,
@@ -110,5 +115,6 @@ scenario = Scenario(
         found_to=date(2023, 12, 31),
         planned_share=0.4,
     ),
+    policies=[AnhuiProvince, ChizhouCity, DongzhiCounty],
     targets=[StockCleared(), InflowCurbed(), DynamicZero()],
 )

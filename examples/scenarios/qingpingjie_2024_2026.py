@@ -5,7 +5,11 @@ warehouses (fire safety), construction sites, hazardous chemicals and town gas (
 hazards only through review by the territorial supervising departments (审核把关销号), answers slow progress
 with 函告、通报、约谈、曝光, and keeps the campaign's three targets [seed:001 一(二), items 2, 8, 9].
 
-The unit counts, hazard rates and behaviour below are illustrative, not data from the seed. Run it::
+The unit counts, hazard rates and behaviour below are illustrative, not data from the seed. The rules are
+青屏街's policy and 新密市's (``hazardflow_seed_policies``: every major hazard listed for supervision and
+production stopped until review, the street's overdue ladder).
+
+Run it (``pip install -e examples/policies`` first)::
 
     hazardflow simulate examples/scenarios/qingpingjie_2024_2026.py --seed 1
 """
@@ -13,6 +17,8 @@ The unit counts, hazard rates and behaviour below are illustrative, not data fro
 from __future__ import annotations
 
 from datetime import date
+
+from hazardflow_seed_policies import QingpingjieStreet, XinmiCity
 
 from hazardflow.simulation import (
     Area,
@@ -88,5 +94,6 @@ scenario = Scenario(
         planned_share=0.3,
     ),
     behaviour=Behaviour(spot_fix_share=0.55),
+    policies=[XinmiCity, QingpingjieStreet],
     targets=[StockCleared(), InflowCurbed(), DynamicZero()],
 )

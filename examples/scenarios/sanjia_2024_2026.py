@@ -7,7 +7,11 @@ work from March 2024 to December 2025, root-cause improvement from January to Se
 from October to December 2026 [seed:000 (二), 四]. A coal-mining town: its plan names mines, hazardous
 chemicals, industry and trade, construction, transport and gas [seed:000 item 26].
 
-The unit counts, hazard rates and behaviour below are illustrative, not data from the seed. Run it::
+The unit counts, hazard rates and behaviour below are illustrative, not data from the seed. The rules are
+三甲镇's policy and the layers above it (``hazardflow_seed_policies``: Shanxi's two-level confirmation of a
+major hazard, 高平市's criteria citations and review-gated closure).
+
+Run it (``pip install -e examples/policies`` first)::
 
     hazardflow simulate examples/scenarios/sanjia_2024_2026.py --seed 1
 """
@@ -15,6 +19,8 @@ The unit counts, hazard rates and behaviour below are illustrative, not data fro
 from __future__ import annotations
 
 from datetime import date
+
+from hazardflow_seed_policies import GaopingCity, SanjiaTown, ShanxiProvince
 
 from hazardflow.simulation import (
     Area,
@@ -93,5 +99,6 @@ scenario = Scenario(
     behaviour_by_industry={
         "coal_mine": Behaviour(major_rectify_days=LogNormal(90, 200), plan_deadline_days=_default.plan_deadline_days)
     },
+    policies=[ShanxiProvince, GaopingCity, SanjiaTown],
     targets=[StockCleared(), InflowCurbed(), DynamicZero()],
 )

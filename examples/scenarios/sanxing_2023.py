@@ -8,7 +8,10 @@ names the industries it focuses on: rural road transport, construction, firework
 and fire safety [seed:002 一].
 
 The unit counts, hazard rates and behaviour below are illustrative (a small mountain township), not data
-from the seed. Run it::
+from the seed. The rules are 三星乡's policy and the layers above it (``hazardflow_seed_policies``: 双报告
+to three recipients, criteria citations for a major grading, the 蓄水池 admission procedure, the county pool).
+
+Run it (``pip install -e examples/policies`` first)::
 
     hazardflow simulate examples/scenarios/sanxing_2023.py --seed 1
 """
@@ -16,6 +19,8 @@ from the seed. Run it::
 from __future__ import annotations
 
 from datetime import date
+
+from hazardflow_seed_policies import ChongqingMunicipality, SanxingTownship, ShizhuCounty
 
 from hazardflow.simulation import (
     Area,
@@ -81,5 +86,6 @@ scenario = Scenario(
     ),
     # Hard problems go from the township's 全量库 to the county's 蓄水池 [seed:002 (八)].
     behaviour=Behaviour(escalation_share=0.3, plan_deadline_days=Triangular(20, 45, 90)),
+    policies=[ChongqingMunicipality, ShizhuCounty, SanxingTownship],
     targets=[MajorsGoverned(found_by=date(2023, 8, 31), by=date(2023, 11, 30))],
 )

@@ -143,23 +143,28 @@ def test_forecast_from_a_copy_of_a_database(tmp_path: Path) -> None:
 
 
 def test_compare_two_policies(tmp_path: Path) -> None:
-    policy = tmp_path / "fast_review.py"
-    policy.write_text(
-        "from hazardflow import DeadlineSpec\nfrom hazardflow.policies import NationalBaseline\n"
-        "class FastReview(NationalBaseline):\n"
-        "    policy_id = 'test.fast_review'\n"
-        "    deadlines = {**NationalBaseline.deadlines, 'review': DeadlineSpec.working_days(5)}\n",
-        encoding="utf-8",
-    )
     out = tmp_path / "cmp"
     code, output = simulate(
-        str(SCENARIOS / "sanxing_2023.py"), "--seed", "3", "--compare", str(policy), "--out", str(out)
+        str(SCENARIOS / "sanjia_2024_2026.py"),
+        "--seed",
+        "3",
+        "--until",
+        "2024-09-30",
+        "--compare",
+        f"{SCENARIOS / 'variants.py'}:SanjiaFastReview",
+        "--out",
+        str(out),
     )
     assert code == 0, output
-    assert "FastReview" in output
+    assert "SanjiaFastReview" in output
     data = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
-    assert data["other"]["label"] == "FastReview"
-    assert (out / "comparison.zh.md").read_text(encoding="utf-8").startswith("# 三星乡")
+    assert data["other"]["label"] == "SanjiaFastReview"
+    assert "cn.sx.gaoping.sanjia@2024.1+review-5wd" in data["other"]["result"]["policies"]
+    rows = {r["key"]: r for r in data["rows"]}
+    assert rows["2024.opened"]["delta"] == 0
+    assert rows["2024.missed.review"]["other"] > rows["2024.missed.review"]["base"]
+    assert (out / "comparison.zh.md").read_text(encoding="utf-8").startswith("# 三甲镇")
+    assert (out / "comparison.en.md").read_text(encoding="utf-8").startswith("# Sanjia")
     assert (out / "charts" / "compare_open_majors.png").read_bytes()[:8] == PNG
 
 

@@ -30,9 +30,11 @@ class RunStats:
     open cases found in the store at the start (forecasting), ``commands`` every committed audit event (the
     people's commands, timer firings and follow-ups). ``refused`` commands were refused by the rules;
     ``stuck`` cases were given up after repeated refusals; ``tipoffs_skipped`` tip-offs had no tip-off
-    workflow to run in. ``provisional_deadlines`` fell beyond the working calendar's data. ``late_timers``
-    fired after their due time: a deadline already past when it was armed (a rejected fix back under its
-    passed deadline) fires at once and is recorded late. ``timer_failures`` should be zero.
+    workflow to run in; ``graded_general`` major hazards were registered as general because the jurisdiction
+    grades a hazard major only on a cited criterion and no list in force covers the industry.
+    ``provisional_deadlines`` fell beyond the working calendar's data. ``late_timers`` fired after their due
+    time: a deadline already past when it was armed (a rejected fix back under its passed deadline) fires at
+    once and is recorded late. ``timer_failures`` should be zero.
     """
 
     cases: int = 0
@@ -43,6 +45,7 @@ class RunStats:
     tipoffs: int = 0
     escalations: int = 0
     tipoffs_skipped: int = 0
+    graded_general: int = 0
     provisional_deadlines: int = 0
     late_timers: int = 0
     timer_failures: int = 0

@@ -35,7 +35,7 @@ import attrs
 from .._calendar import SHANGHAI
 from .._clock import SimulatedClock
 from .._engine import Engine, SequentialIds
-from .._exceptions import CalendarDataMissing, HazardflowError, InvalidInput, NotAuthorized
+from .._exceptions import CalendarDataMissing, GuardRejected, HazardflowError, InvalidInput, NotAuthorized
 from .._glossary import zh
 from .._jurisdiction import JurisdictionTree, ancestors, is_within, level_of
 from .._model import Actor
@@ -375,6 +375,7 @@ class Simulation:
         self._mults: dict[int, tuple[float, float]] = {}
         self._top_mult: float | None = None
         self._registrars: dict[tuple[str, str], Actor] = {}
+        self._needs_criteria: dict[str, bool] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
         self._office_cache: dict[tuple[str, str, frozenset[str]], tuple[Actor, ...]] = {}
         self._ladder_len: dict[tuple[str, str], int] = {}
@@ -688,8 +689,22 @@ class Simulation:
         }
         if discovered_at is not None:
             fields["discovered_at"] = discovered_at
+        if agent.grade == "major" and self._needs_criteria.get(agent.township):
+            self._cite_criteria(agent, fields)
         try:
             case = self.engine.open_case("hazard", actor=agent.registrar, jurisdiction=agent.township, **fields)
+        except GuardRejected as exc:
+            if exc.guard != "criteria_cited" or "criteria" in fields or agent.grade != "major":
+                self._refused("register", exc)
+                return
+            # 一行业一清单: this jurisdiction grades a hazard major only on a cited criterion; cite one from now on.
+            self._needs_criteria[agent.township] = True
+            self._cite_criteria(agent, fields)
+            try:
+                case = self.engine.open_case("hazard", actor=agent.registrar, jurisdiction=agent.township, **fields)
+            except HazardflowError as again:
+                self._refused("register", again)
+                return
         except HazardflowError as exc:
             self._refused("register", exc)
             return
@@ -700,6 +715,21 @@ class Simulation:
         agent.case = case
         self._agents[case.id] = agent
         self._next(agent, case)
+
+    def _cite_criteria(self, agent: _Agent, fields: dict[str, Any]) -> None:
+        """Cite a criterion of the hazard's industry list in force, or grade it general when there is none."""
+        policy = self.engine.policies.resolve(agent.township, self.clock.now())
+        catalog = getattr(policy, "criteria_catalog", None)
+        # The list must be in force on the day the hazard was found.
+        day = _day_of(_ts(agent.found)) if agent.found is not None else _day_of(self._now)
+        items = [i.id for cs in catalog.in_force(agent.industry, day) for i in cs.items] if catalog is not None else []
+        if items:
+            fields["criteria"] = [items[int(self._u(agent, "criterion") * len(items))]]
+        else:
+            # No list names such a hazard for this industry: the inspector cannot grade it major [seed:000 item 20].
+            agent.grade = "general"
+            fields["grade"] = "general"
+            self.stats.graded_general += 1
 
     def _tipoff(self, key: str, unit: _Unit, grade: str, beh: Behaviour) -> None:
         """A public report: received at the county desk, verified by the township, then a hazard or nothing."""
@@ -751,11 +781,13 @@ class Simulation:
             if case is None:
                 self._retry(agent, "verify")
             return
-        payload = {
+        payload: dict[str, Any] = {
             "findings": "经现场核查，举报情况属实",
             "grade": agent.grade,
             "nature": _NATURES[int(self._u(agent, "nature") * 3)],
         }
+        if agent.grade == "major" and self._needs_criteria.get(agent.township):
+            self._cite_criteria(agent, payload)
         case = self._fire(agent, "substantiate", (verifier,), payload)
         if case is None:
             self._retry(agent, "verify")
@@ -937,18 +969,22 @@ class Simulation:
             except HazardflowError as exc:
                 last = exc
                 break
-            agent.retries = 0
-            agent.case = case
-            self._note_deadline(case)
-            if case.state != agent.state:
-                agent.state = case.state
-                agent.token += 1
-            if case.closed_at is not None:
-                self._agents.pop(case.id, None)
+            self._accepted(agent, case)
             return case
         if last is not None:
             self._refused(trigger, last)
         return None
+
+    def _accepted(self, agent: _Agent, case: Case) -> None:
+        """Book-keeping after the engine accepted a command on the agent's case."""
+        agent.retries = 0
+        agent.case = case
+        self._note_deadline(case)
+        if case.state != agent.state:
+            agent.state = case.state
+            agent.token += 1
+        if case.closed_at is not None:
+            self._agents.pop(case.id, None)
 
     def _deciders(self, agent: _Agent, case: Case, trigger: str) -> list[Actor]:
         """Who may review, approve or decide on the case: unit first for its own general hazards."""
@@ -1187,22 +1223,32 @@ class Simulation:
 
     def _do_adopt_plan(self, agent: _Agent) -> None:
         length = agent.beh.plan_deadline_days.quantile(self._u(agent, "plan_deadline_days"))
-        due = _day_of(self._now) + timedelta(days=max(1, round(length)))
-        payload = {
+        today = _day_of(self._now)
+        payload: dict[str, Any] = {
             "goal_tasks": "消除重大事故隐患",
             "methods_measures": "按治理方案实施工程和管理措施",
             "funds_materials": "企业安全生产费用",
             "funds_amount": 100000,
             "organization_people": "主要负责人牵头，安全管理部门实施",
             "responsible_person": agent.unit.principal.name,
-            "deadline": due.isoformat(),
             "safety_emergency_measures": "停产停用、设置警戒、专人监护",
         }
-        case = self._fire(agent, "adopt_plan", (agent.unit.principal,), payload)
-        if case is None:
-            self._retry(agent, "adopt_plan")
-        else:
+        # A plan whose deadline a rule refuses (a listing's date, a campaign target) is redrawn shorter.
+        for days in (length, length / 2, length / 4, 7.0):
+            payload["deadline"] = (today + timedelta(days=max(1, round(days)))).isoformat()
+            try:
+                case = self.engine.fire(agent.case_id, "adopt_plan", actor=agent.unit.principal, payload=payload)
+            except GuardRejected as exc:
+                last: HazardflowError = exc
+                continue
+            except HazardflowError as exc:
+                last = exc
+                break
+            self._accepted(agent, case)
             self._next(agent, case)
+            return
+        self._refused("adopt_plan", last)
+        self._retry(agent, "adopt_plan")
 
     def _do_request_extension(self, agent: _Agent) -> None:
         case = self._case(agent)
