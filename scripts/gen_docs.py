@@ -103,6 +103,7 @@ KIND_TITLES = {
     "tipoff_category": ("举报类别", "Tip-off categories"),
     "timer": ("计时器", "Timers"),
     "level": ("行政层级", "Jurisdiction levels"),
+    "policy_rule": ("政策规则", "Policy rules"),
 }
 
 
@@ -125,7 +126,9 @@ def glossary_page() -> str:
         "these docs take every Chinese label from this table.\n\n",
     ]
     for kind in kinds:
-        zh_title, en_title = KIND_TITLES.get(kind, (kind, kind))
+        if kind not in KIND_TITLES:
+            raise KeyError(f"glossary kind {kind!r} needs a section title in KIND_TITLES of scripts/gen_docs.py")
+        zh_title, en_title = KIND_TITLES[kind]
         out.append(f"## {zh_title} / {en_title}\n\n")
         out.append("| id | 中文 | English | 定义 / definition | 来源 / source |\n|---|---|---|---|---|\n")
         for t in (t for t in GLOSSARY if t.kind == kind):
