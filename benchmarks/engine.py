@@ -172,6 +172,125 @@ def _dict_table(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]
     return run, check
 
 
+# ── where the time goes ──────────────────────────────────────────────────────────────────────────────
+def _without(part: str) -> Callable[[int], tuple[Callable[[int, int], None], Callable[[], None]]]:
+    """The approve contender with one part of the command path replaced by a no-op (for the breakdown)."""
+    import hazardflow._engine as core
+    from hazardflow._model import FrozenDict
+
+    def make(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+        engine = new_engine()
+        ids = open_cases(engine, n, submit=True)
+        rows = engine.lifecycle("hazard").by_trigger["approve"]
+        patches: list[tuple[Any, str, Any]] = []
+        if part == "canonical JSON":
+            patches.append((core, "canonical_json", lambda data: "{}"))
+        elif part == "SHA-256":
+            patches.append((core, "hash_canonical", lambda text, key: "0" * 64))
+        elif part == "transitions trigger":
+
+            class Direct:
+                def __init__(self, dest: str) -> None:
+                    self.dest = dest
+
+                def trigger(self, row: Row) -> None:
+                    row.state = self.dest
+
+            patches.extend((r, "machine_event", Direct(r.dest or "")) for r in rows)
+        elif part == "store commit":
+            patches.append((engine.store, "commit", lambda writes: None))
+        elif part == "payload validation":
+            patches.append((core, "check_payload", lambda fields, payload, choices, what: FrozenDict(payload)))
+        elif part == "authorization":
+            patches.append((engine, "_authorize", lambda row, case, actor, policy: "township_officer"))
+        elif part == "guards":
+            patches.append((engine, "_run_guards", lambda ctx, row, policy: None))
+        elif part == "effects":
+            patches.extend((r, "effects", ()) for r in rows)
+        fire = engine.fire
+
+        def run(lo: int, hi: int) -> None:
+            saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+            for obj, name, value in patches:
+                setattr(obj, name, value)
+            try:
+                for cid in ids[lo:hi]:
+                    fire(cid, "approve", actor=OFFICER, payload=APPROVE)
+            finally:
+                for obj, name, value in saved:
+                    setattr(obj, name, value)
+
+        return run, lambda: None
+
+    return make
+
+
+BREAKDOWN_PARTS = (
+    "transitions trigger",
+    "canonical JSON",
+    "SHA-256",
+    "store commit",
+    "payload validation",
+    "authorization",
+    "guards",
+    "effects",
+)
+
+
+def breakdown(n: int, rounds: int) -> None:
+    """Each part's cost inside ``approve``: the fire with that part replaced by a no-op, against the full fire.
+
+    Measured with the garbage collector off (so a collection landing in one variant does not blur the others);
+    the collector's own share is the full fire with it on, minus off. Variants take turns within each round.
+    """
+    variants: dict[str, Callable[[int], Any]] = {"full": _engine_approve}
+    variants.update({part: _without(part) for part in BREAKDOWN_PARTS})
+    results: dict[str, list[float]] = {k: [] for k in [*variants, "full, GC on"]}
+    for _ in range(rounds):
+        for name, make in [*variants.items(), ("full, GC on", _engine_approve)]:
+            run, _check = make(n)
+            gc.collect()
+            collect = name == "full, GC on"
+            if not collect:
+                gc.disable()
+            try:
+                t0 = time.perf_counter()
+                run(0, n)
+                results[name].append((time.perf_counter() - t0) / n)
+            finally:
+                gc.enable()
+            del run, _check
+    full = statistics.median(results["full"])
+    with_gc = statistics.median(results["full, GC on"])
+    raw = statistics.median(_transitions_raw_times(n, rounds))
+    print(f"where an approve goes ({n} fires per variant, {rounds} rounds; parts measured with GC off)")
+    print(f"  the whole fire, GC off   {full * 1e6:7.2f} µs  (raw transitions trigger alone: {raw * 1e6:.2f} µs)")
+    accounted = 0.0
+    for part in BREAKDOWN_PARTS:
+        cost = full - statistics.median(results[part])
+        accounted += cost
+        print(f"  {part:<24} {cost * 1e6:7.2f} µs  {cost / full * 100:5.1f}%")
+    rest = full - accounted
+    print(f"  {'everything else':<24} {rest * 1e6:7.2f} µs  {rest / full * 100:5.1f}%")
+    print(f"  {'garbage collection':<24} {(with_gc - full) * 1e6:7.2f} µs  (on top: GC on {with_gc * 1e6:.2f} µs)")
+    print("  everything else: loading the case, routing, the command context, the event body and change")
+    print("  record, the new Case, AuditEvent and Write, cancelling timers, the unit of work")
+
+
+def _transitions_raw_times(n: int, rounds: int) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        run, _ = _transitions_raw(n)
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            run(0, n)
+            out.append((time.perf_counter() - t0) / n)
+        finally:
+            gc.enable()
+    return out
+
+
 def one_round(n: int, contenders: dict[str, Callable[[int], Any]]) -> dict[str, float]:
     """Seconds per fire of each contender over one round, slices interleaved."""
     prepared = {name: make(n) for name, make in contenders.items()}
@@ -241,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=2000, help="cases (and rows) per round")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 200 cases, 2 rounds")
+    parser.add_argument("--breakdown", action="store_true", help="also: where the time of an approve goes")
     args = parser.parse_args(argv)
     n, rounds = (200, 2) if args.quick else (args.cases, args.rounds)
 
@@ -282,6 +402,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  rectifying (deadline, deadline + reminder)     {case_bytes:8.0f} bytes")
     print(f"  its audit events (2 per case, not counted)     {event_bytes:8.0f} bytes")
     print(f"  store counts: {counts}")
+    if args.breakdown:
+        print()
+        breakdown(n, rounds)
 
 
 if __name__ == "__main__":

@@ -320,6 +320,8 @@ class Engine:
         self._lifecycles: dict[str, CompiledLifecycle] = {}
         self._routes: dict[tuple[str, str, str], list[CompiledTransition]] = {}
         self._sensitive: dict[str, frozenset[str]] = {}
+        #: "trigger 'approve' (审核销号)" per trigger, for payload messages (built once, not per command).
+        self._what: dict[str, str] = {}
         for wf in workflows if workflows is not None else default_workflows():
             if wf.id in self._lifecycles:
                 raise InvalidInput("workflows", wf.id, "a workflow id may be registered only once")
@@ -1019,9 +1021,10 @@ class Engine:
         if row is None:
             raise self._not_allowed(case, trigger, "no transition row applies to this case")
         ctx.role = self._authorize(row, case, actor, policy)
-        ctx.payload = check_payload(
-            row.payload, payload, policy.choices, what=f"trigger {describe('trigger', trigger)}"
-        )
+        what = self._what.get(trigger)
+        if what is None:
+            what = self._what[trigger] = f"trigger {describe('trigger', trigger)}"
+        ctx.payload = check_payload(row.payload, payload, policy.choices, what=what)
         self._run_guards(ctx, row, policy)
         sensitive = row.sensitive
         if sensitive:

@@ -163,6 +163,9 @@ class MemoryStore:
 
     # ── the atomic commit ────────────────────────────────────────────────────────────────────────
     def commit(self, writes: Sequence[Write]) -> None:
+        if len(writes) == 1:
+            self._commit_one(writes[0])
+            return
         with self._lock:
             revs: dict[str, int] = {}
             fired: set[str] = set()
@@ -193,6 +196,26 @@ class MemoryStore:
                     idem.add(k)
             for w in writes:
                 self._apply(w)
+
+    def _commit_one(self, w: Write) -> None:
+        # The common case (one command, one case), with the same checks as the general path.
+        cid = w.case.id
+        with self._lock:
+            stored = self._cases.get(cid)
+            current = stored.rev if stored is not None else 0
+            if current != w.expected_rev:
+                raise ConcurrentUpdateError(cid, w.expected_rev, f"stored revision is {current}")
+            if w.fire_timer is not None:
+                t = self._timers.get(w.fire_timer)
+                if t is None or t.status != "armed" or (w.fire_owner is not None and t.lease_owner != w.fire_owner):
+                    raise ConcurrentUpdateError(cid, w.expected_rev, f"timer {w.fire_timer} is no longer leased")
+            if (
+                w.idempotency_key is not None
+                and w.idempotency_scope is not None
+                and (w.idempotency_scope, w.idempotency_key) in self._idem
+            ):
+                raise ConcurrentUpdateError(cid, w.expected_rev, "idempotency key already used")
+            self._apply(w)
 
     def _apply(self, w: Write) -> None:
         case = w.case
