@@ -1,9 +1,9 @@
 """A tip-off in 三星乡 from receipt to a hazard closed by 石柱县 after escalation, with its audit trail.
 
-举报受理 → 核查（24 小时）→ 查实，开出隐患 → 限期整改 → 逾期（函告）→ 应急办提请纳入县级蓄水池 → 分管领导、
-主要领导审批 → 县安委办接收（监管层级上移）→ 乡镇不能再销号 → 县级审核销号。
+举报受理 → 核查（24 小时）→ 查实，开出隐患 → 限期整改（此时一般隐患不能提级）→ 逾期（函告）→ 应急办提请纳入
+县级蓄水池 → 分管领导、主要领导审批 → 县安委办接收（监管层级上移）→ 乡镇不能再销号 → 县级审核销号。
 
-Run it from the repository root::
+Run it from the repository root, with the example policies installed (``pip install -e examples/policies``)::
 
     python examples/tipoff_to_escalated_closure.py
 
@@ -17,9 +17,10 @@ import sys
 from datetime import timedelta, timezone
 from typing import Any
 
-from hazardflow import Actor, Engine, HazardflowError, JurisdictionTree, SequentialIds, SimulatedClock
+from hazardflow_seed_policies import ChongqingMunicipality, SanxingTownship, ShizhuCounty, jurisdiction_tree
+
+from hazardflow import Actor, Engine, GuardRejected, HazardflowError, SequentialIds, SimulatedClock
 from hazardflow._glossary import zh
-from hazardflow.policies import NationalBaseline
 
 TOWNSHIP, COUNTY, CITY = "500240204", "500240", "500000"
 UNIT = "500240204-BU-0031"  # 三星乡场镇某商贸有限公司
@@ -36,11 +37,18 @@ county_supervisor = Actor("sz-fire", "刘消防", {"supervisor"}, "石柱县消�
 
 
 def build_engine(url: str | None = None) -> Engine:
-    """The engine for the walk-through: 三星乡's policy, 重庆 → 石柱县 → 三星乡, a clock at 2024-03-04 09:00."""
-    tree = JurisdictionTree([(CITY, "重庆市"), (COUNTY, "石柱土家族自治县"), (TOWNSHIP, "三星乡")], strict=True)
-    clock = SimulatedClock("2024-03-04T09:00:00+08:00")
-    kwargs: dict[str, Any] = {"clock": clock, "ids": SequentialIds(), "jurisdictions": tree}
-    kwargs["policies"] = [NationalBaseline()]
+    """The engine for the walk-through: the seed policies of 重庆市 → 石柱县 → 三星乡, a clock at 2024-03-04 09:00.
+
+    三星乡's policy (``examples/policies``) supplies the admission procedure (分管领导 then 主要领导), the county
+    safety committee office as keeper of the county's pool, and the rule that only major hazards and general ones
+    whose fix got stuck go up [seed:002 (八)].
+    """
+    kwargs: dict[str, Any] = {
+        "clock": SimulatedClock("2024-03-04T09:00:00+08:00"),
+        "ids": SequentialIds(),
+        "jurisdictions": jurisdiction_tree(),
+        "policies": [ChongqingMunicipality, ShizhuCounty, SanxingTownship],
+    }
     return Engine.from_url(url, **kwargs) if url else Engine(**kwargs)
 
 
@@ -84,26 +92,31 @@ def run(engine: Engine) -> dict[str, str]:
         actor=officer,
         payload={"deadline": "2024-03-19", "measures": "修复消防管网，恢复喷淋泵自动状态", "responsible": "市场负责人"},
     )
-    # 4. The deadline passes: the pipe network needs a rebuild the market and the township cannot fund.
+    # 4. A general hazard is the township's to fix: proposing it for the county's pool now is refused.
+    proposal = {
+        "actor": emergency_office,
+        "jurisdiction": TOWNSHIP,
+        "hazard_id": hazard_id,
+        "reason": "beyond_capacity",
+        "explanation": "管网改造需资金约80万元，超出乡镇和企业能力，需县级统筹",
+    }
+    try:
+        engine.open_case("escalation", **proposal)
+    except GuardRejected as refused:
+        print(f"提级被拒绝 / escalation refused: {refused.guard}: {refused.reason_zh}")
+    # 5. The deadline passes: the pipe network needs a rebuild the market and the township cannot fund.
     clock.set("2024-03-25T09:00:00+08:00")
     engine.run_due()
-    # 5. The emergency office proposes it for the county's pool; the leader in charge, then the head, agree.
-    esc = engine.open_case(
-        "escalation",
-        actor=emergency_office,
-        jurisdiction=TOWNSHIP,
-        hazard_id=hazard_id,
-        reason="beyond_capacity",
-        explanation="管网改造需资金约80万元，超出乡镇和企业能力，需县级统筹",
-    )
+    # 6. Now its fix has proved hard: the emergency office proposes it; the leader in charge, then the head, agree.
+    esc = engine.open_case("escalation", **proposal)
     engine.fire(esc.id, "approve_escalation", actor=leader, payload={"opinion": "同意提请县级蓄水池"})
     engine.fire(esc.id, "approve_escalation", actor=head, payload={"opinion": "同意"})
-    # 6. The county safety committee office accepts it: supervision of the hazard moves to the county.
+    # 7. The county safety committee office accepts it: supervision of the hazard moves to the county.
     clock.advance(days=2)
     engine.fire(
         esc.id, "accept_escalation", actor=county_office, payload={"opinion": "纳入县级蓄水池，县消防救援大队督办"}
     )
-    # 7. The unit fixes it with county funds and submits; the township can no longer close it, the county does.
+    # 8. The unit fixes it with county funds and submits; the township can no longer close it, the county does.
     clock.set("2024-05-06T10:00:00+08:00")
     engine.fire(
         hazard_id,
@@ -116,7 +129,7 @@ def run(engine: Engine) -> dict[str, str]:
     except HazardflowError as refused:
         print(f"乡镇销号被拒绝 / township approval refused: {refused.code}")
     engine.fire(hazard_id, "approve", actor=county_supervisor, payload={"opinion": "现场复核，消防设施恢复正常"})
-    # 8. The complaint officer reads the reporter's identity to pay the reward; the reading is audited.
+    # 9. The complaint officer reads the reporter's identity to pay the reward; the reading is audited.
     engine.reporter(tip.id, desk, purpose="发放举报奖励")
     return {"tipoff": tip.id, "hazard": hazard_id, "escalation": esc.id}
 

@@ -28,6 +28,7 @@ def test_the_script_prints_the_audit_trail() -> None:
     out = done.stdout
     assert "audit OK: 3 case(s)" in out
     assert "township approval refused: hazardflow.not_authorized" in out
+    assert "escalation refused: policy_eligible: 一般事故隐患应由本级立行立改" in out
     for label in (
         "受理举报",
         "举报查实",
@@ -58,6 +59,10 @@ def test_the_walkthrough_ends_closed_at_the_county(tmp_path: Path) -> None:
     assert hazard.owning_jurisdiction == example.COUNTY
     assert hazard.sanction_rung >= 1
     assert esc.state == "accepted"
+    # 三星乡's own policy ran every case [seed:002 (八)].
+    assert {tip.policy_id, hazard.policy_id, esc.policy_id} == {"cn.cq.shizhu.sanxing"}
+    assert esc.fields["steps"] == ("leader_in_charge", "head")
+    assert esc.fields["explanation"].startswith("管网改造")
     assert [a["step"] for a in esc.fields["approvals"]] == ["leader_in_charge", "head"]
     closing = engine.history(hazard.id)[-1]
     assert closing.type == "case.closed"
