@@ -103,7 +103,7 @@ def _targets_marks(ax: Any, result: SimulationResult) -> None:
 
 
 def _open_majors(plt: Any, cjk: bool, results: Sequence[SimulationResult], names: Sequence[str], path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 5.2 if len(results) > 1 else 4.8), dpi=110)
     styles = ["-", "--"]
     for i, (res, name) in enumerate(zip(results, names, strict=True)):
         days = [lv.at for lv in res.levels]
@@ -140,7 +140,7 @@ def _open_majors(plt: Any, cjk: bool, results: Sequence[SimulationResult], names
     ax.set_ylabel("open major hazards")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path)

@@ -29,6 +29,10 @@ def _jurisdiction_of(policy: Any) -> str:
     return code
 
 
+def _name(policy: Any) -> str:
+    return str(getattr(policy, "__name__", type(policy).__name__))
+
+
 def replace_policies(scenario: Scenario, others: Sequence[Any]) -> Scenario:
     """``scenario`` with ``others`` in force: each replaces the scenario's policy of the same jurisdiction."""
     codes = {_jurisdiction_of(p) for p in others}
@@ -157,6 +161,9 @@ def compare(
 
     base = simulate(scenario, seed=seed, until=until, url=url, progress=hook("base"))
     other = simulate(variant, seed=seed, until=until, url=other_url, progress=hook("other"))
-    label = ", ".join(getattr(p, "__name__", type(p).__name__) for p in other_policies)
-    base_label = ", ".join(getattr(p, "__name__", type(p).__name__) for p in scenario.policies) or "NationalBaseline"
+    label = ", ".join(_name(p) for p in other_policies)
+    # The base column is named after the policies the other ones replace (the rest is common to both runs).
+    codes = {_jurisdiction_of(p) for p in other_policies}
+    replaced = [p for p in scenario.policies if _jurisdiction_of(p) in codes]
+    base_label = ", ".join(_name(p) for p in replaced) or ("NationalBaseline" if "000000" in codes else "base")
     return Comparison(base, other, base_label, label)
