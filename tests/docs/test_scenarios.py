@@ -106,6 +106,9 @@ def test_json_output_and_sqlite_store(tmp_path: Path) -> None:
         report = engine.verify_audit()
     assert report.problems == ()
     assert report.events == figures["stats"]["commands"]
+    # ... and the library's other tools open it.
+    verified = runner.invoke(app, ["audit", "verify", "--url", f"sqlite:///{db}"], catch_exceptions=False)
+    assert verified.exit_code == 0, verified.output
 
 
 def test_forecast_from_a_copy_of_a_database(tmp_path: Path) -> None:
