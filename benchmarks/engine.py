@@ -10,9 +10,11 @@ What is timed, in interleaved rounds so that machine drift hits every contender 
   cancelled, atomic commit). GC stays on, as in production.
 * **engine lifecycle**: the mean over every ``fire`` of a general hazard's path
   ``set_deadline → submit_review → reject → submit_review → approve`` (arming and cancelling timers each step).
-* **transitions raw**: the engine's own pattern without the engine: one shared ``transitions.Machine``
-  (``model=None``, ``auto_transitions=False``, compiled from the same hazard table) and
-  ``machine.events["approve#<row>"].trigger(row)`` on a ``__slots__`` row in ``under_review``.
+* **transitions raw**: the engine's pattern without the engine: one shared, stock ``transitions.Machine``
+  (its own ``Transition`` class, ``model=None``, ``auto_transitions=False``, ``send_event=True``, the same
+  hazard table's rows) and ``machine.events["approve#<row>"].trigger(row)`` on a ``__slots__`` row in
+  ``under_review``. (The engine's compiled machine uses a kernel ``Transition`` that skips transitions' empty
+  callback chains; the baseline deliberately does not.)
 * **dict table**: ``row.state = TABLE[(row.state, "approve")]`` on the same kind of row.
 
 Each round prepares every contender (untimed), then times them in slices of 50 fires taken in turn, so a
@@ -40,9 +42,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from hazardflow import Actor, Engine, SequentialIds, SimulatedClock
-from hazardflow._lifecycle import compile_workflow
 from hazardflow.persistence.memory import MemoryStore
-from hazardflow.workflows.hazard import HAZARD, HAZARD_SPEC
+from hazardflow.workflows.hazard import HAZARD_SPEC
 
 PY = sys.version.split()[0]
 TOWNSHIP = "500240204"
@@ -134,7 +135,29 @@ def _engine_lifecycle(n: int) -> tuple[Callable[[int, int], None], Callable[[], 
 
 
 _APPROVE_ROW = next(i for i, t in enumerate(HAZARD_SPEC.transitions) if t.trigger == "approve" and t.dest == "closed")
-_MACHINE = compile_workflow(HAZARD).machine
+
+
+def _plain_machine() -> Any:
+    """A stock ``transitions.Machine`` (its own ``Transition`` class) over the same hazard table."""
+    from transitions import Machine
+
+    rows = [
+        {"trigger": f"{t.trigger}#{i}", "source": list(t.sources), "dest": t.dest}
+        for i, t in enumerate(HAZARD_SPEC.transitions)
+        if t.sources
+    ]
+    return Machine(
+        model=None,
+        states=[st.id for st in HAZARD_SPEC.states],
+        transitions=rows,
+        initial=HAZARD_SPEC.initial,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+
+
+_MACHINE = _plain_machine()
 
 
 def _transitions_raw(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:

@@ -12,6 +12,7 @@ workflow, with ``auto_transitions=False``, that drives plain rows; no machine is
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -443,9 +444,33 @@ def _event_type(t: Transition) -> str:
     return t.event or f"case.{t.trigger}"
 
 
+@functools.cache
+def _kernel_machine_class() -> Any:
+    """A ``transitions.Machine`` whose transitions only check the source and set the state.
+
+    hazardflow attaches no conditions and no callbacks to its machines (guards and effects are named in the
+    lifecycle table and run by the engine, with reasons and an audit record), so the kernel transition skips
+    transitions' empty prepare/before/after/enter/exit callback chains and their debug logging. Everything else
+    is transitions' own: the shared machine, its events, the source check that raises ``MachineError`` for a
+    trigger fired from the wrong state, and ``set_state`` on the row.
+    """
+    from transitions import Machine, Transition
+
+    class KernelTransition(Transition):
+        def execute(self, event_data: Any) -> bool:
+            if self.dest:  # None: an internal transition, the state does not change
+                event_data.machine.set_state(self.dest, event_data.model)
+            return True
+
+    class KernelMachine(Machine):
+        transition_cls = KernelTransition
+
+    return KernelMachine
+
+
 def compile_workflow(workflow: Workflow) -> CompiledLifecycle:
     """Compile a validated workflow into one shared ``transitions.Machine`` (``auto_transitions=False``)."""
-    from transitions import Machine
+    Machine = _kernel_machine_class()  # noqa: N806
 
     spec = workflow.spec
     rows: list[CompiledTransition] = []
