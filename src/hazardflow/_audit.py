@@ -140,10 +140,26 @@ def verify_chain(case: Case | None, events: Sequence[AuditEvent], key: bytes | N
     return None
 
 
+def _pins(current: FrozenDict, change: Any) -> FrozenDict:
+    if not change:
+        return current
+    return FrozenDict({**current, **{k: Deadline.from_json(v) for k, v in change.items()}})
+
+
+def _deadline(change: Any, pins: FrozenDict) -> Deadline | None:
+    if not change:
+        return None
+    if "pin" in change:
+        pinned: Deadline = pins[change["pin"]]
+        return pinned
+    return Deadline.from_json(change)
+
+
 def _apply_changes(case: Case | None, ev: AuditEvent) -> Case:
     ch = ev.changes
     if case is None:
         init = ch
+        pins = _pins(FrozenDict(), init.get("pins"))
         return Case(
             id=ev.case_id,
             workflow=ev.workflow,
@@ -156,17 +172,21 @@ def _apply_changes(case: Case | None, ev: AuditEvent) -> Case:
             opened_at=ev.occurred_at,
             updated_at=ev.occurred_at,
             fields=freeze(dict(init.get("fields", {}))),
-            deadline=Deadline.from_json(init["deadline"]) if init.get("deadline") else None,
+            deadline=_deadline(init.get("deadline"), pins),
             overdue=bool(init.get("overdue", False)),
             sanction_rung=int(init.get("sanction_rung", 0)),
             closed_at=datetime.fromisoformat(init["closed_at"]) if init.get("closed_at") else None,
             last_hash=ev.hash,
+            pins=pins,
         )
     updates: dict[str, Any] = {"rev": ev.seq, "updated_at": ev.occurred_at, "last_hash": ev.hash, "state": ev.to_state}
     if "fields" in ch:
         updates["fields"] = FrozenDict({**case.fields, **ch["fields"]})
+    pins = case.pins
+    if "pins" in ch:
+        pins = updates["pins"] = _pins(case.pins, ch["pins"])
     if "deadline" in ch:
-        updates["deadline"] = Deadline.from_json(ch["deadline"]) if ch["deadline"] else None
+        updates["deadline"] = _deadline(ch["deadline"], pins)
     if "overdue" in ch:
         updates["overdue"] = bool(ch["overdue"])
     if "sanction_rung" in ch:

@@ -174,6 +174,15 @@ class RunDueReport:
     events: list[tuple[str, int]] = attrs.field(factory=list)
 
 
+def _deadline_change(deadline: Deadline | None, pins: Mapping[str, Deadline]) -> Any:
+    """A deadline in an event's ``changes``: a reference to the pin it is, or its JSON form."""
+    if deadline is None:
+        return None
+    if pins.get(deadline.key) is deadline:
+        return {"pin": deadline.key}
+    return deadline.to_json()
+
+
 class SequentialIds:
     """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering)."""
 
@@ -1055,11 +1064,11 @@ class Engine:
         )
 
     def _resolve_stage_deadline(
-        self, key: str, case: Case, pins: Mapping[str, Any], policy: JurisdictionPolicy, now: datetime
+        self, key: str, case: Case, pins: Mapping[str, Deadline], policy: JurisdictionPolicy, now: datetime
     ) -> Deadline | None:
         pinned = pins.get(key)
         if pinned is not None:
-            return pinned if isinstance(pinned, Deadline) else Deadline.from_json(pinned)
+            return pinned
         spec = policy.deadline(key, case)
         if spec is None:
             return None
@@ -1146,12 +1155,7 @@ class Engine:
                 upd[sp.link_field] = child.id
         ctx.spawned = spawned
         fields = case.fields
-        pin_json: dict[int, dict[str, Any]] = {}
-        if ctx.pins:
-            pins_json = dict(fields.get("pins") or {})
-            for k, d in ctx.pins.items():
-                pins_json[k] = pin_json[id(d)] = d.to_json()
-            upd["pins"] = pins_json
+        pins_now: FrozenDict = FrozenDict({**case.pins, **ctx.pins}) if ctx.pins else case.pins
         if upd:
             frozen_upd = {k: freeze(v) for k, v in upd.items()}
             new_fields = FrozenDict({**fields, **frozen_upd})
@@ -1167,9 +1171,6 @@ class Engine:
         owning = ctx.owning_jurisdiction or case.owning_jurisdiction
         arm: list[Timer] = []
         cancel = False
-        pins_now: Mapping[str, Any] = (
-            {**(fields.get("pins") or {}), **ctx.pins} if ctx.pins else (fields.get("pins") or {})
-        )
         if state_changed:
             cancel = not opening and (case.deadline is not None or case.overdue)
             overdue = False
@@ -1197,6 +1198,7 @@ class Engine:
                     case.sanction_rung,
                     closed_at,
                     case.last_hash,
+                    pins_now,
                 )
                 deadline = self._resolve_stage_deadline(state_spec.deadline, preview, pins_now, policy, now)
                 if deadline is not None:
@@ -1214,7 +1216,7 @@ class Engine:
             elif key is not None and key in ctx.pins:
                 cancel = case.deadline is not None or case.overdue
                 overdue = False
-                deadline = ctx.pins[key]
+                deadline = pins_now[key]
                 self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, policy, now, arm)
             if ctx.set_overdue:
                 overdue = True
@@ -1236,10 +1238,11 @@ class Engine:
         changes: dict[str, Any]
         if opening:
             changes = {
+                **({"pins": {k: d.to_json() for k, d in pins_now.items()}} if pins_now else {}),
                 "jurisdiction": case.jurisdiction,
                 "owning_jurisdiction": owning,
                 "fields": new_fields,
-                "deadline": deadline.to_json() if deadline is not None else None,
+                "deadline": _deadline_change(deadline, pins_now),
                 "overdue": overdue,
                 "sanction_rung": rung,
                 "closed_at": closed_at.isoformat() if closed_at is not None else None,
@@ -1248,11 +1251,10 @@ class Engine:
             changes = {}
             if frozen_upd:
                 changes["fields"] = FrozenDict(frozen_upd)
+            if ctx.pins:
+                changes["pins"] = {k: d.to_json() for k, d in ctx.pins.items()}
             if deadline is not case.deadline:
-                if deadline is None:
-                    changes["deadline"] = None
-                else:
-                    changes["deadline"] = pin_json.get(id(deadline)) or deadline.to_json()
+                changes["deadline"] = _deadline_change(deadline, pins_now)
             if overdue != case.overdue:
                 changes["overdue"] = overdue
             if rung != case.sanction_rung:
@@ -1332,6 +1334,7 @@ class Engine:
             sanction_rung=rung,
             closed_at=closed_at,
             last_hash=digest,
+            pins=pins_now,
         )
         uow.add(
             Write(

@@ -134,6 +134,8 @@ class Case:
     ``deadline`` is the stage deadline now running (spec + resolved instant), ``overdue`` says it has
     passed, ``sanction_rung`` is the highest rung of the overdue ladder ever reached (0 = none).
     ``owning_jurisdiction`` is the tier that supervises the case (it moves up on an accepted escalation).
+    ``pins`` holds the deadlines a command fixed for a stage key (the rectification date of an order, a plan,
+    an extension); when the stage running now is pinned, ``deadline`` is the very same object.
     """
 
     id: str
@@ -152,6 +154,7 @@ class Case:
     sanction_rung: int = 0
     closed_at: datetime | None = None
     last_hash: str = ""
+    pins: FrozenDict = EMPTY
 
     # Convenience accessors for the fields every hazard case has (None on other workflows).
     @property

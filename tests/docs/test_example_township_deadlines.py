@@ -46,7 +46,7 @@ def test_the_story_runs_on_the_2026_calendar() -> None:
     assert ("2026-03-17", a, "rung 3 admonitory_talk → emergency_management") in lines
     feb, mar = result["reports"]
     # 每月29日前 in a February of 28 days (the deadline stays pinned on the case after filing).
-    assert feb.fields["pins"]["obligation"]["due_at"] == end_of_local_day(date(2026, 2, 28)).isoformat()
+    assert feb.pins["obligation"].due_at == end_of_local_day(date(2026, 2, 28))
     assert feb.state == "fulfilled"
     assert feb.fields["on_time"] is True
     assert mar.state == "due"

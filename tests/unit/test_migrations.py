@@ -3,6 +3,7 @@ PostgreSQL; the scripts go down and up again; ``hazardflow db upgrade|current`` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,61 @@ def test_postgres_downgrade_then_upgrade(postgres_databases: Callable[[], str]) 
     url = postgres_databases()
     SqlStore(url).close()
     _down_and_up(url)
+
+
+def _pins_survive_0002_round_trip(url: str) -> None:
+    """0002 moves pinned deadlines out of ``fields`` into their column, and back on downgrade."""
+    from hazardflow import Actor, Engine, SequentialIds, SimulatedClock
+
+    clock = SimulatedClock("2024-03-04T09:00:00+08:00")
+    township = "500240204"
+    officer = Actor("t-1", "刘安办", {"township_officer"}, "三星乡安办", township)
+    with Engine(store=SqlStore(url), clock=clock, ids=SequentialIds()) as engine:
+        case = engine.open_case(
+            "hazard",
+            actor=officer,
+            jurisdiction=township,
+            grade="general",
+            source="supervisory_inspection",
+            nature="unsafe_condition",
+            industry="industry_trade",
+            business_unit="BU-1",
+            location="仓库",
+            description="消防通道堆放杂物",
+        )
+        case = engine.fire(
+            case.id,
+            "set_deadline",
+            actor=officer,
+            payload={"deadline": "2024-03-15", "measures": "清理通道", "responsible": "李安全"},
+        )
+    assert case.deadline is case.pins["rectify"]
+    engine_db = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine_db.begin() as conn:
+            command.downgrade(migrate._config(conn), "0001")
+        with engine_db.connect() as conn:
+            stored = conn.execute(sa.text("SELECT fields FROM hf_case WHERE id = :i"), {"i": case.id}).scalar_one()
+        fields = stored if isinstance(stored, dict) else json.loads(stored)
+        assert fields["pins"]["rectify"] == case.pins["rectify"].to_json()
+    finally:
+        engine_db.dispose()
+    assert migrate.upgrade(url) == migrate.HEAD
+    assert schema_diff(url) == []
+    with Engine(store=SqlStore(url), clock=clock) as engine:
+        again = engine.get(case.id)
+        assert again == case
+        assert "pins" not in again.fields
+        assert engine.verify_audit().ok
+
+
+def test_sqlite_pins_move_between_fields_and_their_column(tmp_path: Path) -> None:
+    _pins_survive_0002_round_trip(f"sqlite:///{tmp_path / 'hazards.db'}")
+
+
+@pytest.mark.postgres
+def test_postgres_pins_move_between_fields_and_their_column(postgres_databases: Callable[[], str]) -> None:
+    _pins_survive_0002_round_trip(postgres_databases())
 
 
 def test_store_opens_a_fresh_file_with_the_head_schema(tmp_path: Path) -> None:

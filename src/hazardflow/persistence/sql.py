@@ -90,7 +90,7 @@ _DUMPS = _make_dumps()
 
 _CASE_COLS = (
     "id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, policy_version, deadline, overdue, "
-    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash"
+    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins"
 )
 _TIMER_COLS = (
     "id, case_id, workflow, kind, key, due_at, armed_seq, armed_state, rung, status, lease_owner, "
@@ -100,8 +100,8 @@ _SQL = {
     "insert_case": (
         "INSERT INTO hf_case (id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, "
         "policy_version, grade, industry, source, department, business_unit, deadline_at, deadline, overdue, "
-        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
     ),
     "insert_event": (
         "INSERT INTO hf_event (case_id, seq, workflow, type, trigger, from_state, to_state, actor_id, actor_name, "
@@ -187,6 +187,7 @@ _OPTIONAL: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1 << 9, ("overdue",)),
     (1 << 10, ("sanction_rung",)),
     (1 << 11, ("closed_at",)),
+    (1 << 12, ("pins",)),
 )
 #: Case fields with a column of their own, and their bit.
 _FIELD_BITS = (
@@ -204,6 +205,7 @@ _TOP_BITS = (
     ("overdue", 1 << 9),
     ("sanction_rung", 1 << 10),
     ("closed_at", 1 << 11),
+    ("pins", 1 << 12),
 )
 
 
@@ -289,6 +291,20 @@ def _text(value: Any) -> str | None:
         return value
     text: str = _DUMPS(value)
     return text
+
+
+def _pins_in(value: Any) -> FrozenDict:
+    data = _json_in(value)
+    if not data:
+        return _NO_PINS
+    return FrozenDict({k: Deadline.from_json(v) for k, v in data.items()})
+
+
+def _pins_out(pins: Mapping[str, Deadline]) -> str | None:
+    return _DUMPS({k: d.to_json() for k, d in pins.items()}) if pins else None
+
+
+_NO_PINS = FrozenDict()
 
 
 def _json_in(value: Any) -> Any:
@@ -689,6 +705,7 @@ class SqlStore:
             sanction_rung=r[10],
             closed_at=dt(r[13]),
             last_hash=r[15],
+            pins=_pins_in(r[16]),
         )
 
     def load_events(self, case_id: str) -> list[AuditEvent]:
@@ -1039,6 +1056,7 @@ class SqlStore:
                         ts(c.closed_at),
                         _DUMPS(f),
                         c.last_hash,
+                        _pins_out(c.pins),
                     )
                 )
             else:
@@ -1063,6 +1081,8 @@ class SqlStore:
                         vals.append(c.sanction_rung)
                     if b & 2048:
                         vals.append(ts(c.closed_at))
+                    if b & 4096:
+                        vals.append(_pins_out(c.pins))
                 vals += (c.rev, ts(c.updated_at), _DUMPS(f), c.last_hash, cid, expected)
                 rows = plan.updates.get(b)
                 if rows is None:

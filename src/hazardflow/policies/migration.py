@@ -227,8 +227,7 @@ def _recompute(engine: Engine, case: Case, target: JurisdictionPolicy) -> tuple[
     key = engine.lifecycle(case.workflow).states[case.state].deadline
     if key is None:
         return False, case.deadline
-    pins = case.fields.get("pins") or {}
-    if key in pins:
+    if key in case.pins:
         return False, case.deadline
     spec = target.deadline(key, case)
     if spec is None:
