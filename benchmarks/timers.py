@@ -31,7 +31,7 @@ What is compared, at each size N (open cases, each with exactly one armed deadli
 Seeding: the 1,000 due cases at each size are opened and ordered through the engine (valid cases, events and
 timers). The other cases are **bulk-inserted rows that bypass the engine**: copies of a case the engine made
 (state ``rectifying``, a fixed rectification date spread over the following 200 days, the deadline JSON
-and the pinned deadline in the fields matching the timer's due instant), one case row and one armed deadline
+and the pinned deadline matching the timer's due instant), one case row and one armed deadline
 timer row each, written in the store's own formats. Their audit events are not written (the sweep never
 reads events of cases it does not fire), so ``verify_audit`` is run only over the cases the sweep fired.
 The policy gives no reminders and starts the ladder 30 working days after a missed deadline, so a sweep
@@ -231,7 +231,7 @@ class Postgres(Backend):
         case_cols = (
             "id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, policy_version, grade, "
             "industry, source, department, business_unit, deadline_at, deadline, overdue, sanction_rung, "
-            "opened_at, updated_at, closed_at, fields, last_hash"
+            "opened_at, updated_at, closed_at, fields, last_hash, pins"
         )
         timer_cols = "id, case_id, workflow, kind, key, due_at, armed_seq, armed_state, rung, status"
         with self.conn.transaction(), self.conn.cursor() as cur:
@@ -295,10 +295,10 @@ class Copier:
         )
         self.backend = backend
         self.json_text = backend.name == "SQLite"
-        self._by_day: dict[date, tuple[Any, Any, Any]] = {}
+        self._by_day: dict[date, tuple[Any, Any, Any, Any]] = {}
         self.made = 0
 
-    def _day(self, day: date) -> tuple[Any, Any, Any]:
+    def _day(self, day: date) -> tuple[Any, Any, Any, Any]:
         hit = self._by_day.get(day)
         if hit is None:
             t = self.template
@@ -306,8 +306,8 @@ class Copier:
             deadline = Deadline(
                 "rectify", end_of_local_day(day), DeadlineSpec.fixed(day, source="order"), t.deadline.start
             )
-            fields = {**t.fields, "pins": {**t.fields["pins"], "rectify": deadline.to_json()}}
-            hit = (self.backend.ts(deadline.due_at), _DUMPS(deadline.to_json()), _DUMPS(fields))
+            pins = {**{k: d.to_json() for k, d in t.pins.items()}, "rectify": deadline.to_json()}
+            hit = (self.backend.ts(deadline.due_at), _DUMPS(deadline.to_json()), _DUMPS(dict(t.fields)), _DUMPS(pins))
             self._by_day[day] = hit
         return hit
 
@@ -320,7 +320,9 @@ class Copier:
         timers: list[tuple[Any, ...]] = []
         for i in range(self.made, self.made + n):
             cid = f"HZ-B{i:07d}"
-            due_ts, deadline_json, fields_json = self._day(FIRST_FUTURE_DAY + timedelta(days=i % SPREAD_DAYS))
+            due_ts, deadline_json, fields_json, pins_json = self._day(
+                FIRST_FUTURE_DAY + timedelta(days=i % SPREAD_DAYS)
+            )
             cases.append(
                 (
                     cid,
@@ -345,6 +347,7 @@ class Copier:
                     None,
                     fields_json,
                     t.last_hash,
+                    pins_json,
                 )
             )
             timers.append(

@@ -924,29 +924,30 @@ class Engine:
         if case_id is not None and uow.load(case_id) is not None:
             raise InvalidInput("case_id", case_id, "a case with this id already exists")
         # The id is drawn only once the opening is accepted, so a refused opening uses up no id.
+        what = self._what.get(f"open:{lc.id}")
+        if what is None:
+            what = self._what[f"open:{lc.id}"] = f"opening a {describe('workflow', lc.id)} case"
+        payload = check_payload(row.payload, fields, policy.choices, what=what)
+        sensitive = {k: payload[k] for k in row.sensitive if k in payload}
+        public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
+        initial = lc.workflow.spec.initial
         provisional = Case(
-            id=case_id or "",
-            workflow=lc.id,
-            state=lc.workflow.spec.initial,
-            rev=0,
-            jurisdiction=jurisdiction,
-            owning_jurisdiction=jurisdiction,
-            policy_id=policy.policy_id,
-            policy_version=policy.policy_version,
-            opened_at=now,
-            updated_at=now,
-            fields=FrozenDict(),
+            case_id or "",
+            lc.id,
+            initial,
+            0,
+            jurisdiction,
+            jurisdiction,
+            policy.policy_id,
+            policy.policy_version,
+            now,
+            now,
+            public,
         )
         ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True, parent=parent)
-        payload = check_payload(
-            row.payload, fields, policy.choices, what=f"opening a {describe('workflow', lc.id)} case"
-        )
-        sensitive = {k: payload[k] for k in row.sensitive if k in payload}
-        public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive})
-        ctx.case = attrs.evolve(provisional, fields=public)
         ctx.payload = payload
         if parent is None:
-            ctx.role = self._authorize(row, ctx.case, actor, policy)
+            ctx.role = self._authorize(row, provisional, actor, policy)
         else:
             ctx.role = parent.role
         self._run_guards(ctx, row, policy)
@@ -954,7 +955,19 @@ class Engine:
             cid = self._ids(lc.workflow.spec.id_prefix, now)
             if uow.load(cid) is not None:
                 raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
-            ctx.case = attrs.evolve(ctx.case, id=cid)
+            ctx.case = Case(
+                cid,
+                lc.id,
+                initial,
+                0,
+                jurisdiction,
+                jurisdiction,
+                policy.policy_id,
+                policy.policy_version,
+                now,
+                now,
+                public,
+            )
         if sensitive:
             ctx.confidential.update(sensitive)
         for eff in row.effects:

@@ -71,6 +71,25 @@ def test_postgres_migrated_schema_equals_the_models(postgres_databases: Callable
         engine.dispose()
 
 
+@pytest.mark.postgres
+def test_postgres_timer_table_leaves_room_for_in_place_lease_updates(postgres_databases: Callable[[], str]) -> None:
+    url = postgres_databases()
+    assert migrate.upgrade(url) == migrate.HEAD
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            options = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'hf_timer'")).scalar()
+        assert options is not None
+        assert "fillfactor=70" in options
+        with engine.begin() as conn:
+            command.downgrade(migrate._config(conn), "0002")
+        with engine.connect() as conn:
+            options = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'hf_timer'")).scalar()
+        assert not options
+    finally:
+        engine.dispose()
+
+
 def _down_and_up(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:

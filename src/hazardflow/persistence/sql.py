@@ -1254,8 +1254,26 @@ class SqlStore:
             self._discard(conn)
             self._raise(exc, "leasing due timers")
         self._put(conn)
-        out = [self._timer_from_row(r) for r in rows]
-        out.sort(key=lambda t: (t.due_at, t.id))
+        return self._leased(rows, owner, expires.astimezone(UTC))
+
+    def _leased(self, rows: Sequence[Sequence[Any]], owner: str, expires: datetime) -> list[Timer]:
+        """Timers from the rows a lease returned, sorted by (due_at, id).
+
+        Every row carries the lease just written (``owner``, ``expires``) and no firing yet, and deadlines
+        cluster on the same instants (24:00 of a day), so each distinct due instant is parsed once.
+        """
+        dt = self._dt
+        seen: dict[Any, datetime] = {}
+        out: list[Timer] = []
+        append = out.append
+        for r in sorted(rows, key=lambda r: (r[5], r[0])):
+            raw = r[5]
+            due = seen.get(raw)
+            if due is None:
+                parsed = dt(raw)
+                assert parsed is not None
+                due = seen[raw] = parsed
+            append(Timer(r[0], r[1], r[2], r[3], r[4], due, r[6], r[7], r[8], r[9], owner, expires))
         return out
 
     def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
