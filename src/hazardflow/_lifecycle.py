@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -277,10 +278,16 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("must be an integer")
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise bad("must fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("must be a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad("must be a finite number (not NaN or infinity)")
+        if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+            raise bad("must fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
         return value
     if kind == "bool":
         if not isinstance(value, bool):
@@ -325,6 +332,9 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
     if kind == "mapping":
         if not isinstance(value, Mapping):
             raise bad("must be a mapping")
+        problem = _not_json(value)
+        if problem:
+            raise bad(f"must hold JSON values only: {problem}")
         return freeze(dict(value))
     # choice
     assert f.choices is not None
@@ -348,6 +358,35 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
             allowed_kind=label_kind,
         )
     return value
+
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+
+def _not_json(value: Any, where: str = "") -> str:
+    """Why ``value`` is not a JSON value with exactly one canonical form ("" when it is one)."""
+    if value is None or isinstance(value, str | bool):
+        return ""
+    if isinstance(value, int):
+        return "" if _INT_MIN <= value <= _INT_MAX else f"{where or 'a value'} is an integer beyond 64 bits"
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else f"{where or 'a value'} is not a finite number"
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            problem = _not_json(item, f"{where}[{i}]")
+            if problem:
+                return problem
+        return ""
+    if isinstance(value, Mapping):
+        for k, item in value.items():
+            if not isinstance(k, str):
+                return f"{where or 'the mapping'} has a key that is not a string ({k!r})"
+            problem = _not_json(item, f"{where}.{k}" if where else k)
+            if problem:
+                return problem
+        return ""
+    return f"{where or 'a value'} is a {type(value).__name__}, not a JSON value"
 
 
 #: The glossary kind of each ``policy:<name>`` choice list (for labels in messages).

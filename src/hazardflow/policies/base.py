@@ -14,6 +14,7 @@ reading where the sources are silent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import MappingProxyType
@@ -81,6 +82,12 @@ class Permission:
 
     roles: frozenset[str] = attrs.field(converter=_frozen)
     scope: Scope = "case"
+
+
+@functools.lru_cache(maxsize=256)
+def _owner_permission(roles: frozenset[str]) -> Permission:
+    """One shared :class:`Permission` per role set (asked on every review command)."""
+    return Permission(roles, "owner")
 
 
 @attrs.frozen
@@ -440,9 +447,9 @@ class NationalBaseline:
             return override
         if workflow == "hazard" and trigger in ("approve", "reject"):
             roles = self.major_reviewer_roles if self.is_major(case) else self.general_reviewer_roles
-            return Permission(roles, "owner")
+            return _owner_permission(roles)
         if workflow == "hazard" and trigger in ("list_for_supervision", "delist"):
-            return Permission(self.listing(case).authority_roles, "owner")
+            return _owner_permission(self.listing(case).authority_roles)
         if workflow == "escalation" and trigger == "approve_escalation":
             # The admission procedure, one step at a time: the role whose turn it is [seed:002 (八)].
             steps = self.escalation_steps(case)
