@@ -39,8 +39,9 @@ def lifecycle_page(workflow_id: str) -> str:
         GENERATED.format(source=source),
         f"# {zh('workflow', wf.id)} / {en('workflow', wf.id).capitalize()} (`{wf.id}`)\n\n",
         _sphinx_to_md(doc) + "\n\n",
-        "本页由生命周期表自动生成：引擎运行的正是同一张表。"
-        "This page is generated from the lifecycle table: the engine runs the very same table.\n\n",
+        "本页由生命周期表自动生成：引擎运行的正是同一张表。来源标注见[规则出处](../../explanation/sources.md)。"
+        "This page is generated from the lifecycle table: the engine runs the very same table. Source tags are "
+        "resolved on [Sources](../../explanation/sources.md).\n\n",
         "## 状态图 / State diagram\n\n",
         '=== "中文"\n\n',
         _indent("```mermaid\n" + render_mermaid(spec, "zh") + "```\n"),
@@ -119,11 +120,12 @@ def glossary_page() -> str:
         GENERATED.format(source="src/hazardflow/_glossary.py"),
         "# 术语表 / Glossary\n\n",
         "代码中每个标识符（状态、操作、角色、等级、来源……）在此表中有且只有一个中文名称；"
-        "界面、消息和文档中的中文都取自这里。来源标注见 [架构](../explanation/architecture.md)。\n\n",
+        "界面、消息和文档中的中文都取自这里。来源标注的读法和所指文件见 [规则出处](../explanation/sources.md)。\n\n",
         "Every identifier the engine shows to people (a state, a trigger, a role, a grade, a source channel, ...) has "
         "exactly one row here: its 中文 label, an English gloss, a definition and the source it comes from "
         "(`S1 §23` is article 23 of 16号令, `seed:002` a seed plan, `inference` our reading). Messages, the CLI and "
-        "these docs take every Chinese label from this table.\n\n",
+        "these docs take every Chinese label from this table. [Sources](../explanation/sources.md) resolves every source "
+        "tag.\n\n",
     ]
     for kind in kinds:
         if kind not in KIND_TITLES:

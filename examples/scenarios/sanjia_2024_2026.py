@@ -4,7 +4,7 @@
 2023 or earlier basically cleared by the end of 2024, new major hazards curbed by the end of 2025, dynamic
 zeroing by the end of 2026 — and four phases: mobilisation to the end of February 2024, concentrated
 work from March 2024 to December 2025, root-cause improvement from January to September 2026, evaluation
-from October to December 2026 [seed:000 (二), 四]. A coal-mining town: its plan names mines, hazardous
+from October to December 2026 [seed:000 一(二), 四]. A coal-mining town: its plan names mines, hazardous
 chemicals, industry and trade, construction, transport and gas [seed:000 item 26].
 
 The unit counts, hazard rates and behaviour below are illustrative, not data from the seed. The rules are

@@ -247,7 +247,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("policy_rule", "overdue_ladder",         "逾期督办阶梯",         "overdue ladder",             "Sanctions after a missed deadline, rung by rung.", "seed:000 保障(五)"),
     _t("policy_rule", "reporting_obligations",  "定期报送",             "reporting obligations",      "Periodic reports parties owe.", "S1 §14"),
     _t("policy_rule", "milestones",             "阶段目标",             "campaign milestones",        "One-off dated targets of a campaign plan.", "S16"),
-    _t("policy_rule", "escalation_procedure",   "纳入程序",             "admission procedure",        "Approval steps for the upper tier's pool.", "seed:002 (八)"),
+    _t("policy_rule", "escalation_procedure",   "纳入程序",             "admission procedure",        "Approval steps for the upper tier's pool.", "seed:002 (八); inference"),
     _t("policy_rule", "escalation_scope",       "提级范围",             "escalation scope",           "Which hazards may be proposed for the upper tier's pool.", "seed:002 (八)"),
     _t("policy_rule", "reporter_roles",         "举报人信息查阅",       "reporter identity readers",  "Roles that may read a reporter's identity.", "S3 §73 verify"),
     _t("policy_rule", "reward_channels",        "举报奖励",             "tip-off rewards",            "Channels whose substantiated reports earn a reward.", "seed:000 item 30"),

@@ -9,7 +9,7 @@ they are built; ``hazardflow policy show`` prints each rule with its tag and the
 Source tags: ``S1`` is 《安全生产事故隐患排查治理暂行规定》(16号令), ``S3`` 《安全生产法》(2021), ``S10``
 《消防监督检查规定》, ``S14`` 《安全生产违法行为行政处罚办法》, ``seed:NNN`` a seed plan, ``verify`` marks
 a rule whose wording was recalled and still needs checking against the official text, ``inference`` is our
-reading where the sources are silent.
+reading where the sources are silent. The docs page ``explanation/sources.md`` lists every source a tag names.
 """
 
 from __future__ import annotations
@@ -326,10 +326,11 @@ class NationalBaseline:
         {"supervisor", "sector_department", "township_officer", "fire_rescue"}
     )
     #: A general hazard fixed by a deadline may be accepted by the unit's safety department, or by the
-    #: supervisor who ordered it [S14; DOMAIN A14].
+    #: supervisor who ordered it [S14; DOMAIN §b A14].
     general_reviewer_roles: ClassVar[frozenset[str]] = frozenset({"safety_manager", *_GOV})
 
-    #: Admission procedure for the upper tier's pool: 分管领导 then 主要领导 [seed:002 (八)].
+    #: Admission procedure for the upper tier's pool: 分管领导 then 主要领导, the two approvals seed 002 names for
+    #: entering the full register, read as the pool's 纳入程序 too [seed:002 (八); inference].
     escalation_procedure: ClassVar[tuple[str, ...]] = ("leader_in_charge", "head")
     #: Narrow escalation to major hazards and general ones whose fix proved hard (overdue, extended, rejected
     #: at review) — "风险隐患较大、整改存在困难" [seed:002 (八); inference]. Nationally any open hazard may be
@@ -381,8 +382,8 @@ class NationalBaseline:
             "reminder_offsets": "inference",
             "ladder_keys": "seed:000 保障(五); inference",
             "major_reviewer_roles": "seed:000 item 23; seed:001 item 8; S1 §23",
-            "general_reviewer_roles": "S14; DOMAIN A14",
-            "escalation_procedure": "seed:002 (八)",
+            "general_reviewer_roles": "S14; DOMAIN §b A14",
+            "escalation_procedure": "seed:002 (八); inference",
             "escalate_only_major_or_stuck": "seed:002 (八); inference",
             "reporter_roles": "S3 §73 verify; inference",
             "reward_channels": "seed:000 item 30; S3 §73 verify",

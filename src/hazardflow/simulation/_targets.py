@@ -1,7 +1,7 @@
 """Campaign targets, judged from the levels the simulation takes at their checkpoints.
 
 The 2024-2026 治本攻坚 campaign [S16] sets three targets that the seed jurisdictions adopt word for word
-[seed:000 (二), seed:001, seed:004 四]: the stock of major hazards found in 2023 or earlier basically
+[seed:000 一(二), seed:001, seed:004 四]: the stock of major hazards found in 2023 or earlier basically
 cleared by the end of 2024 (2024年底前基本消除2023年及以前排查发现的重大事故隐患存量), new major hazards
 effectively curbed by the end of 2025 (2025年底前有效遏制重大事故隐患增量) and dynamic zeroing as the normal
 state by the end of 2026 (2026年底前形成重大事故隐患动态清零的常态化机制). The sources give no numbers
@@ -147,7 +147,7 @@ class StockCleared:
 class InflowCurbed:
     """Open new major hazards at the end of ``by`` are no more than at the end of ``baseline`` (times ``ratio``).
 
-    "有效遏制增量" (new majors effectively curbed) by the end of 2025 [S16; seed:000 (二)] is read as: the
+    "有效遏制增量" (new majors effectively curbed) by the end of 2025 [S16; seed:000 一(二)] is read as: the
     number of open major hazards found since the campaign start does not grow from the end of 2024 to the
     end of 2025 [inference]; ``ratio`` below 1 asks for a reduction.
     """
@@ -157,7 +157,7 @@ class InflowCurbed:
     found_from: date = date(2024, 1, 1)
     ratio: float = 1.0
     id: str = "inflow_curbed"
-    source: str = "S16; seed:000 (二); seed:004; inference"
+    source: str = "S16; seed:000 一(二); seed:004; inference"
 
     def __attrs_post_init__(self) -> None:
         if not self.ratio > 0:
@@ -193,7 +193,7 @@ class InflowCurbed:
 class DynamicZero:
     """At every quarter end from ``first`` to ``last`` no open major hazard is past its deadline.
 
-    "动态清零" as the normal state by the end of 2026 [S16; seed:000 (二)] is read as: hazards keep being found
+    "动态清零" as the normal state by the end of 2026 [S16; seed:000 一(二)] is read as: hazards keep being found
     (dynamic), but every open major hazard is within its deadline at each quarter end of the year
     [inference]; ``allowed`` overdue majors are tolerated.
     """
@@ -202,7 +202,7 @@ class DynamicZero:
     last: date = date(2026, 12, 31)
     allowed: int = 0
     id: str = "dynamic_zero"
-    source: str = "S16; seed:000 (二); seed:004; inference"
+    source: str = "S16; seed:000 一(二); seed:004; inference"
 
     def checkpoints(self) -> tuple[date, ...]:
         return quarter_ends(self.first, self.last)

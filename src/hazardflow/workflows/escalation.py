@@ -1,11 +1,11 @@
 """The ``escalation`` lifecycle: 全量库 → 蓄水池 (a hard problem moves up a tier).
 
-Seed 002 §(八): the township's emergency office collates the problems it finds into its full register
-(全量库); small or low-risk problems are fixed and closed there (立行立改、即知即改); problems of large risk, or
-whose fix is beyond the township (整改存在困难), are pushed to a higher tier's pool (蓄水池) "按纳入程序", the
-admission procedure, which in 三星乡 is the approval of the leader in charge (分管领导) then the head (主要领导)
-[seed:002 (八)]. Who runs the pool, whether it may refuse and what happens after are not in the seed
-[DOMAIN §h Q12]; this table reads them as: the upper tier accepts (supervision of the hazard moves up: from then
+Seed 002 §(八): the township's emergency office collates the problems it finds and, once the leader in charge
+(分管领导) and the head (主要领导) agree, enters them in its full register (全量库); small or low-risk problems
+are fixed and closed there (立行立改、即知即改); problems of large risk, or whose fix is beyond the township
+(整改存在困难), are pushed to a higher tier's pool (蓄水池) "按纳入程序", by an admission procedure the seed
+does not spell out [seed:002 (八)]; this table reads it as the same two approvals [inference]. Who runs the pool,
+whether it may refuse and what happens after are not in the seed either [DOMAIN §h Q12]; this table reads them as: the upper tier accepts (supervision of the hazard moves up: from then
 on the upper tier lists, assigns, approves and voids it, and the lower tier no longer may) or returns the problem
 with its reason [inference].
 

@@ -6,7 +6,8 @@ names (双报告), listing for supervision where the policy requires it (挂牌�
 six elements (治理方案 / 五落实), rectification, review (审核销号) and, for a listed hazard, delisting by the
 listing authority (摘牌). Extensions need interim control measures; a look-back review (回头看) may reopen a
 closed case. Stop-production (停产), the listing and the sector department sit beside the state as fields.
-Sources are tagged as in the domain notes (S1 = 16号令, S3 = 安全生产法, seed:NNN = a seed plan).
+Sources are tagged S1 = 16号令, S3 = 安全生产法, seed:NNN = a seed plan; the docs page
+``explanation/sources.md`` resolves every tag.
 """
 
 from __future__ import annotations

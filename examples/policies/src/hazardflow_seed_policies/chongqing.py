@@ -1,11 +1,12 @@
 """重庆市 → 石柱土家族自治县 → 三星乡, from seed 002 (三星府发〔2023〕76号, the township's 2023 action plan).
 
 Seed 002 implements the county's plan (石安委发〔2023〕4号) and the municipality's problem-list work
-(安全生产和自然灾害问题清单): a township collates what it finds into its full register (全量库); small or
-low-risk problems are fixed and closed there, large or hard ones are pushed to a higher tier's pool (蓄水池)
-after the leader in charge (分管领导) and then the head (主要领导) agree [seed:002 (八)]. Who keeps the county's
-pool is not in the seed; reading it as the county safety committee office, to which the township files its
-plan [seed:002 (一)2], is our inference.
+(安全生产和自然灾害问题清单): a township collates what it finds into its full register (全量库) once the leader
+in charge (分管领导) and the head (主要领导) agree; small or low-risk problems are fixed and closed there, large or
+hard ones are pushed to a higher tier's pool (蓄水池) "按纳入程序" [seed:002 (八)]. The seed does not spell out
+that procedure; reading it as the same two approvals is our inference. Who keeps the county's pool is not in the
+seed either; reading it as the county safety committee office, to which the township files its plan
+[seed:002 (一)2], is our inference.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ class SanxingTownship(FireSafetyRules, ShizhuCounty):
         "workers_congress",
         "township_government",
     )
-    #: 纳入程序: the emergency office collates, the leader in charge then the head agree [seed:002 (八)].
+    #: 纳入程序: the emergency office collates, the leader in charge then the head agree, as for the full register
+    #: [seed:002 (八); inference].
     escalation_procedure: ClassVar[tuple[str, ...]] = ("leader_in_charge", "head")
     #: Grading a hazard major cites the criteria the township distributed (明确细化重点检查事项), from the
     #: national lists [seed:002 四(一); 任务(24)].
@@ -136,7 +138,7 @@ class SanxingTownship(FireSafetyRules, ShizhuCounty):
     rule_sources = amend(
         ShizhuCounty.rule_sources,
         report_recipients="seed:002 (二)1; 任务(12); S3 §41",
-        escalation_procedure="seed:002 (八) (经分管领导、主要领导同意)",
+        escalation_procedure="seed:002 (八) (经分管领导、主要领导同意: the full register); inference (the pool)",
         require_criteria_for_major="seed:002 四(一); 任务(24)",
         criteria_must_match_catalog="seed:002 任务(24); inference",
         reward_channels="seed:002 (一)3",
