@@ -124,8 +124,8 @@ def glossary_page() -> str:
         "Every identifier the engine shows to people (a state, a trigger, a role, a grade, a source channel, ...) has "
         "exactly one row here: its 中文 label, an English gloss, a definition and the source it comes from "
         "(`S1 §23` is article 23 of 16号令, `seed:002` a seed plan, `inference` our reading). Messages, the CLI and "
-        "these docs take every Chinese label from this table. [Sources](../explanation/sources.md) resolves every source "
-        "tag.\n\n",
+        "these docs take every Chinese label from this table. [Sources](../explanation/sources.md) resolves every "
+        "source tag.\n\n",
     ]
     for kind in kinds:
         if kind not in KIND_TITLES:
