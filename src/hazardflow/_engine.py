@@ -225,6 +225,13 @@ class _UnitOfWork:
             return self.parent.load(case_id)
         return self.store.load_case(case_id)
 
+    def exists(self, case_id: str) -> bool:
+        if case_id in self.cases:
+            return True
+        if self.parent is not None:
+            return self.parent.exists(case_id)
+        return self.store.has_case(case_id)
+
     def idempotent(self, scope: str, key: str) -> tuple[str, int, str] | None:
         hit = self.idem.get((scope, key))
         if hit is not None:
@@ -921,7 +928,7 @@ class Engine:
         jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
         row = lc.opener
-        if case_id is not None and uow.load(case_id) is not None:
+        if case_id is not None and uow.exists(case_id):
             raise InvalidInput("case_id", case_id, "a case with this id already exists")
         # The id is drawn only once the opening is accepted, so a refused opening uses up no id.
         what = self._what.get(f"open:{lc.id}")
@@ -953,7 +960,7 @@ class Engine:
         self._run_guards(ctx, row, policy)
         if case_id is None:
             cid = self._ids(lc.workflow.spec.id_prefix, now)
-            if uow.load(cid) is not None:
+            if uow.exists(cid):
                 raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
             ctx.case = Case(
                 cid,

@@ -674,6 +674,47 @@ class StoreContract:
         assert store.next_due() == T0 + timedelta(days=9)
 
     # ── the engine on this store ─────────────────────────────────────────────────────────────────
+    def test_has_case_and_pinned_deadlines(self, store: Store) -> None:
+        from ._clock import SimulatedClock
+        from ._model import Actor
+
+        engine = self.engine_on(store, clock=SimulatedClock("2024-03-04T09:00:00+08:00"))
+        officer = Actor("t-1", "刘安办", {"township_officer"}, "三星乡安办", TOWNSHIP)
+        assert not store.has_case("HZ-000001")
+        case = engine.open_case(
+            "hazard",
+            actor=officer,
+            jurisdiction=TOWNSHIP,
+            grade="general",
+            source="supervisory_inspection",
+            nature="unsafe_condition",
+            industry="industry_trade",
+            business_unit="BU-1",
+            location="仓库",
+            description="消防通道堆放杂物",
+        )
+        assert store.has_case(case.id)
+        assert not store.has_case(case.id + "0")
+        assert case.pins == {}
+        payload = {"deadline": "2024-03-15", "measures": "清理通道", "responsible": "李安全"}
+        case = engine.fire(case.id, "set_deadline", actor=officer, payload=payload)
+        loaded = store.load_case(case.id)
+        assert loaded == case
+        assert loaded is not None
+        assert loaded.pins["rectify"] == loaded.deadline
+        assert "pins" not in loaded.fields
+        # The pin outlives its stage: under review the review deadline runs, the rectification date stays.
+        manager = Actor("e-2", "李安全", {"safety_manager"}, "BU-1", TOWNSHIP)
+        case = engine.fire(
+            case.id, "submit_review", actor=manager, payload={"evidence": ["照片.jpg"], "rectified_by": "e-9"}
+        )
+        loaded = store.load_case(case.id)
+        assert loaded is not None
+        assert loaded.deadline is not None
+        assert loaded.deadline.key == "review"
+        assert loaded.pins["rectify"].due_at == datetime(2024, 3, 15, 16, 0, tzinfo=UTC)
+        assert verify_chain(loaded, store.load_events(case.id), None) is None
+
     def test_engine_runs_the_hazard_lifecycle(self, store: Store) -> None:
         from ._clock import SimulatedClock
         from ._model import Actor

@@ -100,6 +100,9 @@ class MemoryStore:
     def load_case(self, case_id: str) -> Case | None:
         return self._cases.get(case_id)
 
+    def has_case(self, case_id: str) -> bool:
+        return case_id in self._cases
+
     def load_events(self, case_id: str) -> list[AuditEvent]:
         return list(self._events.get(case_id, ()))
 

@@ -123,6 +123,7 @@ _SQL = {
         "VALUES (?, ?, ?, ?, NULL, 0)"
     ),
     "load_case": f"SELECT {_CASE_COLS} FROM hf_case WHERE id = ?",
+    "has_case": "SELECT 1 FROM hf_case WHERE id = ?",
     "load_events": "SELECT body, hash FROM hf_event WHERE case_id = ? ORDER BY seq",
     "lookup_idem": "SELECT case_id, seq, command_hash FROM hf_idempotency WHERE scope = ? AND key = ?",
     "armed_timers": f"SELECT {_TIMER_COLS} FROM hf_timer WHERE case_id = ? AND status = 'armed' ORDER BY due_at, id",
@@ -670,6 +671,9 @@ class SqlStore:
     def load_case(self, case_id: str) -> Case | None:
         rows = self._query(self._sql["load_case"], (case_id,))
         return self._case_from_row(rows[0]) if rows else None
+
+    def has_case(self, case_id: str) -> bool:
+        return bool(self._query(self._sql["has_case"], (case_id,)))
 
     def _case_from_row(self, r: Sequence[Any]) -> Case:
         dt = self._dt
