@@ -111,6 +111,32 @@ def test_json_output_and_sqlite_store(tmp_path: Path) -> None:
     assert verified.exit_code == 0, verified.output
 
 
+def test_a_store_that_holds_cases_is_refused_unless_replaced(tmp_path: Path) -> None:
+    db = tmp_path / "sim.db"
+    args = (str(SCENARIOS / "sanxing_2023.py"), "--seed", "2", "--until", "2023-05-31", "--no-charts")
+    args += ("--store", f"sqlite:///{db}", "--out", str(tmp_path / "out"))
+    code, first = simulate(*args)
+    assert code == 0, first
+    with Engine.from_url(f"sqlite:///{db}") as engine:
+        before = [(c.id, c.rev) for c in engine.cases()]
+    code, output = simulate(*args)
+    assert code == 2
+    assert "already holds cases" in output
+    assert "--replace" in output
+    with Engine.from_url(f"sqlite:///{db}") as engine:
+        assert [(c.id, c.rev) for c in engine.cases()] == before  # the refused run wrote nothing
+    code, again = simulate(*args, "--replace")
+    assert code == 0, again
+    with Engine.from_url(f"sqlite:///{db}") as engine:
+        assert [(c.id, c.rev) for c in engine.cases()] == before  # same seed, fresh file, same cases
+        assert engine.verify_audit().ok
+    code, output = simulate(
+        str(SCENARIOS / "sanxing_2023.py"), "--store", "postgresql+psycopg://nobody@127.0.0.1:1/x", "--replace"
+    )
+    assert code == 2
+    assert "--replace only deletes a SQLite file" in output
+
+
 def test_forecast_from_a_copy_of_a_database(tmp_path: Path) -> None:
     live = tmp_path / "live.db"
     first = tmp_path / "first.py"

@@ -150,6 +150,32 @@ def _print_comparison(console: Console, cmp: Comparison) -> None:
         console.print(f"{a.name_en}: {a.passed} → {b.passed}")
 
 
+def _fresh_store(url: str, *, replace: bool) -> None:
+    """A simulation writes a database of its own: refuse one that already holds cases (ids would collide)."""
+    path = _sqlite_path(url)
+    if replace:
+        if path is None:
+            raise typer.BadParameter(
+                "--replace only deletes a SQLite file; empty that database yourself or name a new one",
+                param_hint="--replace",
+            )
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    if path is not None and not path.exists():
+        return
+    from ..persistence.sql import SqlStore
+
+    with SqlStore(url) as existing:
+        held = next(iter(existing.iter_cases()), None) is not None
+    if held:
+        raise typer.BadParameter(
+            f"{url} already holds cases; a simulation writes a fresh database: add --replace to delete the file "
+            "first, name another --store, or use --from to forecast from a copy of it",
+            param_hint="--store",
+        )
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def simulate(
@@ -169,6 +195,11 @@ def register(app: typer.Typer) -> None:
         ),
         audit_log: Path | None = typer.Option(None, "--audit-log", help="write every audit event to this JSONL file"),
         charts: bool = typer.Option(True, "--charts/--no-charts", help="draw the PNG charts (needs matplotlib)"),
+        replace: bool = typer.Option(
+            False,
+            "--replace",
+            help="delete the --store SQLite file first if it exists (a simulation writes a fresh one)",
+        ),
     ) -> None:
         """Simulate a jurisdiction's campaign through the real engine and report the figures (模拟)."""
         from rich.console import Console
@@ -229,6 +260,8 @@ def register(app: typer.Typer) -> None:
                 return
             url = None if store == "memory" else store
             engine = None
+            if url is not None and from_db is None:
+                _fresh_store(url, replace=replace)
             if from_db is not None:
                 src = _sqlite_path(from_db)
                 dst = _sqlite_path(store)
