@@ -695,6 +695,8 @@ class StoreContract:
         )
         assert store.has_case(case.id)
         assert not store.has_case(case.id + "0")
+        assert store.load_cases([case.id + "0", case.id, case.id]) == [case]
+        assert store.load_cases([]) == []
         assert case.pins == {}
         payload = {"deadline": "2024-03-15", "measures": "清理通道", "responsible": "李安全"}
         case = engine.fire(case.id, "set_deadline", actor=officer, payload=payload)

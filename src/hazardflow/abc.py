@@ -59,6 +59,10 @@ class Store(Protocol):
 
     def load_case(self, case_id: str) -> Case | None: ...
 
+    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
+        """The stored cases among ``case_ids`` (unknown ids skipped; order not guaranteed)."""
+        ...
+
     def has_case(self, case_id: str) -> bool:
         """True when a case with this id is stored (cheaper than loading it: checked before every opening)."""
         ...

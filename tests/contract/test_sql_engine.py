@@ -71,6 +71,48 @@ def test_demo_matches_the_memory_store(url: str) -> None:
         assert snapshot_store(again) == snapshot_store(memory.store)
 
 
+def _tipoff_to_hazard(engine: Engine) -> None:
+    """A tip-off keeps its verification deadline from receipt through verification, then opens a hazard."""
+    tip = engine.open_case(
+        "tipoff",
+        actor=OFFICER,
+        jurisdiction=TOWNSHIP,
+        channel="public",
+        category="blocked_fire_exit",
+        description="商场安全出口被锁",
+        location="南宾路商场",
+        business_unit="BU-1",
+        industry="fire_safety",
+        reporter_name="王某",
+        reporter_contact="13800000000",
+    )
+    engine.fire(tip.id, "start_verification", actor=OFFICER, payload={"verifier": OFFICER.id})
+    engine.fire(
+        tip.id,
+        "substantiate",
+        actor=OFFICER,
+        payload={"findings": "现场查实，安全出口上锁", "grade": "general", "nature": "unsafe_condition"},
+    )
+
+
+def test_events_do_not_depend_on_the_store(url: str) -> None:
+    # A case read back from a database holds equal, not identical, deadline objects; what a command records
+    # must be the same as on the memory store (the same stage deadline carried over is not a change).
+    memory = engine_on(MemoryStore())
+    _tipoff_to_hazard(memory)
+    with SqlStore(url) as store:
+        durable = engine_on(store)
+        _tipoff_to_hazard(durable)
+
+        def by_case(events: Any) -> list[Any]:
+            return sorted(events, key=lambda e: (e.case_id, e.seq))
+
+        assert by_case(store.iter_events()) == by_case(memory.store.iter_events())
+        started = next(e for e in store.iter_events() if e.trigger == "start_verification")
+        assert "deadline" not in started.changes
+        assert durable.verify_audit().ok
+
+
 def test_bulk_batch_matches_one_by_one(url: str) -> None:
     def workload(engine: Engine) -> None:
         refused = 0

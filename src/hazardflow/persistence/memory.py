@@ -103,6 +103,10 @@ class MemoryStore:
     def has_case(self, case_id: str) -> bool:
         return case_id in self._cases
 
+    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
+        cases = self._cases
+        return [cases[cid] for cid in dict.fromkeys(case_ids) if cid in cases]
+
     def load_events(self, case_id: str) -> list[AuditEvent]:
         return list(self._events.get(case_id, ()))
 

@@ -65,6 +65,8 @@ from . import migrate
 __all__ = ["SqlStore"]
 
 _PAGE = 1000
+#: Ids per ``IN (...)`` list when loading many cases (well under SQLite's 32,766 bound parameters).
+_IN_CHUNK = 500
 _MAX_IDLE = 8
 _LOADS = json.loads
 
@@ -674,6 +676,17 @@ class SqlStore:
 
     def has_case(self, case_id: str) -> bool:
         return bool(self._query(self._sql["has_case"], (case_id,)))
+
+    def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
+        """The stored cases among ``case_ids``, read ``_IN_CHUNK`` ids per query."""
+        ids = list(dict.fromkeys(case_ids))
+        out: list[Case] = []
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            sql = f"SELECT {_CASE_COLS} FROM hf_case WHERE id IN ({', '.join([mark] * len(chunk))})"
+            out.extend(self._case_from_row(r) for r in self._query(sql, tuple(chunk)))
+        return out
 
     def _case_from_row(self, r: Sequence[Any]) -> Case:
         dt = self._dt
