@@ -963,31 +963,9 @@ class Engine:
         sensitive = {k: payload[k] for k in row.sensitive if k in payload}
         public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
         initial = lc.workflow.spec.initial
-        provisional = Case(
-            case_id or "",
-            lc.id,
-            initial,
-            0,
-            jurisdiction,
-            jurisdiction,
-            policy.policy_id,
-            policy.policy_version,
-            now,
-            now,
-            public,
-        )
-        ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True, parent=parent)
-        ctx.payload = payload
-        if parent is None:
-            ctx.role = self._authorize(row, provisional, actor, policy)
-        else:
-            ctx.role = parent.role
-        self._run_guards(ctx, row, policy)
-        if case_id is None:
-            cid = self._ids(lc.workflow.spec.id_prefix, now)
-            if uow.exists(cid):
-                raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
-            ctx.case = Case(
+
+        def new_case(cid: str) -> Case:
+            return Case(
                 cid,
                 lc.id,
                 initial,
@@ -1000,6 +978,20 @@ class Engine:
                 now,
                 public,
             )
+
+        provisional = new_case(case_id or "")
+        ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True, parent=parent)
+        ctx.payload = payload
+        if parent is None:
+            ctx.role = self._authorize(row, provisional, actor, policy)
+        else:
+            ctx.role = parent.role
+        self._run_guards(ctx, row, policy)
+        if case_id is None:
+            cid = self._ids(lc.workflow.spec.id_prefix, now)
+            if uow.exists(cid):
+                raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
+            ctx.case = new_case(cid)
         if sensitive:
             ctx.confidential.update(sensitive)
         for eff in row.effects:
