@@ -137,3 +137,17 @@ def test_run_loops_until_asked_to_stop(tmp_path: Path) -> None:
     assert events[-2:] == ["worker.stopping", "worker.stopped"]
     assert worker.health().fired_total == 4
     assert json.loads((tmp_path / "h.json").read_text(encoding="utf-8"))["status"] == "stopped"
+
+
+def test_health_file_writes_from_several_threads_never_collide(tmp_path: Path) -> None:
+    # The sweep (scheduler thread), the health job and stop() can write the file at once.
+    worker = TimerWorker(overdue_cases(1), interval=60, health_file=tmp_path / "health.json")
+    with structlog.testing.capture_logs() as logs:
+        threads = [threading.Thread(target=lambda: [worker._write_health_file() for _ in range(40)]) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert [e for e in logs if e["event"] == "worker.health_file_failed"] == []
+    assert json.loads((tmp_path / "health.json").read_text(encoding="utf-8"))["worker_id"] == worker.engine.worker_id
+    assert list(tmp_path.glob(".*.tmp")) == []

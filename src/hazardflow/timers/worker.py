@@ -140,6 +140,8 @@ class TimerWorker:
         self._stopping = threading.Event()
         self._sweep_lock = threading.Lock()
         self._state_lock = threading.Lock()
+        # The sweep (scheduler thread), the health job and stop() may all write the health file: one at a time.
+        self._health_file_lock = threading.Lock()
         self._scheduler: Any = None
         self._health = WorkerHealth(engine.worker_id, os.getpid(), self.interval, engine.now())
 
@@ -316,11 +318,13 @@ class TimerWorker:
             return
         snap = snap if snap is not None else self.health()
         tmp = self.health_file.with_name(f".{self.health_file.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(snap.to_json(), ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-            os.replace(tmp, self.health_file)
-        except OSError as exc:
-            _log.warning("worker.health_file_failed", path=str(self.health_file), error=str(exc))
+        text = json.dumps(snap.to_json(), ensure_ascii=False, sort_keys=True) + "\n"
+        with self._health_file_lock:
+            try:
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, self.health_file)
+            except OSError as exc:
+                _log.warning("worker.health_file_failed", path=str(self.health_file), error=str(exc))
 
     def __repr__(self) -> str:
         return f"TimerWorker({self.engine.worker_id!r}, interval={self.interval}, store={self.engine.store!r})"
