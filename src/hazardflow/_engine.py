@@ -615,6 +615,12 @@ class Engine:
         and unknown ids, are skipped. Returns how many cases were loaded. Outside a batch it loads nothing and
         returns 0 (each command reads its case fresh).
         """
+        if isinstance(case_ids, str) or not isinstance(case_ids, Iterable):
+            raise InvalidInput(
+                "case_ids",
+                case_ids if isinstance(case_ids, str) else type(case_ids).__name__,
+                "must be an iterable of case ids (a list, a tuple, a generator), not a single value",
+            )
         uow = self._batch
         if uow is None:
             return 0

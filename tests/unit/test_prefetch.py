@@ -111,3 +111,11 @@ def test_prefetch_refuses_ids_that_are_not_strings(engine: Engine) -> None:
     assert engine.store.load_cases(["HZ-000001"]) == []  # nothing was opened
     assert info.value.field == "case_ids"
     assert "must be a string" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["HZ-000001", 7, None])
+def test_prefetch_refuses_a_single_value(engine: Engine, value: object) -> None:
+    with engine.batch(), pytest.raises(InvalidInput) as info:
+        engine.prefetch(value)  # type: ignore[arg-type]
+    assert info.value.field == "case_ids"
+    assert "iterable of case ids" in str(info.value)
