@@ -332,7 +332,6 @@ class Engine:
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._listeners: list[Listener] = []
         self._batch: _UnitOfWork | None = None
-        self._batch_events: list[tuple[Case, AuditEvent]] = []
         self._lifecycles: dict[str, CompiledLifecycle] = {}
         self._routes: dict[tuple[str, str, str], list[CompiledTransition]] = {}
         self._sensitive: dict[str, frozenset[str]] = {}

@@ -94,7 +94,6 @@ class MemoryStore:
         self._idem: dict[tuple[str, str], tuple[str, int, str]] = {}
         self._confidential: dict[str, dict[str, Any]] = {}
         self.outbox: list[tuple[str, int, str]] = []
-        self.terminal_states: frozenset[str] = frozenset()
 
     # ── reads ────────────────────────────────────────────────────────────────────────────────────
     def load_case(self, case_id: str) -> Case | None:

@@ -23,14 +23,14 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-def _move(source: str, target: str) -> None:
-    """Move the ``pins`` object between ``fields`` (as its "pins" key) and the ``pins`` column."""
+def _move(*, into_column: bool) -> None:
+    """Move the ``pins`` object from ``fields`` (its "pins" key) into the ``pins`` column, or back."""
     bind = op.get_bind()
     rows = bind.execute(sa.text("SELECT id, fields, pins FROM hf_case")).fetchall()
     for case_id, raw_fields, raw_pins in rows:
         fields = json.loads(raw_fields) if isinstance(raw_fields, str) else dict(raw_fields or {})
         pins = json.loads(raw_pins) if isinstance(raw_pins, str) else raw_pins
-        if source == "fields":
+        if into_column:
             moved = fields.pop("pins", None)
             if moved is None:
                 continue
@@ -47,7 +47,6 @@ def _move(source: str, target: str) -> None:
                 "id": case_id,
             },
         )
-    del target
 
 
 def upgrade() -> None:
@@ -60,10 +59,10 @@ def upgrade() -> None:
             comment="命令确定的阶段期限（整改期限、报送期限等），按期限键（JSON）",
         ),
     )
-    _move("fields", "pins")
+    _move(into_column=True)
 
 
 def downgrade() -> None:
-    _move("pins", "fields")
+    _move(into_column=False)
     with op.batch_alter_table("hf_case") as batch:
         batch.drop_column("pins")
