@@ -14,6 +14,7 @@ import inspect
 import re
 import sys
 import textwrap
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -322,6 +323,8 @@ class _Shown:
     """An annotation shown as written (string annotations would otherwise print quoted)."""
 
     def __init__(self, text: Any) -> None:
+        if isinstance(text, typing.ForwardRef):  # a named tuple's fields keep their annotations as written
+            text = text.__forward_arg__
         self.text = text if isinstance(text, str) else inspect.formatannotation(text)
 
     def __repr__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import attrs
 
@@ -283,13 +283,16 @@ class AuditEvent:
         )
 
 
-@attrs.frozen(slots=True)
-class Timer:
+class Timer(NamedTuple):
     """A durable timer row: armed in the same transaction as the command that causes it.
 
     ``kind`` is ``deadline`` (the stage deadline), ``reminder`` (before it, non-interrupting) or ``sanction``
     (a rung of the overdue ladder; ``rung`` is its 1-based index). ``armed_state`` and ``armed_seq`` record
     the case state and event that armed it: a timer whose case has moved on is cancelled, not fired.
+
+    An immutable named tuple, like the database row it mirrors: a sweep builds a thousand of them from the
+    rows its lease returns, and a tuple is built in a fraction of the time of a frozen class. Change one
+    with ``timer._replace(status=...)``.
     """
 
     id: str
