@@ -25,6 +25,7 @@ __all__ = [
     "GENESIS",
     "AuditProblem",
     "AuditReport",
+    "canonical_bytes",
     "canonical_json",
     "event_hash",
     "hash_canonical",
@@ -56,14 +57,19 @@ def canonical_json(data: Any) -> str:
     return orjson.dumps(data, default=_default, option=_SORTED).decode()
 
 
+def canonical_bytes(data: Any) -> bytes:
+    """:func:`canonical_json` as the UTF-8 bytes that are hashed (the engine hashes these without a copy)."""
+    return orjson.dumps(data, default=_default, option=_SORTED)
+
+
 def event_hash(body: dict[str, Any], key: bytes | None) -> str:
     """Hash of an event body (every field but ``hash``)."""
     return hash_canonical(canonical_json(body), key)
 
 
-def hash_canonical(text: str, key: bytes | None) -> str:
-    """Hash of an event body already in canonical JSON form."""
-    raw = text.encode()
+def hash_canonical(text: str | bytes, key: bytes | None) -> str:
+    """Hash of an event body already in canonical JSON form (text, or its UTF-8 bytes)."""
+    raw = text if isinstance(text, bytes) else text.encode()
     if key:
         return hmac.new(key, raw, hashlib.sha256).hexdigest()
     return hashlib.sha256(raw).hexdigest()

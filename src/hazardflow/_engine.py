@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._audit import GENESIS, AuditProblem, AuditReport, canonical_json, hash_canonical, replay, verify_chain
+from ._audit import (
+    GENESIS,
+    AuditProblem,
+    AuditReport,
+    canonical_bytes,
+    canonical_json,
+    hash_canonical,
+    replay,
+    verify_chain,
+)
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._exceptions import (
     CaseNotFoundError,
@@ -33,7 +42,7 @@ from ._exceptions import (
 from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
-from ._model import SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze
+from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze
 from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
@@ -331,6 +340,7 @@ class Engine:
         self.outbox = outbox
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._listeners: list[Listener] = []
+        self._iso_memo: tuple[datetime | None, str] = (None, "")
         self._batch: _UnitOfWork | None = None
         self._lifecycles: dict[str, CompiledLifecycle] = {}
         self._routes: dict[tuple[str, str, str], list[CompiledTransition]] = {}
@@ -1083,7 +1093,9 @@ class Engine:
         for eff in row.effects:
             eff(ctx)
         scratch = _Row(case.state)
-        row.machine_event.trigger(scratch)
+        move = row.move
+        assert move is not None
+        move(scratch)
         dest = scratch.state
         public = (
             ctx.payload if not sensitive else FrozenDict({k: v for k, v in ctx.payload.items() if k not in sensitive})
@@ -1199,10 +1211,10 @@ class Engine:
         fields = case.fields
         pins_now: FrozenDict = FrozenDict({**case.pins, **ctx.pins}) if ctx.pins else case.pins
         if upd:
-            frozen_upd = {k: freeze(v) for k, v in upd.items()}
+            frozen_upd = FrozenDict({k: freeze(v) for k, v in upd.items()})
             new_fields = FrozenDict({**fields, **frozen_upd})
         else:
-            frozen_upd = {}
+            frozen_upd = EMPTY
             new_fields = fields
         state_spec = lc.states[new_state]
         state_changed = opening or new_state != case.state
@@ -1276,6 +1288,7 @@ class Engine:
                     # Rungs are counted from the previous rung's due instant, not from when it fired: a
                     # late sweep catches up on the same schedule.
                     self._arm_rung(case, seq, new_state, deadline, ctx.rung + 1, timer.due_at, policy, arm)
+        iso = self._iso
         # The change record (JSON form) used for hashing and replay.
         changes: dict[str, Any]
         if opening:
@@ -1287,12 +1300,12 @@ class Engine:
                 "deadline": _deadline_change(deadline, pins_now),
                 "overdue": overdue,
                 "sanction_rung": rung,
-                "closed_at": closed_at.isoformat() if closed_at is not None else None,
+                "closed_at": iso(closed_at) if closed_at is not None else None,
             }
         else:
             changes = {}
             if frozen_upd:
-                changes["fields"] = FrozenDict(frozen_upd)
+                changes["fields"] = frozen_upd
             if ctx.pins:
                 changes["pins"] = {k: d.to_json() for k, d in ctx.pins.items()}
             # By value, never by identity: a case read from a database holds an equal but distinct object, and
@@ -1304,7 +1317,7 @@ class Engine:
             if rung != case.sanction_rung:
                 changes["sanction_rung"] = rung
             if closed_at != case.closed_at:
-                changes["closed_at"] = closed_at.isoformat() if closed_at is not None else None
+                changes["closed_at"] = iso(closed_at) if closed_at is not None else None
             if owning != case.owning_jurisdiction:
                 changes["owning_jurisdiction"] = owning
             if ctx.policy_pin is not None:
@@ -1312,20 +1325,23 @@ class Engine:
         reason_field = row.spec.reason
         reason = public_payload.get(reason_field) if reason_field else None
         prev_hash = case.last_hash if not opening else GENESIS
+        actor = ctx.actor
+        from_state = None if opening else case.state
+        occurred = iso(now)
         body = {
             "case_id": case.id,
             "seq": seq,
             "workflow": case.workflow,
             "type": row.event_type,
             "trigger": row.trigger,
-            "from_state": None if opening else case.state,
+            "from_state": from_state,
             "to_state": new_state,
-            "actor_id": ctx.actor.id,
-            "actor_name": ctx.actor.name,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
             "actor_role": ctx.role,
-            "actor_org": ctx.actor.org,
-            "actor_jurisdiction": ctx.actor.jurisdiction,
-            "occurred_at": now.isoformat(),
+            "actor_org": actor.org,
+            "actor_jurisdiction": actor.jurisdiction,
+            "occurred_at": occurred,
             "policy_id": case.policy_id,
             "policy_version": case.policy_version,
             "payload": public_payload,
@@ -1335,66 +1351,68 @@ class Engine:
             "late_seconds": late,
             "prev_hash": prev_hash,
         }
-        body_json = canonical_json(body)
+        body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
+        # Positional, in field order (the attrs classes' own order): the command path builds three of these.
         event = AuditEvent(
-            case_id=case.id,
-            seq=seq,
-            workflow=case.workflow,
-            type=row.event_type,
-            trigger=row.trigger,
-            from_state=None if opening else case.state,
-            to_state=new_state,
-            actor_id=ctx.actor.id,
-            actor_name=ctx.actor.name,
-            actor_role=ctx.role,
-            actor_org=ctx.actor.org,
-            actor_jurisdiction=ctx.actor.jurisdiction,
-            occurred_at=now,
-            policy_id=case.policy_id,
-            policy_version=case.policy_version,
-            payload=public_payload,
-            changes=FrozenDict(changes),
-            reason=reason,
-            idempotency_key=idempotency_key,
-            late_seconds=late,
-            prev_hash=prev_hash,
-            hash=digest,
+            case.id,
+            seq,
+            case.workflow,
+            row.event_type,
+            row.trigger,
+            from_state,
+            new_state,
+            actor.id,
+            actor.name,
+            ctx.role,
+            actor.org,
+            actor.jurisdiction,
+            now,
+            case.policy_id,
+            case.policy_version,
+            public_payload,
+            FrozenDict(changes),
+            reason,
+            idempotency_key,
+            late,
+            prev_hash,
+            digest,
         )
+        pin = ctx.policy_pin
         new_case = Case(
-            id=case.id,
-            workflow=case.workflow,
-            state=new_state,
-            rev=seq,
-            jurisdiction=case.jurisdiction,
-            owning_jurisdiction=owning,
-            policy_id=ctx.policy_pin[0] if ctx.policy_pin else case.policy_id,
-            policy_version=ctx.policy_pin[1] if ctx.policy_pin else case.policy_version,
-            opened_at=case.opened_at,
-            updated_at=now,
-            fields=new_fields,
-            deadline=deadline,
-            overdue=overdue,
-            sanction_rung=rung,
-            closed_at=closed_at,
-            last_hash=digest,
-            pins=pins_now,
+            case.id,
+            case.workflow,
+            new_state,
+            seq,
+            case.jurisdiction,
+            owning,
+            pin[0] if pin else case.policy_id,
+            pin[1] if pin else case.policy_version,
+            case.opened_at,
+            now,
+            new_fields,
+            deadline,
+            overdue,
+            rung,
+            closed_at,
+            digest,
+            pins_now,
         )
         uow.add(
             Write(
-                case=new_case,
-                expected_rev=case.rev,
-                event=event,
-                arm=arm,
-                cancel_timers=cancel,
-                fire_timer=timer.id if timer is not None else None,
-                fire_owner=fire_owner,
-                idempotency_key=idempotency_key,
-                idempotency_scope=idempotency_scope,
-                command_hash=command_hash,
-                outbox=self.outbox,
-                confidential=ctx.confidential or None,
-                event_json=body_json,
+                new_case,
+                case.rev,
+                event,
+                arm,
+                cancel,
+                timer.id if timer is not None else None,
+                fire_owner,
+                idempotency_key,
+                idempotency_scope,
+                command_hash,
+                self.outbox,
+                ctx.confidential or None,
+                body_json,
             )
         )
         for fu in ctx.follow_ups:
@@ -1407,7 +1425,20 @@ class Engine:
     # ── misc ─────────────────────────────────────────────────────────────────────────────────────
     def now(self) -> datetime:
         """The engine clock's current instant, in UTC; refuses a clock that returns a naive datetime."""
-        return _utc("clock", self.clock.now())
+        instant = self.clock.now()
+        if type(instant) is datetime and instant.tzinfo is UTC:
+            return instant
+        return _utc("clock", instant)
+
+    def _iso(self, instant: datetime) -> str:
+        """``instant.isoformat()``, remembered for the last instant asked (a command stamps one instant twice
+        or more: the event, ``closed_at``; a batch or a simulation step stamps many commands alike)."""
+        memo = self._iso_memo
+        if memo[0] is instant:
+            return memo[1]
+        text = instant.isoformat()
+        self._iso_memo = (instant, text)
+        return text
 
     def close(self) -> None:
         """Release the store's resources."""

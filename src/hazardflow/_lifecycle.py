@@ -461,6 +461,9 @@ class CompiledTransition:
     machine_event: Any
     payload: tuple[Field, ...]
     sensitive: frozenset[str]
+    #: Moves a row (``.state``) along this transition of the shared machine: its transitions ``Transition``
+    #: for the row's state, resolved once at compile time (the engine has already routed the command).
+    move: Callable[[Any], None] | None = None
 
 
 @attrs.define(slots=True)
@@ -505,6 +508,24 @@ def _kernel_machine_class() -> Any:
         transition_cls = KernelTransition
 
     return KernelMachine
+
+
+def _mover(machine: Any, event: Any) -> Callable[[Any], None]:
+    """Move a row along ``event`` of ``machine``: the event's own transition for the row's state, executed.
+
+    transitions' ``Event.trigger`` would find the same transition (by the row's state) through its generic
+    dispatch (a partial, the machine's event queue, prepare/finalize callback chains, debug logging); the engine
+    has already routed the command to exactly one row, so it executes that row's transition directly. A state
+    the event has no transition from raises ``KeyError``, which the engine's routing makes unreachable.
+    """
+    from transitions.core import EventData
+
+    by_source = {source: found[0] for source, found in event.transitions.items()}
+
+    def move(row: Any) -> None:
+        by_source[row.state].execute(EventData(None, event, machine, row, (), {}))
+
+    return move
 
 
 def compile_workflow(workflow: Workflow) -> CompiledLifecycle:
@@ -552,6 +573,7 @@ def compile_workflow(workflow: Workflow) -> CompiledLifecycle:
     for row in rows:
         if row.spec.sources:
             row.machine_event = machine.events[f"{row.trigger}#{row.index}"]
+            row.move = _mover(machine, row.machine_event)
             by_trigger.setdefault(row.trigger, []).append(row)
             for src in row.spec.sources:
                 by_state[src].append(row)

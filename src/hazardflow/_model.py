@@ -56,6 +56,9 @@ EMPTY: FrozenDict = FrozenDict()
 
 def freeze(value: Any) -> Any:
     """Deep-freeze a JSON-like value: dicts become :class:`FrozenDict`, lists become tuples."""
+    t = type(value)
+    if t is str or t is int or t is bool or t is float or value is None or t is FrozenDict:
+        return value  # the values commands carry, by far: already immutable
     if isinstance(value, FrozenDict):
         return value
     if isinstance(value, dict):
@@ -335,5 +338,6 @@ class Write:
     command_hash: str | None = None
     outbox: bool = False
     confidential: Mapping[str, Any] | None = None
-    #: The canonical JSON of the event body (everything but ``hash``), as hashed; stores may keep it verbatim.
-    event_json: str | None = None
+    #: The canonical JSON of the event body (everything but ``hash``), as hashed (text, or its UTF-8 bytes);
+    #: stores may keep it verbatim.
+    event_json: str | bytes | None = None

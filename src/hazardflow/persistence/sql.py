@@ -969,7 +969,9 @@ class SqlStore:
             if w.expected_rev:
                 bits[cid] = bits.get(cid, 0) | _changed_bits(ev)
             body = w.event_json
-            if body is None:
+            if isinstance(body, bytes):
+                body = body.decode()
+            elif body is None:
                 raw = ev.to_dict()
                 del raw["hash"]
                 body = canonical_json(raw)
