@@ -207,19 +207,18 @@ def _without(part: str) -> Callable[[int], tuple[Callable[[int, int], None], Cal
         rows = engine.lifecycle("hazard").by_trigger["approve"]
         patches: list[tuple[Any, str, Any]] = []
         if part == "canonical JSON":
-            patches.append((core, "canonical_json", lambda data: "{}"))
+            patches.append((core, "canonical_bytes", lambda data: b"{}"))
         elif part == "SHA-256":
             patches.append((core, "hash_canonical", lambda text, key: "0" * 64))
         elif part == "transitions trigger":
 
-            class Direct:
-                def __init__(self, dest: str) -> None:
-                    self.dest = dest
+            def direct(dest: str) -> Callable[[Row], None]:
+                def move(row: Row) -> None:
+                    row.state = dest
 
-                def trigger(self, row: Row) -> None:
-                    row.state = self.dest
+                return move
 
-            patches.extend((r, "machine_event", Direct(r.dest or "")) for r in rows)
+            patches.extend((r, "move", direct(r.dest or "")) for r in rows)
         elif part == "store commit":
             patches.append((engine.store, "commit", lambda writes: None))
         elif part == "payload validation":

@@ -89,15 +89,44 @@ class _Spawn:
     link_field: str | None
 
 
-@attrs.define(slots=True, eq=False)
 class CommandContext:
     """What a guard or an effect sees of the command, and where effects write what they change.
 
     Guards read ``case``, ``actor``, ``role`` (the role that authorized the actor), ``policy``, ``payload``
-    and ``now``. Effects write field updates into ``updates``, pin deadlines in ``pins``, and may ask for
-    follow-up commands on linked cases (``follow``) or open linked cases (``spawn``), all in the same
-    transaction.
+    and ``now``. Effects write field updates into ``updates``, pin deadlines in ``pins`` (or with
+    :meth:`pin`), and may ask for follow-up commands on linked cases (:meth:`follow`) or open linked cases
+    (:meth:`spawn`), all in the same transaction.
+
+    The containers an effect seldom needs (``pins``, ``follow_ups``, ``spawns``, ``confidential``,
+    ``spawned``) are made on first use, so a command that needs none of them builds none.
     """
+
+    __slots__ = (
+        "_confidential",
+        "_follow_ups",
+        "_pins",
+        "_spawned",
+        "_spawns",
+        "actor",
+        "case",
+        "engine",
+        "now",
+        "opening",
+        "owning_jurisdiction",
+        "parent",
+        "payload",
+        "policy",
+        "policy_pin",
+        "restage",
+        "restaged_deadline",
+        "role",
+        "rung",
+        "set_overdue",
+        "timer",
+        "trigger",
+        "updates",
+        "uow",
+    )
 
     engine: Engine
     uow: _UnitOfWork
@@ -106,27 +135,105 @@ class CommandContext:
     policy: JurisdictionPolicy
     now: datetime
     trigger: str
-    payload: FrozenDict = attrs.field(factory=FrozenDict)
-    role: str = ""
-    opening: bool = False
-    parent: CommandContext | None = None
-    timer: Timer | None = None
-    updates: dict[str, Any] = attrs.field(factory=dict)
-    pins: dict[str, Deadline] = attrs.field(factory=dict)
-    follow_ups: list[_FollowUp] = attrs.field(factory=list)
-    spawns: list[_Spawn] = attrs.field(factory=list)
-    confidential: dict[str, Any] = attrs.field(factory=dict)
-    owning_jurisdiction: str | None = None
-    set_overdue: bool = False
-    rung: int | None = None
-    spawned: list[Case] = attrs.field(factory=list)
+    payload: FrozenDict
+    role: str
+    opening: bool
+    parent: CommandContext | None
+    timer: Timer | None
+    updates: dict[str, Any]
+    owning_jurisdiction: str | None
+    set_overdue: bool
+    rung: int | None
     #: Re-pin the case to another ``(policy_id, policy_version)`` (``migrate_policy`` only); the change is
     #: written to the case and recorded in the event's ``changes``.
-    policy_pin: tuple[str, str] | None = None
+    policy_pin: tuple[str, str] | None
     #: Replace the running stage deadline with ``restaged_deadline`` (None: the stage runs no deadline any
     #: more); old timers are cancelled and the new deadline's timers armed under the pinned policy.
-    restage: bool = False
-    restaged_deadline: Deadline | None = None
+    restage: bool
+    restaged_deadline: Deadline | None
+    _pins: dict[str, Deadline] | None
+    _follow_ups: list[_FollowUp] | None
+    _spawns: list[_Spawn] | None
+    _confidential: dict[str, Any] | None
+    _spawned: list[Case] | None
+
+    def __init__(
+        self,
+        engine: Engine,
+        uow: _UnitOfWork,
+        case: Case,
+        actor: Actor,
+        policy: JurisdictionPolicy,
+        now: datetime,
+        trigger: str,
+        payload: FrozenDict = EMPTY,
+        role: str = "",
+        opening: bool = False,
+        parent: CommandContext | None = None,
+        timer: Timer | None = None,
+    ) -> None:
+        self.engine = engine
+        self.uow = uow
+        self.case = case
+        self.actor = actor
+        self.policy = policy
+        self.now = now
+        self.trigger = trigger
+        self.payload = payload
+        self.role = role
+        self.opening = opening
+        self.parent = parent
+        self.timer = timer
+        self.updates = {}
+        self.owning_jurisdiction = None
+        self.set_overdue = False
+        self.rung = None
+        self.policy_pin = None
+        self.restage = False
+        self.restaged_deadline = None
+        self._pins = self._follow_ups = self._spawns = self._confidential = self._spawned = None
+
+    def __repr__(self) -> str:
+        return f"CommandContext(case={self.case.id!r}, trigger={self.trigger!r}, actor={self.actor.id!r})"
+
+    @property
+    def pins(self) -> dict[str, Deadline]:
+        """Deadlines this command pins, by stage key (see :meth:`pin`)."""
+        if self._pins is None:
+            self._pins = {}
+        return self._pins
+
+    @property
+    def follow_ups(self) -> list[_FollowUp]:
+        """Commands on linked cases to fire after this one, in the same transaction (see :meth:`follow`)."""
+        if self._follow_ups is None:
+            self._follow_ups = []
+        return self._follow_ups
+
+    @property
+    def spawns(self) -> list[_Spawn]:
+        """Linked cases to open in the same transaction (see :meth:`spawn`)."""
+        if self._spawns is None:
+            self._spawns = []
+        return self._spawns
+
+    @property
+    def confidential(self) -> dict[str, Any]:
+        """Confidential values the command stores apart from the case and its events."""
+        if self._confidential is None:
+            self._confidential = {}
+        return self._confidential
+
+    @property
+    def spawned(self) -> list[Case]:
+        """The cases :meth:`spawn` opened, once they are open."""
+        if self._spawned is None:
+            self._spawned = []
+        return self._spawned
+
+    @spawned.setter
+    def spawned(self, cases: list[Case]) -> None:
+        self._spawned = cases
 
     def field(self, name: str, default: Any = None) -> Any:
         """A case field as it will be after this command's updates so far."""
@@ -224,7 +331,8 @@ class _UnitOfWork:
         self.parent = parent
         self.writes: list[Write] = []
         self.cases: dict[str, Case] = {}
-        self.idem: dict[tuple[str, str], tuple[str, int, str]] = {}
+        #: Idempotency keys written by this unit (made on the first one: most commands carry none).
+        self.idem: dict[tuple[str, str], tuple[str, int, str]] | None = None
 
     def load(self, case_id: str) -> Case | None:
         hit = self.cases.get(case_id)
@@ -242,9 +350,10 @@ class _UnitOfWork:
         return self.store.has_case(case_id)
 
     def idempotent(self, scope: str, key: str) -> tuple[str, int, str] | None:
-        hit = self.idem.get((scope, key))
-        if hit is not None:
-            return hit
+        if self.idem is not None:
+            hit = self.idem.get((scope, key))
+            if hit is not None:
+                return hit
         if self.parent is not None:
             return self.parent.idempotent(scope, key)
         return self.store.lookup_idempotency(scope, key)
@@ -254,6 +363,8 @@ class _UnitOfWork:
         self.cases[write.case.id] = write.case
         if write.idempotency_key is not None and write.command_hash is not None:
             assert write.idempotency_scope is not None
+            if self.idem is None:
+                self.idem = {}
             self.idem[(write.idempotency_scope, write.idempotency_key)] = (
                 write.case.id,
                 write.event.seq,
@@ -262,9 +373,13 @@ class _UnitOfWork:
 
     def merge_into_parent(self) -> None:
         assert self.parent is not None
-        self.parent.writes.extend(self.writes)
-        self.parent.cases.update(self.cases)
-        self.parent.idem.update(self.idem)
+        parent = self.parent
+        parent.writes.extend(self.writes)
+        parent.cases.update(self.cases)
+        if self.idem:
+            if parent.idem is None:
+                parent.idem = {}
+            parent.idem.update(self.idem)
 
 
 def _utc(name: str, instant: object) -> datetime:
@@ -557,11 +672,13 @@ class Engine:
         nothing written). The same ``idempotency_key`` on the same case returns the first result and appends
         nothing.
         """
-        self._check_actor(actor)
-        if payload is not None and not isinstance(payload, Mapping):
+        if type(actor) is not Actor:
+            self._check_actor(actor)
+        if payload is not None and type(payload) is not dict and not isinstance(payload, Mapping):
             raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
-        self._check_not_system(actor, case_id, trigger)
-        if not isinstance(case_id, str):
+        if actor is SYSTEM or "system" in actor.roles:
+            self._check_not_system(actor, case_id, trigger)
+        if type(case_id) is not str and not isinstance(case_id, str):
             raise InvalidInput("case_id", case_id, "must be a string")
         own = _UnitOfWork(self.store, self._batch)
         chash = None
@@ -894,8 +1011,10 @@ class Engine:
 
     def _authorize(self, row: CompiledTransition, case: Case, actor: Actor, policy: JurisdictionPolicy) -> str:
         perm = policy.permission(case.workflow, row.trigger, case)
-        roles = perm.roles if perm is not None else row.roles
-        scope = perm.scope if perm is not None else row.scope
+        if perm is None:
+            roles, scope = row.roles, row.scope
+        else:
+            roles, scope = perm.roles, perm.scope
         if scope == "system" or "system" in roles:
             if actor is SYSTEM and "system" in roles:
                 return "system"
@@ -907,8 +1026,8 @@ class Engine:
                 tuple(sorted(roles)),
                 "only the engine fires this trigger (timers and follow-ups)",
             )
-        matching = sorted(actor.roles & roles)
-        if not matching:
+        held = actor.roles & roles
+        if not held:
             raise NotAuthorized(
                 case.id,
                 row.trigger,
@@ -918,7 +1037,7 @@ class Engine:
                 "none of the actor's roles may fire it under the policy",
             )
         reasons: list[str] = []
-        for role in matching:
+        for role in held if len(held) == 1 else sorted(held):
             if role in ENTERPRISE_ROLES:
                 unit = case.fields.get("business_unit")
                 if unit is None or actor.org != unit:
@@ -1200,16 +1319,17 @@ class Engine:
         upd = ctx.updates
         # Spawned cases first, so their ids can be linked from this case.
         spawned: list[Case] = []
-        for sp in ctx.spawns:
+        for sp in ctx._spawns or ():
             child = self._open(
                 uow, self._lifecycles[sp.workflow], ctx.actor, sp.jurisdiction, sp.fields, now, parent=ctx
             )
             spawned.append(child)
             if sp.link_field:
                 upd[sp.link_field] = child.id
-        ctx.spawned = spawned
+        ctx._spawned = spawned
         fields = case.fields
-        pins_now: FrozenDict = FrozenDict({**case.pins, **ctx.pins}) if ctx.pins else case.pins
+        cpins = ctx._pins
+        pins_now: FrozenDict = FrozenDict({**case.pins, **cpins}) if cpins else case.pins
         if upd:
             frozen_upd = FrozenDict({k: freeze(v) for k, v in upd.items()})
             new_fields = FrozenDict({**fields, **frozen_upd})
@@ -1267,7 +1387,7 @@ class Engine:
                 if deadline is not None:
                     pinned_policy = self.policies.get(*ctx.policy_pin) if ctx.policy_pin else policy
                     self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, pinned_policy, now, arm)
-            elif key is not None and key in ctx.pins:
+            elif key is not None and cpins and key in cpins:
                 cancel = case.deadline is not None or case.overdue
                 overdue = False
                 deadline = pins_now[key]
@@ -1306,8 +1426,8 @@ class Engine:
             changes = {}
             if frozen_upd:
                 changes["fields"] = frozen_upd
-            if ctx.pins:
-                changes["pins"] = {k: d.to_json() for k, d in ctx.pins.items()}
+            if cpins:
+                changes["pins"] = {k: d.to_json() for k, d in cpins.items()}
             # By value, never by identity: a case read from a database holds an equal but distinct object, and
             # the audit record must not depend on which store the case came from.
             if deadline != case.deadline:
@@ -1411,11 +1531,11 @@ class Engine:
                 idempotency_scope,
                 command_hash,
                 self.outbox,
-                ctx.confidential or None,
+                ctx._confidential or None,
                 body_json,
             )
         )
-        for fu in ctx.follow_ups:
+        for fu in ctx._follow_ups or ():
             target = uow.load(fu.case_id)
             if target is None:
                 raise CaseNotFoundError(fu.case_id)

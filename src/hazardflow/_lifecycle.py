@@ -261,49 +261,51 @@ def validate(workflow: Workflow, known_roles: Sequence[str] | None = None) -> li
 ChoiceResolver = Callable[[str], Sequence[str]]
 
 
-def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
-    def bad(rule: str, allowed: Sequence[str] = ()) -> InvalidInput:
-        # A confidential value is not even kept on the error object (its repr, details() and logs would show it).
-        shown = "<confidential>" if f.confidential else value
-        return InvalidInput(f.name, shown, rule, tuple(allowed), show_value=not f.confidential)
+def _bad(f: Field, value: Any, rule: str, allowed: Sequence[str] = ()) -> InvalidInput:
+    # A confidential value is not even kept on the error object (its repr, details() and logs would show it).
+    shown = "<confidential>" if f.confidential else value
+    return InvalidInput(f.name, shown, rule, tuple(allowed), show_value=not f.confidential)
 
+
+def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
     kind = f.kind
-    if kind in ("str", "text"):
-        if not isinstance(value, str) or not value.strip():
-            raise bad("must be a non-empty string")
+    if kind == "str" or kind == "text":
+        stripped = value.strip() if isinstance(value, str) else ""
+        if not stripped:
+            raise _bad(f, value, "must be a non-empty string")
         limit = f.max_length or (200 if kind == "str" else 5000)
         if len(value) > limit:
-            raise bad(f"must be at most {limit} characters (got {len(value)})")
-        return value.strip()
+            raise _bad(f, value, f"must be at most {limit} characters (got {len(value)})")
+        return stripped
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise bad("must be an integer")
+            raise _bad(f, value, "must be an integer")
         if not _INT_MIN <= value <= _INT_MAX:
-            raise bad("must fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
+            raise _bad(f, value, "must fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad("must be a number")
+            raise _bad(f, value, "must be a number")
         if isinstance(value, float) and not math.isfinite(value):
-            raise bad("must be a finite number (not NaN or infinity)")
+            raise _bad(f, value, "must be a finite number (not NaN or infinity)")
         if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
-            raise bad("must fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
+            raise _bad(f, value, "must fit in 64 bits (-9223372036854775808 to 9223372036854775807)")
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise bad("must be true or false")
+            raise _bad(f, value, "must be true or false")
         return value
     if kind == "date":
         if isinstance(value, datetime):
-            raise bad("must be a date (YYYY-MM-DD), not a datetime")
+            raise _bad(f, value, "must be a date (YYYY-MM-DD), not a datetime")
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value).isoformat()
             except ValueError:
-                raise bad("must be an ISO date YYYY-MM-DD") from None
-        raise bad("must be an ISO date YYYY-MM-DD")
+                raise _bad(f, value, "must be an ISO date YYYY-MM-DD") from None
+        raise _bad(f, value, "must be an ISO date YYYY-MM-DD")
     if kind == "datetime":
         dt: datetime
         if isinstance(value, datetime):
@@ -312,29 +314,29 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
             try:
                 dt = datetime.fromisoformat(value)
             except ValueError:
-                raise bad("must be an ISO datetime with a timezone") from None
+                raise _bad(f, value, "must be an ISO datetime with a timezone") from None
         else:
-            raise bad("must be an ISO datetime with a timezone")
+            raise _bad(f, value, "must be an ISO datetime with a timezone")
         if dt.tzinfo is None:
-            raise bad("must carry a timezone (e.g. +08:00)")
+            raise _bad(f, value, "must carry a timezone (e.g. +08:00)")
         return dt.astimezone(UTC).isoformat()
     if kind == "str_list":
         if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise bad("must be a list of non-empty strings")
+            raise _bad(f, value, "must be a list of non-empty strings")
         if f.required and not value:
-            raise bad("must list at least one item")
+            raise _bad(f, value, "must list at least one item")
         out = []
         for item in value:
             if not isinstance(item, str) or not item.strip():
-                raise bad("must be a list of non-empty strings")
+                raise _bad(f, value, "must be a list of non-empty strings")
             out.append(item.strip())
         return tuple(out)
     if kind == "mapping":
         if not isinstance(value, Mapping):
-            raise bad("must be a mapping")
+            raise _bad(f, value, "must be a mapping")
         problem = _not_json(value)
         if problem:
-            raise bad(f"must hold JSON values only: {problem}")
+            raise _bad(f, value, f"must hold JSON values only: {problem}")
         return freeze(dict(value))
     # choice
     assert f.choices is not None
@@ -511,19 +513,26 @@ def _kernel_machine_class() -> Any:
 
 
 def _mover(machine: Any, event: Any) -> Callable[[Any], None]:
-    """Move a row along ``event`` of ``machine``: the event's own transition for the row's state, executed.
+    """Move a row along ``event`` of ``machine``: what executing the event's kernel transition does.
 
-    transitions' ``Event.trigger`` would find the same transition (by the row's state) through its generic
-    dispatch (a partial, the machine's event queue, prepare/finalize callback chains, debug logging); the engine
-    has already routed the command to exactly one row, so it executes that row's transition directly. A state
-    the event has no transition from raises ``KeyError``, which the engine's routing makes unreachable.
+    transitions' ``Event.trigger`` would find the transition for the row's state through its generic dispatch
+    (a partial, the machine's event queue, prepare/finalize callback chains, debug logging) and the kernel
+    transition would then ask the machine to set the row's state. The engine has already routed the command
+    to exactly one row, so the transition for each source state and its destination ``State`` are resolved
+    here, once, and the move is the machine's own ``set_state`` on the row. A state the event has no
+    transition from raises ``KeyError`` (the engine's routing makes it unreachable); an internal transition
+    (no destination) leaves the row as it is.
     """
-    from transitions.core import EventData
-
-    by_source = {source: found[0] for source, found in event.transitions.items()}
+    dest_of = {
+        source: (machine.get_state(found[0].dest) if found[0].dest else None)
+        for source, found in event.transitions.items()
+    }
+    set_state = machine.set_state
 
     def move(row: Any) -> None:
-        by_source[row.state].execute(EventData(None, event, machine, row, (), {}))
+        dest = dest_of[row.state]
+        if dest is not None:
+            set_state(dest, row)
 
     return move
 

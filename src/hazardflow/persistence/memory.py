@@ -227,7 +227,11 @@ class MemoryStore:
         case = w.case
         cid = case.id
         self._cases[cid] = case
-        self._events.setdefault(cid, []).append(w.event)
+        evs = self._events.get(cid)
+        if evs is None:
+            self._events[cid] = [w.event]
+        else:
+            evs.append(w.event)
         if w.fire_timer is not None:
             row = self._timers[w.fire_timer]
             row.status = "fired"
@@ -236,10 +240,20 @@ class MemoryStore:
             row.late_seconds = w.event.late_seconds
             self._finish_timer(row)
         if w.cancel_timers:
-            for tid in list(self._case_timers.get(cid, ())):
-                row = self._timers[tid]
-                row.status = "cancelled"
-                self._finish_timer(row)
+            # Every armed timer of the case (``_case_timers`` holds exactly those) ends at once.
+            armed = self._case_timers.pop(cid, None)
+            if armed:
+                timers = self._timers
+                due = self._due
+                keep = self.retention == "full"
+                for tid in armed:
+                    row = timers[tid]
+                    row.status = "cancelled"
+                    row.lease_owner = None
+                    row.lease_expires_at = None
+                    due.pop(tid, None)
+                    if not keep:
+                        del timers[tid]
         for t in w.arm:
             self._timers[t.id] = _TimerRow.of(t)
             self._case_timers.setdefault(cid, []).append(t.id)
