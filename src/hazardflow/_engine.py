@@ -124,8 +124,8 @@ class CommandContext:
         "set_overdue",
         "timer",
         "trigger",
-        "updates",
         "uow",
+        "updates",
     )
 
     engine: Engine

@@ -269,7 +269,7 @@ def _bad(f: Field, value: Any, rule: str, allowed: Sequence[str] = ()) -> Invali
 
 def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
     kind = f.kind
-    if kind == "str" or kind == "text":
+    if kind in {"str", "text"}:
         stripped = value.strip() if isinstance(value, str) else ""
         if not stripped:
             raise _bad(f, value, "must be a non-empty string")
