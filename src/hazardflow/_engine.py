@@ -58,6 +58,12 @@ ENTERPRISE_ROLES = frozenset({"inspector", "safety_manager", "principal_officer"
 Listener = Callable[[Case, AuditEvent], None]
 
 
+_new_tuple = tuple.__new__
+#: Filling a fresh snapshot dict in place (``FrozenDict`` refuses its own ``__setitem__``/``update``).
+_DICT_SET = dict.__setitem__
+_DICT_UPDATE = dict.update
+
+
 def _log() -> Any:
     """The operations logger, imported on first use: structlog pulls in rich, which ``import hazardflow`` avoids."""
     import structlog
@@ -1331,8 +1337,12 @@ class Engine:
         cpins = ctx._pins
         pins_now: FrozenDict = FrozenDict({**case.pins, **cpins}) if cpins else case.pins
         if upd:
-            frozen_upd = FrozenDict({k: freeze(v) for k, v in upd.items()})
-            new_fields = FrozenDict({**fields, **frozen_upd})
+            frozen_upd = FrozenDict()
+            put = _DICT_SET
+            for k, v in upd.items():
+                put(frozen_upd, k, freeze(v))
+            new_fields = FrozenDict(fields)
+            _DICT_UPDATE(new_fields, frozen_upd)
         else:
             frozen_upd = EMPTY
             new_fields = fields
@@ -1430,7 +1440,7 @@ class Engine:
                 changes["pins"] = {k: d.to_json() for k, d in cpins.items()}
             # By value, never by identity: a case read from a database holds an equal but distinct object, and
             # the audit record must not depend on which store the case came from.
-            if deadline != case.deadline:
+            if deadline is not case.deadline and deadline != case.deadline:
                 changes["deadline"] = _deadline_change(deadline, pins_now)
             if overdue != case.overdue:
                 changes["overdue"] = overdue
@@ -1518,21 +1528,25 @@ class Engine:
             digest,
             pins_now,
         )
+        # Every field, in order: the tuple is made directly (the named tuple's ``__new__`` only fills defaults).
         uow.add(
-            Write(
-                new_case,
-                case.rev,
-                event,
-                arm,
-                cancel,
-                timer.id if timer is not None else None,
-                fire_owner,
-                idempotency_key,
-                idempotency_scope,
-                command_hash,
-                self.outbox,
-                ctx._confidential or None,
-                body_json,
+            _new_tuple(
+                Write,
+                (
+                    new_case,
+                    case.rev,
+                    event,
+                    arm,
+                    cancel,
+                    timer.id if timer is not None else None,
+                    fire_owner,
+                    idempotency_key,
+                    idempotency_scope,
+                    command_hash,
+                    self.outbox,
+                    ctx._confidential or None,
+                    body_json,
+                ),
             )
         )
         for fu in ctx._follow_ups or ():

@@ -418,28 +418,37 @@ def check_payload(
     fields: tuple[Field, ...], payload: Mapping[str, Any], choices: ChoiceResolver, *, what: str
 ) -> FrozenDict:
     """Validate and normalise ``payload`` against ``fields``; raise :class:`InvalidInput` on the first problem."""
-    out: dict[str, Any] = {}
     hit = _FIELD_NAMES.get(id(fields))
     if hit is None or hit[0] is not fields:
         hit = _FIELD_NAMES[id(fields)] = (fields, frozenset(f.name for f in fields))
     names = hit[1]
-    for key in payload:
-        if key not in names:
-            raise InvalidInput(
-                str(key),
-                None,
-                f"is not a field of {what}" + _hint(str(key), sorted(names)),
-                tuple(sorted(names)),
-                show_value=False,
-                problem="unknown",
-            )
+    if not names.issuperset(payload):
+        for key in payload:
+            if key not in names:
+                raise InvalidInput(
+                    str(key),
+                    None,
+                    f"is not a field of {what}" + _hint(str(key), sorted(names)),
+                    tuple(sorted(names)),
+                    show_value=False,
+                    problem="unknown",
+                )
+    # Filled in place: the snapshot is the dict the checks build (no copy into a FrozenDict afterwards).
+    out = FrozenDict()
+    put = _DICT_SET
+    get = payload.get
     for f in fields:
-        if f.name not in payload or payload[f.name] is None:
+        name = f.name
+        value = get(name)
+        if value is None:
             if f.required:
-                raise InvalidInput(f.name, None, f"is required by {what}", show_value=False, problem="missing")
+                raise InvalidInput(name, None, f"is required by {what}", show_value=False, problem="missing")
             continue
-        out[f.name] = _check_field(f, payload[f.name], choices)
-    return FrozenDict(out)
+        put(out, name, _check_field(f, value, choices))
+    return out
+
+
+_DICT_SET = dict.__setitem__
 
 
 # ── compilation ────────────────────────────────────────────────────────────────────────────────────

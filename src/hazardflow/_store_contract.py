@@ -472,8 +472,7 @@ class StoreContract:
 
     def test_idempotency_scope_for_openings(self, store: Store) -> None:
         f = WriteFactory()
-        w = f.open("HZ-1", idempotency_key="import-7", command_hash="h")
-        w.idempotency_scope = "open:hazard"
+        w = f.open("HZ-1", idempotency_key="import-7", command_hash="h")._replace(idempotency_scope="open:hazard")
         store.commit([w])
         assert store.lookup_idempotency("open:hazard", "import-7") == ("HZ-1", 1, "h")
         assert store.lookup_idempotency("HZ-1", "import-7") is None

@@ -336,7 +336,7 @@ def test_a_timestamp_must_be_aware(tmp_path: Path) -> None:
     import attrs
 
     w = WriteFactory().open("HZ-1", at=T0)
-    w.case = attrs.evolve(w.case, opened_at=datetime(2024, 3, 4, 9, 0))
+    w = w._replace(case=attrs.evolve(w.case, opened_at=datetime(2024, 3, 4, 9, 0)))
     with SqlStore(sqlite_url(tmp_path / "a.db")) as store:
         with pytest.raises(InvalidInput) as info:
             store.commit([w])

@@ -206,7 +206,9 @@ class MemoryStore:
     def _commit_one(self, w: Write) -> None:
         # The common case (one command, one case), with the same checks as the general path.
         cid = w.case.id
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             stored = self._cases.get(cid)
             current = stored.rev if stored is not None else 0
             if current != w.expected_rev:
@@ -222,6 +224,8 @@ class MemoryStore:
             ):
                 raise ConcurrentUpdateError(cid, w.expected_rev, "idempotency key already used")
             self._apply(w)
+        finally:
+            lock.release()
 
     def _apply(self, w: Write) -> None:
         case = w.case

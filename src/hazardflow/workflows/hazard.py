@@ -517,7 +517,10 @@ def record_submission(ctx: CommandContext) -> None:
 
 
 def record_approval(ctx: CommandContext) -> None:
-    ctx.updates.update(reviewed_by=ctx.actor.id, review_kind="review", review_opinion=ctx.payload["opinion"])
+    updates = ctx.updates
+    updates["reviewed_by"] = ctx.actor.id
+    updates["review_kind"] = "review"
+    updates["review_opinion"] = ctx.payload["opinion"]
     # Review passed: 核销 and consent to resume production [S1 §23].
     if ctx.case.stop_production != "none":
         ctx.updates["stop_production"] = "none"
