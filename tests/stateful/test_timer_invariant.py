@@ -265,9 +265,7 @@ def test_the_machine_catches_a_broken_store() -> None:
 
     class Forgetful(MemoryStore):
         def commit(self, writes: Any) -> None:
-            for w in writes:
-                w.cancel_timers = False
-            super().commit(writes)
+            super().commit([w._replace(cancel_timers=False) for w in writes])
 
     machine = TimerMachine()
     machine.store = Forgetful()
