@@ -36,7 +36,6 @@ commit is rolled back, so nothing partial is written.
 from __future__ import annotations
 
 import contextlib
-import json
 import operator
 import os
 import threading
@@ -69,7 +68,7 @@ _PAGE = 1000
 #: Ids per ``IN (...)`` list when loading many cases (well under SQLite's 32,766 bound parameters).
 _IN_CHUNK = 500
 _MAX_IDLE = 8
-_LOADS = json.loads
+_LOADS = orjson.loads
 
 
 def _DUMPS(value: Any) -> str:  # noqa: N802 - a module constant in spirit, kept for its callers
@@ -208,19 +207,24 @@ _TOP_BITS = (
 )
 
 
+_TOP_BIT = dict(_TOP_BITS)
+_FIELD_BIT = dict(_FIELD_BITS)
+
+
 def _changed_bits(ev: AuditEvent) -> int:
     """Which optional case columns the event's ``changes`` (what the command changed) touch."""
     bits = 1 if ev.from_state != ev.to_state else 0
     ch = ev.changes
     if ch:
-        for name, bit in _TOP_BITS:
-            if name in ch:
-                bits |= bit
+        # The change record names a handful of keys: look each up, rather than every column in the record.
+        top = _TOP_BIT.get
+        for name in ch:
+            bits |= top(name, 0)
         fields = ch.get("fields")
         if fields:
-            for name, bit in _FIELD_BITS:
-                if name in fields:
-                    bits |= bit
+            col = _FIELD_BIT.get
+            for name in fields:
+                bits |= col(name, 0)
     return bits
 
 
@@ -230,10 +234,24 @@ def _update_sql(bits: int) -> str:
     return "UPDATE hf_case SET " + ", ".join(f"{c} = ?" for c in cols) + " WHERE id = ? AND rev = ?"
 
 
+#: The last instant formatted and its text: a command stamps one instant on its event and its case, and a
+#: batch stamps many commands with the same clock reading. (A tuple, replaced whole: safe across threads.)
+_TS_MEMO: list[tuple[datetime | None, str]] = [(None, "")]
+
+
 def _sqlite_ts(value: datetime | None) -> str | None:
     """UTC as fixed-width text that sorts as time: ``2024-03-04 01:00:00.000000+00:00``."""
     if value is None:
         return None
+    last = _TS_MEMO[0]
+    if last[0] is value:
+        return last[1]
+    text = _format_ts(value)
+    _TS_MEMO[0] = (value, text)
+    return text
+
+
+def _format_ts(value: datetime) -> str:
     tz = value.tzinfo
     if tz is not UTC:
         if tz is None or value.utcoffset() is None:
@@ -249,26 +267,32 @@ def _sqlite_dt(value: Any) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def _tuples(items: list[Any]) -> tuple[Any, ...]:
-    return tuple(_tuples(x) if type(x) is list else x for x in items)
+def _frozen_list(items: list[Any]) -> tuple[Any, ...]:
+    return tuple(
+        _frozen_list(x) if type(x) is list else _frozen_object(x) if type(x) is dict else x for x in items
+    )
+
+
+_DICT_SET = dict.__setitem__
 
 
 def _frozen_object(obj: dict[str, Any]) -> FrozenDict:
-    # json.loads calls this for every object, innermost first: the result is frozen in one pass.
-    for v in obj.values():
-        if type(v) is list:
-            return FrozenDict({k: _tuples(v) if type(v) is list else v for k, v in obj.items()})
-    return FrozenDict(obj)
-
-
-#: One decoder for the process (``json.loads`` with keyword arguments builds a new decoder per call).
-_FROZEN_DECODE = json.JSONDecoder(object_hook=_frozen_object).decode
+    """A decoded JSON object, deep-frozen: a copy, with its lists and objects replaced by frozen ones."""
+    out = FrozenDict(obj)
+    for k, v in obj.items():
+        t = type(v)
+        if t is list:
+            _DICT_SET(out, k, _frozen_list(v))
+        elif t is dict:
+            _DICT_SET(out, k, _frozen_object(v))
+    return out
 
 
 def _fields_in(value: Any) -> Any:
     """Case fields (or any JSON object) from the database, deep-frozen."""
-    if isinstance(value, str):
-        return _FROZEN_DECODE(value)
+    if isinstance(value, str | bytes):
+        data = orjson.loads(value)
+        return _frozen_object(data) if type(data) is dict else freeze(data)
     return freeze(value)
 
 
@@ -701,24 +725,32 @@ class SqlStore:
     def _case_from_row(self, r: Sequence[Any]) -> Case:
         dt = self._dt
         deadline = _json_in(r[8])
+        raw_pins = _json_in(r[16])
+        pins = FrozenDict({k: Deadline.from_json(v) for k, v in raw_pins.items()}) if raw_pins else _NO_PINS
+        if deadline:
+            # A pinned stage deadline is the very pin object, as on the case the engine built.
+            key = deadline.get("key")
+            due = pins[key] if raw_pins and raw_pins.get(key) == deadline else Deadline.from_json(deadline)
+        else:
+            due = None
         return Case(
-            id=r[0],
-            workflow=r[1],
-            state=r[2],
-            rev=r[3],
-            jurisdiction=r[4],
-            owning_jurisdiction=r[5],
-            policy_id=r[6],
-            policy_version=r[7],
-            opened_at=dt(r[11]),  # type: ignore[arg-type]
-            updated_at=dt(r[12]),  # type: ignore[arg-type]
-            fields=_fields_in(r[14]),
-            deadline=Deadline.from_json(deadline) if deadline else None,
-            overdue=bool(r[9]),
-            sanction_rung=r[10],
-            closed_at=dt(r[13]),
-            last_hash=r[15],
-            pins=_pins_in(r[16]),
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            dt(r[11]),  # type: ignore[arg-type]
+            dt(r[12]),  # type: ignore[arg-type]
+            _fields_in(r[14]),
+            due,
+            bool(r[9]),
+            r[10],
+            dt(r[13]),
+            r[15],
+            pins,
         )
 
     def load_events(self, case_id: str) -> list[AuditEvent]:
