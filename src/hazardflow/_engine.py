@@ -42,7 +42,7 @@ from ._exceptions import (
 from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
-from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze
+from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case, new_event
 from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
@@ -1104,7 +1104,7 @@ class Engine:
         public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
         initial = lc.workflow.spec.initial
 
-        def new_case(cid: str) -> Case:
+        def make_case(cid: str) -> Case:
             return Case(
                 cid,
                 lc.id,
@@ -1119,7 +1119,7 @@ class Engine:
                 public,
             )
 
-        provisional = new_case(case_id or "")
+        provisional = make_case(case_id or "")
         ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True, parent=parent)
         ctx.payload = payload
         if parent is None:
@@ -1131,7 +1131,7 @@ class Engine:
             cid = self._ids(lc.workflow.spec.id_prefix, now)
             if uow.exists(cid):
                 raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
-            ctx.case = new_case(cid)
+            ctx.case = make_case(cid)
         if sensitive:
             ctx.confidential.update(sensitive)
         for eff in row.effects:
@@ -1483,8 +1483,8 @@ class Engine:
         }
         body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
-        # Positional, in field order (the attrs classes' own order): the command path builds three of these.
-        event = AuditEvent(
+        # Every field, in field order: the fast snapshot constructors of ``_model`` take them so.
+        event = new_event(
             case.id,
             seq,
             case.workflow,
@@ -1509,7 +1509,7 @@ class Engine:
             digest,
         )
         pin = ctx.policy_pin
-        new_case = Case(
+        new_snapshot = new_case(
             case.id,
             case.workflow,
             new_state,
@@ -1533,7 +1533,7 @@ class Engine:
             _new_tuple(
                 Write,
                 (
-                    new_case,
+                    new_snapshot,
                     case.rev,
                     event,
                     arm,
@@ -1554,7 +1554,7 @@ class Engine:
             if target is None:
                 raise CaseNotFoundError(fu.case_id)
             self._execute(uow, target, fu.trigger, SYSTEM, fu.payload, now, parent=ctx)
-        return new_case
+        return new_snapshot
 
     # ── misc ─────────────────────────────────────────────────────────────────────────────────────
     def now(self) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, NoReturn
 
@@ -196,7 +196,7 @@ class Case:
         return str(self.fields.get("stop_production", "none"))
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, weakref_slot=False)
 class AuditEvent:
     """One accepted command: who, what, from → to, why, when, under which policy; hash-chained per case.
 
@@ -284,6 +284,51 @@ class AuditEvent:
             prev_hash=data.get("prev_hash", ""),
             hash=data.get("hash", ""),
         )
+
+
+def _snapshot_factory(cls: type[Any]) -> Any:
+    """A positional constructor for the frozen, slotted attrs class ``cls``, for the command path.
+
+    attrs fills a frozen instance one ``object.__setattr__`` call per field (its own ``__setattr__``
+    refuses). The factory fills a *layout twin* instead, a plain class with exactly ``cls``'s slots, by
+    ordinary attribute stores, then makes the object a ``cls`` by ``__class__`` assignment (which Python
+    allows between classes of identical layout). The result is a genuine, frozen ``cls`` instance, equal to
+    ``cls(*args)``, in a fifth of the time. The factory takes every field, in field order, and is used only
+    where that is so (the engine's snapshots, rows read from a database).
+
+    It is built only for classes it can build faithfully (no converters, validators or post-init hooks) and
+    it proves itself on one instance when built; anything else gets ``cls`` itself.
+    """
+    fields = attrs.fields(cls)
+    if (
+        any(a.converter is not None or a.validator is not None or not a.init for a in fields)
+        or hasattr(cls, "__attrs_post_init__")
+        or "__slots__" not in cls.__dict__
+    ):
+        return cls
+    names = [a.name for a in fields]
+    args = ", ".join(names)
+    body = "".join(f"    o.{n} = {n}\n" for n in names)
+    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    exec(
+        f"class Twin:\n    __slots__ = {tuple(cls.__slots__)!r}\n\n"
+        f"def make({args}):\n    o = new(Twin)\n{body}    o.__class__ = cls\n    return o\n",
+        namespace,
+    )
+    make = namespace["make"]
+    try:
+        probe = [object() for _ in names]
+        made = make(*probe)
+        if type(made) is not cls or made != cls(*probe):
+            return cls
+    except TypeError:  # the layouts differ (a future attrs, another Python): build them the attrs way
+        return cls
+    return make
+
+
+#: Fast positional constructors of the snapshots the command path builds (see ``_snapshot_factory``).
+new_case: Callable[..., Case] = _snapshot_factory(Case)
+new_event: Callable[..., AuditEvent] = _snapshot_factory(AuditEvent)
 
 
 class Timer(NamedTuple):

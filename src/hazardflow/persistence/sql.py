@@ -59,7 +59,7 @@ from .._exceptions import (
     StorageFull,
 )
 from .._jurisdiction import is_within, subtree_prefix
-from .._model import AuditEvent, Case, FrozenDict, Timer, Write, freeze
+from .._model import AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case
 from . import migrate
 
 __all__ = ["SqlStore"]
@@ -268,9 +268,7 @@ def _sqlite_dt(value: Any) -> datetime | None:
 
 
 def _frozen_list(items: list[Any]) -> tuple[Any, ...]:
-    return tuple(
-        _frozen_list(x) if type(x) is list else _frozen_object(x) if type(x) is dict else x for x in items
-    )
+    return tuple(_frozen_list(x) if type(x) is list else _frozen_object(x) if type(x) is dict else x for x in items)
 
 
 _DICT_SET = dict.__setitem__
@@ -733,7 +731,7 @@ class SqlStore:
             due = pins[key] if raw_pins and raw_pins.get(key) == deadline else Deadline.from_json(deadline)
         else:
             due = None
-        return Case(
+        return new_case(
             r[0],
             r[1],
             r[2],
@@ -742,8 +740,8 @@ class SqlStore:
             r[5],
             r[6],
             r[7],
-            dt(r[11]),  # type: ignore[arg-type]
-            dt(r[12]),  # type: ignore[arg-type]
+            dt(r[11]),
+            dt(r[12]),
             _fields_in(r[14]),
             due,
             bool(r[9]),
