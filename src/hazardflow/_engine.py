@@ -694,10 +694,12 @@ class Engine:
             hit = own.idempotent(case_id, idempotency_key)
             if hit is not None:
                 return self._idempotent_result(hit, chash, idempotency_key)
-        case = own.load(case_id)
+        case = own.load(case_id) if own.parent is not None else self.store.load_case(case_id)
         if case is None:
             raise CaseNotFoundError(case_id)
-        now = self.now()
+        now = self.clock.now()
+        if type(now) is not datetime or now.tzinfo is not UTC:
+            now = _utc("clock", now)
         new = self._execute(
             own,
             case,
@@ -709,7 +711,12 @@ class Engine:
             idempotency_scope=case_id,
             command_hash=chash,
         )
-        self._finish(own)
+        if own.parent is None:
+            self.store.commit(own.writes)
+            if self._listeners:
+                self._notify(own.writes)
+        else:
+            own.merge_into_parent()
         return new
 
     @contextmanager
@@ -1137,17 +1144,7 @@ class Engine:
         for eff in row.effects:
             eff(ctx)
         return self._commit_change(
-            uow,
-            lc,
-            ctx,
-            row,
-            ctx.case,
-            None,
-            policy,
-            public,
-            idempotency_key=idempotency_key,
-            idempotency_scope=idempotency_scope,
-            command_hash=command_hash,
+            lc, ctx, row, None, public, None, None, idempotency_key, idempotency_scope, command_hash
         )
 
     def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
@@ -1226,20 +1223,7 @@ class Engine:
             ctx.payload if not sensitive else FrozenDict({k: v for k, v in ctx.payload.items() if k not in sensitive})
         )
         return self._commit_change(
-            uow,
-            lc,
-            ctx,
-            row,
-            case,
-            dest,
-            policy,
-            public,
-            timer=timer,
-            fire_owner=fire_owner,
-            late=late,
-            idempotency_key=idempotency_key,
-            idempotency_scope=idempotency_scope,
-            command_hash=command_hash,
+            lc, ctx, row, dest, public, fire_owner, late, idempotency_key, idempotency_scope, command_hash
         )
 
     def _resolve_stage_deadline(
@@ -1301,22 +1285,25 @@ class Engine:
 
     def _commit_change(
         self,
-        uow: _UnitOfWork,
         lc: CompiledLifecycle,
         ctx: CommandContext,
         row: CompiledTransition,
-        case: Case,
         dest: str | None,
-        policy: JurisdictionPolicy,
         public_payload: FrozenDict,
-        *,
-        timer: Timer | None = None,
-        fire_owner: str | None = None,
-        late: float | None = None,
-        idempotency_key: str | None = None,
-        idempotency_scope: str | None = None,
-        command_hash: str | None = None,
+        fire_owner: str | None,
+        late: float | None,
+        idempotency_key: str | None,
+        idempotency_scope: str | None,
+        command_hash: str | None,
     ) -> Case:
+        """The accepted command's write: new snapshot, hash-chained event, timers; ``dest`` None opens a case.
+
+        The unit of work, the case, the policy and the timer being fired are the context's.
+        """
+        uow = ctx.uow
+        case = ctx.case
+        policy = ctx.policy
+        timer = ctx.timer
         opening = dest is None
         new_state = row.dest if opening else dest
         assert new_state is not None
@@ -1324,15 +1311,17 @@ class Engine:
         seq = case.rev + 1
         upd = ctx.updates
         # Spawned cases first, so their ids can be linked from this case.
-        spawned: list[Case] = []
-        for sp in ctx._spawns or ():
-            child = self._open(
-                uow, self._lifecycles[sp.workflow], ctx.actor, sp.jurisdiction, sp.fields, now, parent=ctx
-            )
-            spawned.append(child)
-            if sp.link_field:
-                upd[sp.link_field] = child.id
-        ctx._spawned = spawned
+        spawns = ctx._spawns
+        if spawns:
+            spawned: list[Case] = []
+            for sp in spawns:
+                child = self._open(
+                    uow, self._lifecycles[sp.workflow], ctx.actor, sp.jurisdiction, sp.fields, now, parent=ctx
+                )
+                spawned.append(child)
+                if sp.link_field:
+                    upd[sp.link_field] = child.id
+            ctx._spawned = spawned
         fields = case.fields
         cpins = ctx._pins
         pins_now: FrozenDict = FrozenDict({**case.pins, **cpins}) if cpins else case.pins
@@ -1340,7 +1329,8 @@ class Engine:
             frozen_upd = FrozenDict()
             put = _DICT_SET
             for k, v in upd.items():
-                put(frozen_upd, k, freeze(v))
+                t = type(v)
+                put(frozen_upd, k, v if t is str or t is int or t is bool or v is None else freeze(v))
             new_fields = FrozenDict(fields)
             _DICT_UPDATE(new_fields, frozen_upd)
         else:
@@ -1529,26 +1519,29 @@ class Engine:
             pins_now,
         )
         # Every field, in order: the tuple is made directly (the named tuple's ``__new__`` only fills defaults).
-        uow.add(
-            _new_tuple(
-                Write,
-                (
-                    new_snapshot,
-                    case.rev,
-                    event,
-                    arm,
-                    cancel,
-                    timer.id if timer is not None else None,
-                    fire_owner,
-                    idempotency_key,
-                    idempotency_scope,
-                    command_hash,
-                    self.outbox,
-                    ctx._confidential or None,
-                    body_json,
-                ),
-            )
+        write: Write = _new_tuple(
+            Write,
+            (
+                new_snapshot,
+                case.rev,
+                event,
+                arm or (),
+                cancel,
+                timer.id if timer is not None else None,
+                fire_owner,
+                idempotency_key,
+                idempotency_scope,
+                command_hash,
+                self.outbox,
+                ctx._confidential or None,
+                body_json,
+            ),
         )
+        if idempotency_key is None:
+            uow.writes.append(write)
+            uow.cases[case.id] = new_snapshot
+        else:
+            uow.add(write)
         for fu in ctx._follow_ups or ():
             target = uow.load(fu.case_id)
             if target is None:
