@@ -264,3 +264,31 @@ def test_threads_share_one_store(url: str) -> None:
         assert errors == []
         assert all(store.load_case(cid).rev == 11 for cid in ids)  # type: ignore[union-attr]
         assert engine.verify_audit().ok
+
+
+def test_json_columns_are_stored_as_text_readable_by_sql(tmp_path: Path) -> None:
+    """SQLite is handed the JSON as bytes and casts it: the columns hold TEXT that SQL's JSON functions read."""
+    url = f"sqlite:///{tmp_path / 'hazards.db'}"
+    with SqlStore(url) as store:
+        engine = engine_on(store)
+        case = engine.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, **FIELDS)
+        with engine.batch():
+            engine.fire(case.id, "assign_department", actor=OFFICER, payload={"department": "fire_department"})
+    engine_sa = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine_sa.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT typeof(fields), json_extract(fields, '$.department'), json_extract(fields, '$.location') "
+                "FROM hf_case"
+            ).one()
+            assert tuple(row) == ("text", "fire_department", "仓库")
+            kinds = conn.exec_driver_sql("SELECT DISTINCT typeof(body) FROM hf_event").all()
+            assert [k[0] for k in kinds] == ["text"]
+            trigger = conn.exec_driver_sql("SELECT json_extract(body, '$.trigger') FROM hf_event WHERE seq = 2").one()
+            assert trigger[0] == "assign_department"
+    finally:
+        engine_sa.dispose()
+    with SqlStore(url) as store:
+        again = store.load_case(case.id)
+        assert again is not None and again.fields["department"] == "fire_department"
+        assert engine_on(store).verify_audit().ok

@@ -143,6 +143,23 @@ _SQL = {
     "case_rev": "SELECT rev FROM hf_case WHERE id = ?",
     "read_outbox": "SELECT id, case_id, seq, event_type FROM hf_outbox WHERE id > ? ORDER BY id LIMIT ?",
 }
+#: SQLite reads the case fields as the stored UTF-8 bytes (decoded by orjson straight from them) and casts
+#: the JSON it is handed as bytes to TEXT, so the column holds text as before.
+_CASE_COLS_SQLITE = _CASE_COLS.replace(", fields,", ", CAST(fields AS BLOB),")
+_SQL_SQLITE = {
+    **_SQL,
+    "load_case": f"SELECT {_CASE_COLS_SQLITE} FROM hf_case WHERE id = ?",
+    "insert_case": _SQL["insert_case"].replace(
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?)",
+    ),
+    "insert_event": _SQL["insert_event"].replace(
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
+    ),
+}
+assert _SQL_SQLITE["insert_case"] != _SQL["insert_case"] and _SQL_SQLITE["insert_event"] != _SQL["insert_event"]
+assert _CASE_COLS_SQLITE != _CASE_COLS
 #: Lease up to N due timers: a compare-and-set under SQLite's write lock (``BEGIN IMMEDIATE``). The rows
 #: are addressed by ``rowid``, which the write lock keeps stable for the statement: one B-tree seek per row
 #: instead of a probe of the text primary key's index and then the seek.
@@ -398,13 +415,18 @@ class SqlStore:
         self._busy_ms = int(busy_timeout * 1000)
         self._engine = self._make_engine(parsed, create=create)
         if self.dialect == "sqlite":
-            self._sql = _SQL
+            self._sql = _SQL_SQLITE
             self._ts = _sqlite_ts
             self._dt = _sqlite_dt
+            self._case_cols = _CASE_COLS_SQLITE
+            # JSON columns travel as orjson's UTF-8 bytes, cast to TEXT by SQLite (no str made in Python).
+            self._json_out: Any = orjson.dumps
         else:
             self._sql = {k: v.replace("?", "%s") for k, v in _SQL.items()}
             self._ts = _pg_ts  # type: ignore[assignment]
             self._dt = _pg_dt
+            self._case_cols = _CASE_COLS
+            self._json_out = _DUMPS
         try:
             if check_schema:
                 self._check_schema(create=create, upgrade=upgrade)
@@ -716,7 +738,7 @@ class SqlStore:
         mark = "?" if self.dialect == "sqlite" else "%s"
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
-            sql = f"SELECT {_CASE_COLS} FROM hf_case WHERE id IN ({', '.join([mark] * len(chunk))})"
+            sql = f"SELECT {self._case_cols} FROM hf_case WHERE id IN ({', '.join([mark] * len(chunk))})"
             out.extend(self._case_from_row(r) for r in self._query(sql, tuple(chunk)))
         return out
 
@@ -823,7 +845,7 @@ class SqlStore:
             if after is not None:
                 clauses.append("(opened_at > ? OR (opened_at = ? AND id > ?))")
                 args += [after[0], after[0], after[1]]
-            sql = f"SELECT {_CASE_COLS} FROM hf_case"
+            sql = f"SELECT {self._case_cols} FROM hf_case"
             if clauses:
                 sql += " WHERE " + " AND ".join(clauses)
             sql += f" ORDER BY opened_at, id LIMIT {_PAGE}"
@@ -977,6 +999,8 @@ class SqlStore:
 
     def _plan(self, writes: Sequence[Write]) -> _Plan:
         ts = self._ts
+        json_out = self._json_out
+        sqlite = self.dialect == "sqlite"
         plan = _Plan()
         first_rev: dict[str, int] = {}
         last_case: dict[str, Case] = {}
@@ -1000,7 +1024,8 @@ class SqlStore:
                 bits[cid] = bits.get(cid, 0) | _changed_bits(ev)
             body = w.event_json
             if isinstance(body, bytes):
-                body = body.decode()
+                if not sqlite:
+                    body = body.decode()
             elif body is None:
                 raw = ev.to_dict()
                 del raw["hash"]
@@ -1099,7 +1124,7 @@ class SqlStore:
                         ts(c.opened_at),
                         ts(c.updated_at),
                         ts(c.closed_at),
-                        _DUMPS(f),
+                        json_out(f),
                         c.last_hash,
                         _pins_out(c.pins),
                     )
@@ -1128,7 +1153,7 @@ class SqlStore:
                         vals.append(ts(c.closed_at))
                     if b & 4096:
                         vals.append(_pins_out(c.pins))
-                vals += (c.rev, ts(c.updated_at), _DUMPS(f), c.last_hash, cid, expected)
+                vals += (c.rev, ts(c.updated_at), json_out(f), c.last_hash, cid, expected)
                 rows = plan.updates.get(b)
                 if rows is None:
                     plan.updates[b] = [tuple(vals)]
@@ -1144,6 +1169,8 @@ class SqlStore:
             sql = _update_sql(bits)
             if self.dialect == "postgresql":
                 sql = sql.replace("?", "%s")
+            else:
+                sql = sql.replace("fields = ?", "fields = CAST(? AS TEXT)")
             self._updates[bits] = sql
         return sql
 
