@@ -158,8 +158,6 @@ _SQL_SQLITE = {
         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
     ),
 }
-assert _SQL_SQLITE["insert_case"] != _SQL["insert_case"] and _SQL_SQLITE["insert_event"] != _SQL["insert_event"]
-assert _CASE_COLS_SQLITE != _CASE_COLS
 #: Lease up to N due timers: a compare-and-set under SQLite's write lock (``BEGIN IMMEDIATE``). The rows
 #: are addressed by ``rowid``, which the write lock keeps stable for the statement: one B-tree seek per row
 #: instead of a probe of the text primary key's index and then the seek.
