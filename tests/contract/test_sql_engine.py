@@ -290,5 +290,6 @@ def test_json_columns_are_stored_as_text_readable_by_sql(tmp_path: Path) -> None
         engine_sa.dispose()
     with SqlStore(url) as store:
         again = store.load_case(case.id)
-        assert again is not None and again.fields["department"] == "fire_department"
+        assert again is not None
+        assert again.fields["department"] == "fire_department"
         assert engine_on(store).verify_audit().ok
