@@ -13,9 +13,10 @@ import hashlib
 import os
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -37,6 +38,7 @@ from ._exceptions import (
     GuardRejected,
     InvalidInput,
     NotAuthorized,
+    PersistenceError,
     TransitionNotAllowed,
 )
 from ._glossary import describe
@@ -283,17 +285,31 @@ class RunDueReport:
     fired: int = 0
     #: Timers found stale (their case moved on, or a reminder whose deadline already passed): cancelled.
     cancelled: int = 0
-    #: Firings that lost a race with another command or worker; retried by a later sweep.
+    #: Firings that lost a race with another command; the timer stays armed and a later sweep decides again.
     conflicts: int = 0
-    #: Firings that raised; the timer keeps its lease and is retried once the lease expires.
+    #: Firings that raised; the timer stays armed, held back for ``hold_seconds``, then retried.
     failed: int = 0
+    #: Timers found due but not claimed: another worker was firing them (or had just fired them).
+    skipped: int = 0
     #: Of the fired timers, how many fired after their due instant, and the worst lateness.
     late: int = 0
     max_late_seconds: float = 0.0
+    #: How many times the sweep looked for due timers.
     rounds: int = 0
-    #: True when ``stop`` asked the sweep to end early (its unfired leases were released).
+    #: True when ``stop`` asked the sweep to end early (what it had not fired stays armed, free for any worker).
     interrupted: bool = False
     events: list[tuple[str, int]] = attrs.field(factory=list)
+
+
+#: How a claim-and-fire ended: done (fired, cancelled or failed), lost a race, or not claimed.
+_DONE, _CONFLICT, _SKIPPED = 0, 1, 2
+#: The golden ratio's fraction: successive jumps of a worker land far from each other on the due list.
+_GOLDEN = 0.6180339887498949
+
+
+def _rotation(owner: str) -> float:
+    """Where on the due list (a fraction of its length) a worker starts after it met another worker."""
+    return zlib.crc32(owner.encode()) / 2**32
 
 
 def _deadline_change(deadline: Deadline | None, pins: Mapping[str, Deadline]) -> Any:
@@ -811,97 +827,110 @@ class Engine:
         *,
         limit: int = 500,
         owner: str | None = None,
-        lease_seconds: float = 300.0,
+        hold_seconds: float = 300.0,
         stop: Callable[[], bool] | None = None,
     ) -> RunDueReport:
         """Fire every timer due at ``now`` (default: the clock) as the system actor; idempotent.
 
-        Timers are leased (owner + expiry) in batches of ``limit``, earliest first, so several workers can
-        sweep at once and each timer fires once: the commit that records a firing checks that the timer is
-        still armed and still leased by ``owner``. A timer whose case moved on is cancelled, not fired; a
-        reminder that could only be sent after its deadline passed is cancelled too (the overdue event
-        supersedes it). Firings after downtime are caught up: each event records how late it fired
-        (``late_seconds``), and ladder rungs keep the schedule counted from the deadline, so a sweep after
-        a long outage fires every rung that fell due meanwhile, in order. A firing that raises keeps its
-        lease and is retried after ``lease_seconds``; nothing is dropped.
+        The sweep finds due timers with a plain read (up to ``limit`` at a time, earliest first), and each
+        firing begins by *claiming* its timer in the firing's own transaction (:meth:`Store.claim_timer`):
+        the claim and the firing's writes (event, case, timer marked fired, new timers) commit together, so
+        several workers can sweep at once and each timer fires once. A timer another worker is firing is
+        skipped (``skipped``); a worker that meets another walks on from another place in the due list, so
+        workers mostly fire different timers. A worker that dies mid-firing holds nothing: its claim ends
+        with its transaction, and the next sweep fires the timer.
+
+        A timer whose case moved on is cancelled, not fired; a reminder that could only be sent after its
+        deadline passed is cancelled too (the overdue event supersedes it). Firings after downtime are
+        caught up: each event records how late it fired (``late_seconds``), and ladder rungs keep the
+        schedule counted from the deadline, so a sweep after a long outage fires every rung that fell due
+        meanwhile, in order. A firing that raises writes nothing; its timer stays armed and is held back for
+        ``hold_seconds`` (recorded as held by ``owner``), then retried; nothing is dropped. A database error
+        ends the sweep (the error propagates; the next sweep carries on).
 
         With ``now`` left out each firing is stamped with the clock's time when it commits; with an explicit
         ``now`` (tests, simulations) every firing is stamped ``now``. ``stop`` is polled between firings:
-        when it returns True the sweep releases the leases it has not used and returns (graceful shutdown).
+        when it returns True the sweep returns at once (graceful shutdown; nothing is left held).
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInput("limit", limit, "must be a positive integer")
-        if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int | float) or lease_seconds <= 0:
-            raise InvalidInput("lease_seconds", lease_seconds, "must be a positive number of seconds")
+        if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int | float) or hold_seconds <= 0:
+            raise InvalidInput("hold_seconds", hold_seconds, "must be a positive number of seconds")
         fixed = now is not None
         sweep_now = _utc("now", now) if now is not None else self.now()
         owner = owner or self.worker_id
+        hold = timedelta(seconds=hold_seconds)
         report = RunDueReport(now=sweep_now)
-        retried: set[str] = set()
+        # Each timer is tried once per sweep: one that lost a race, or that another worker holds, is left
+        # to the next sweep.
+        tried: set[str] = set()
+        jump: float | None = None
         while True:
-            leased = self.store.lease_due(sweep_now, owner=owner, lease_seconds=lease_seconds, limit=limit)
+            found = self.store.due_timers(sweep_now, limit=limit)
             report.rounds += 1
-            if not leased:
+            todo = [t for t in found if t.id not in tried]
+            if not todo:
                 break
-            progress = False
-            for i, timer in enumerate(leased):
+            if jump is not None:
+                # Another worker is sweeping the same list: walk on from another place in it.
+                start = int(jump * len(todo))
+                todo = todo[start:] + todo[:start]
+            for timer in todo:
                 if stop is not None and stop():
-                    for rest in leased[i:]:
-                        self.store.release_timer(rest.id, owner=owner, cancel=False)
                     report.interrupted = True
                     return report
-                if timer.id in retried:
-                    # It lost a race once in this sweep already: leave it to the next sweep.
-                    self.store.release_timer(timer.id, owner=owner, cancel=False)
-                    continue
+                tried.add(timer.id)
                 at = sweep_now if fixed else max(sweep_now, self.now())
-                if self._fire_timer(timer, at, owner, report):
-                    progress = True
-                else:
-                    retried.add(timer.id)
-            if not progress:
-                break
-            if len(leased) < limit:
-                # A firing may arm a timer already due (a rung with no delay, a catch-up): look once more.
-                nxt = self.store.next_due()
-                if nxt is None or nxt > sweep_now:
+                if self._fire_timer(timer, at, owner, hold, report) == _SKIPPED:
+                    jump = _rotation(owner) if jump is None else (jump + _GOLDEN) % 1.0
                     break
+            # Look again: what this round skipped or left, and timers a firing armed already due (a rung
+            # with no delay, a catch-up).
         return report
 
-    def _fire_timer(self, timer: Timer, at: datetime, owner: str, report: RunDueReport) -> bool:
-        """Fire (or cancel) one leased timer; False when it lost a race and should be retried later."""
-        case = self.store.load_case(timer.case_id)
-        if case is None or self._timer_is_stale(timer, case, at):
-            self.store.release_timer(timer.id, owner=owner, cancel=True)
-            report.cancelled += 1
-            return True
-        late = max(0.0, (at - timer.due_at).total_seconds())
-        uow = _UnitOfWork(self.store)
-        try:
-            command = self._timer_command(timer, case)
-            if command is None:
-                # The policy's ladder has no such rung (any more): nothing to fire.
-                self.store.release_timer(timer.id, owner=owner, cancel=True)
+    def _fire_timer(self, timer: Timer, at: datetime, owner: str, hold: timedelta, report: RunDueReport) -> int:
+        """Claim one due timer and fire (or cancel) it in the claim's transaction; how it ended."""
+        claim = self.store.claim_timer(timer.id, at)
+        if claim is None:
+            report.skipped += 1
+            return _SKIPPED
+        with claim:
+            timer = claim.timer
+            case = claim.case
+            if self._timer_is_stale(timer, case, at):
+                claim.cancel()
                 report.cancelled += 1
-                return True
-            trigger, payload = command
-            self._execute(uow, case, trigger, SYSTEM, payload, at, timer=timer, fire_owner=owner, late=late)
-            self.store.commit(uow.writes)
-        except ConcurrentUpdateError:
-            # Another command moved the case (or another worker fired this timer): decide again later.
-            report.conflicts += 1
-            self.store.release_timer(timer.id, owner=owner, cancel=False)
-            return False
-        except TransitionNotAllowed:
-            # The case is in a state where this timer means nothing any more: cancel, never fire.
-            self.store.release_timer(timer.id, owner=owner, cancel=True)
-            report.cancelled += 1
-            return True
-        except Exception:
-            # Keep the lease: the timer stays armed and is retried once the lease expires; never dropped.
-            _log().exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
-            report.failed += 1
-            return True
+                return _DONE
+            late = max(0.0, (at - timer.due_at).total_seconds())
+            uow = _UnitOfWork(self.store)
+            try:
+                command = self._timer_command(timer, case)
+                if command is None:
+                    # The policy's ladder has no such rung (any more): nothing to fire.
+                    claim.cancel()
+                    report.cancelled += 1
+                    return _DONE
+                trigger, payload = command
+                self._execute(uow, case, trigger, SYSTEM, payload, at, timer=timer, late=late)
+                claim.commit(uow.writes)
+            except ConcurrentUpdateError:
+                # Another command moved a case this firing touches: decide again at the next sweep.
+                report.conflicts += 1
+                return _CONFLICT
+            except TransitionNotAllowed:
+                # The case is in a state where this timer means nothing any more: cancel, never fire.
+                claim.cancel()
+                report.cancelled += 1
+                return _DONE
+            except PersistenceError:
+                raise
+            except Exception:
+                # A policy bug, say: nothing was written. Hold the timer back (never drop it) and retry later.
+                _log().exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
+                claim.close()
+                self.store.hold_timer(timer.id, owner=owner, until=at + hold)
+                report.failed += 1
+                return _DONE
         try:
             self._notify(uow.writes)
         except Exception:  # the firing is committed; a listener's failure must not stop the sweep
@@ -911,7 +940,7 @@ class Engine:
             report.late += 1
             report.max_late_seconds = max(report.max_late_seconds, late)
         report.events.append((case.id, case.rev + 1))
-        return True
+        return _DONE
 
     def _timer_command(self, timer: Timer, case: Case) -> tuple[str, dict[str, Any]] | None:
         """The system command a timer fires: ``mark_overdue``, ``remind`` or ``sanction`` with its payload."""

@@ -279,10 +279,10 @@ class StoreContract:
     """The behaviour every store must show. Subclass it and provide a ``store`` fixture (a fresh, empty store).
 
     What it checks: atomic multi-write commits; revision conflicts that write nothing; several writes to one
-    case in one commit; idempotency records; timers (arm, cancel, fire once, lease, release, lease expiry,
-    ``next_due``); ``iter_cases`` filters (jurisdiction subtree, department, open only, state, workflow);
-    confidential records; the outbox; event order; faithful round trips (an event read back still verifies
-    against its hash); and the engine running its full lifecycle on the store.
+    case in one commit; idempotency records; timers (arm, cancel, find due, claim, commit or cancel under a
+    claim, hold back, fire once, ``next_due``); ``iter_cases`` filters (jurisdiction subtree, department,
+    open only, state, workflow); confidential records; the outbox; event order; faithful round trips (an
+    event read back still verifies against its hash); and the engine running its full lifecycle on the store.
     """
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────
@@ -319,7 +319,8 @@ class StoreContract:
         assert store.lookup_idempotency("HZ-404", "k") is None
         assert store.read_confidential("HZ-404") is None
         assert store.read_outbox() == []
-        assert store.lease_due(T0 + timedelta(days=999), owner="w", lease_seconds=60, limit=10) == []
+        assert store.due_timers(T0 + timedelta(days=999), limit=10) == []
+        assert store.claim_timer("HZ-404/1/d", T0 + timedelta(days=999)) is None
 
     def test_round_trip_is_faithful(self, store: Store) -> None:
         f = WriteFactory()
@@ -574,89 +575,164 @@ class StoreContract:
         assert store.next_due() == d2
         store.commit([f.step("HZ-1", cancel_timers=True, state="closed", closed=True)])
         assert store.next_due() is None
-        assert store.lease_due(T0 + timedelta(days=400), owner="w", lease_seconds=60, limit=10) == []
+        assert store.due_timers(T0 + timedelta(days=400), limit=10) == []
 
-    def test_lease_due_takes_the_earliest_due_timers(self, store: Store) -> None:
+    def test_due_timers_finds_the_earliest_due_and_writes_nothing(self, store: Store) -> None:
         f = WriteFactory()
         arm = [timer("HZ-1", f"t{i}", T0 + timedelta(hours=i), kind="reminder", rung=i) for i in (3, 1, 2, 5)]
         store.commit([f.open("HZ-1", arm=arm)])
         now = T0 + timedelta(hours=3)  # t1, t2 and t3 are due (due at now counts); t5 is not
-        got = store.lease_due(now, owner="w1", lease_seconds=60, limit=2)
+        before = snapshot_store(store)
+        got = store.due_timers(now, limit=2)
         assert [t.id for t in got] == ["HZ-1/1/t1", "HZ-1/1/t2"]
-        assert all(t.lease_owner == "w1" and t.lease_expires_at == now + timedelta(seconds=60) for t in got)
-        assert store.get_timer("HZ-1/1/t1").lease_owner == "w1"  # type: ignore[union-attr]
-        rest = store.lease_due(now, owner="w2", lease_seconds=60, limit=10)
-        assert [t.id for t in rest] == ["HZ-1/1/t3"]
-        assert store.lease_due(now, owner="w3", lease_seconds=60, limit=10) == []
-        # A leased timer is still armed and still counts for next_due.
-        assert store.next_due() == T0 + timedelta(hours=1)
-        assert len(store.armed_timers("HZ-1")) == 4
+        assert got[0] == store.get_timer("HZ-1/1/t1")
+        # A pure read: another worker finds the same timers, and nothing changed.
+        assert [t.id for t in store.due_timers(now, limit=10)] == ["HZ-1/1/t1", "HZ-1/1/t2", "HZ-1/1/t3"]
+        assert snapshot_store(store) == before
+        assert all(t.lease_owner is None for t in store.armed_timers("HZ-1"))
 
-    def test_leases_expire_and_releases_need_the_owner(self, store: Store) -> None:
+    def test_a_claim_holds_the_timer_and_its_case_until_it_ends(self, store: Store) -> None:
+        import pytest
+
+        from ._exceptions import InvalidInput
+
         f = WriteFactory()
         due = T0 + timedelta(days=1)
-        store.commit([f.open("HZ-1", arm=[timer("HZ-1", "d", due)])])
+        store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due), timer("HZ-1", "e", due)])])
         tid = "HZ-1/1/d"
-        assert [t.id for t in store.lease_due(due, owner="w1", lease_seconds=60, limit=10)] == [tid]
-        # Still leased 30 s later: nobody else gets it.
-        assert store.lease_due(due + timedelta(seconds=30), owner="w2", lease_seconds=60, limit=10) == []
-        # Released by someone else: nothing happens.
-        store.release_timer(tid, owner="w2", cancel=True)
-        t = store.get_timer(tid)
-        assert t is not None
-        assert (t.status, t.lease_owner) == ("armed", "w1")
-        # Released by the owner: free again at once.
-        store.release_timer(tid, owner="w1", cancel=False)
-        t = store.get_timer(tid)
-        assert t is not None
-        assert (t.status, t.lease_owner) == ("armed", None)
-        assert [t.id for t in store.lease_due(due, owner="w2", lease_seconds=60, limit=10)] == [tid]
-        # w2 crashes; after its lease expires, w3 takes it over.
-        later = due + timedelta(seconds=61)
-        got = store.lease_due(later, owner="w3", lease_seconds=60, limit=10)
-        assert [(t.id, t.lease_owner) for t in got] == [(tid, "w3")]
-        # The owner cancels it: cancelled for good.
-        store.release_timer(tid, owner="w3", cancel=True)
-        t = store.get_timer(tid)
-        assert t is not None
-        assert t.status == "cancelled"
-        assert store.armed_timers("HZ-1") == []
-        assert store.next_due() is None
-        assert store.lease_due(later + timedelta(days=1), owner="w4", lease_seconds=60, limit=10) == []
+        assert store.claim_timer(tid, due - timedelta(seconds=1)) is None  # not due yet
+        assert store.claim_timer("HZ-1/1/x", due) is None  # no such timer
+        before = snapshot_store(store)
+        claim = store.claim_timer(tid, due)
+        assert claim is not None
+        try:
+            assert claim.timer == store.get_timer(tid)
+            assert claim.case == store.load_case("HZ-1")
+            # Claimed: nobody else claims it (another worker skips it); finding it is still a plain read.
+            assert store.claim_timer(tid, due) is None
+            assert [t.id for t in store.due_timers(due, limit=10)] == [tid, "HZ-1/1/e"]
+        finally:
+            claim.close()
+        # Closed without a commit: nothing changed, and the timer is free again at once.
+        assert snapshot_store(store) == before
+        claim.close()  # closing twice is harmless
+        with pytest.raises(InvalidInput):
+            claim.commit([])  # but an ended claim commits nothing
+        with store.claim_timer(tid, due) as again:  # type: ignore[union-attr]
+            assert again.timer.id == tid
+        assert snapshot_store(store) == before  # leaving the block closed it
+        last = store.claim_timer(tid, due)
+        assert last is not None
+        last.close()
 
-    def test_a_timer_fires_once_and_only_for_its_lease_holder(self, store: Store) -> None:
+    def test_a_claimed_firing_commits_once(self, store: Store) -> None:
         f = WriteFactory()
         due = T0 + timedelta(days=1)
         store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due)])])
         tid = "HZ-1/1/d"
         at = due + timedelta(hours=2)
-        store.lease_due(at, owner="w1", lease_seconds=300, limit=10)
-        # Another worker cannot record the firing.
-        self.commit_refused(store, [f.step("HZ-1", fire_timer=tid, fire_owner="w2", at=at, late_seconds=7200.0)])
-        f.forget("HZ-1", store.load_case("HZ-1"))  # type: ignore[arg-type]
-        fired = f.step("HZ-1", fire_timer=tid, fire_owner="w1", at=at, late_seconds=7200.0, trigger="mark_overdue")
-        store.commit([fired])
+        claim = store.claim_timer(tid, at)
+        assert claim is not None
+        with claim:
+            claim.commit([f.step("HZ-1", fire_timer=tid, at=at, late_seconds=7200.0, trigger="mark_overdue")])
         t = store.get_timer(tid)
         assert t is not None
-        assert t.status == "fired"
-        assert t.fired_at == at
-        assert t.fired_seq == 2
-        assert t.late_seconds == 7200.0
-        assert t.lease_owner is None
+        assert (t.status, t.fired_at, t.fired_seq, t.late_seconds, t.lease_owner) == ("fired", at, 2, 7200.0, None)
         assert store.armed_timers("HZ-1") == []
+        assert store.due_timers(at, limit=10) == []
         assert store.next_due() is None
-        # Firing it again (a second worker, a retry after a crash) is refused and writes nothing.
-        self.commit_refused(store, [f.step("HZ-1", fire_timer=tid, fire_owner="w1", at=at)])
-        f.forget("HZ-1", store.load_case("HZ-1"))  # type: ignore[arg-type]
-        self.commit_refused(store, [f.step("HZ-1", fire_timer=tid, fire_owner=None, at=at)])
+        # A fired timer is never claimed again, and a second firing of it (a stale worker) is refused.
+        assert store.claim_timer(tid, at) is None
+        self.commit_refused(store, [f.step("HZ-1", fire_timer=tid, at=at)])
+        assert [e.seq for e in store.load_events("HZ-1")] == [1, 2]
 
-    def test_a_cancelled_timer_cannot_fire(self, store: Store) -> None:
+    def test_a_refused_claimed_commit_writes_nothing_and_ends_the_claim(self, store: Store) -> None:
+        import pytest
+
+        f = WriteFactory()
+        due = T0 + timedelta(days=1)
+        store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due)])])
+        tid = "HZ-1/1/d"
+        before = snapshot_store(store)
+        claim = store.claim_timer(tid, due)
+        assert claim is not None
+        stale = f.step("HZ-1", fire_timer=tid, at=due, expected_rev=7)
+        with claim, pytest.raises(ConcurrentUpdateError) as info:
+            claim.commit([stale])
+        assert info.value.case_id == "HZ-1"
+        assert snapshot_store(store) == before
+        assert store.get_timer(tid).status == "armed"  # type: ignore[union-attr]
+        f.forget("HZ-1", store.load_case("HZ-1"))  # type: ignore[arg-type]
+        again = store.claim_timer(tid, due)
+        assert again is not None
+        again.close()
+
+    def test_a_stale_timer_is_cancelled_under_its_claim(self, store: Store) -> None:
+        f = WriteFactory()
+        due = T0 + timedelta(days=1)
+        store.commit([f.open("HZ-1", arm=[timer("HZ-1", "d", due), timer("HZ-1", "e", due + timedelta(days=1))])])
+        claim = store.claim_timer("HZ-1/1/d", due)
+        assert claim is not None
+        with claim:
+            claim.cancel()
+        assert store.get_timer("HZ-1/1/d").status == "cancelled"  # type: ignore[union-attr]
+        assert [t.id for t in store.armed_timers("HZ-1")] == ["HZ-1/1/e"]  # only that timer
+        assert store.load_case("HZ-1").rev == 1  # type: ignore[union-attr]
+        assert store.claim_timer("HZ-1/1/d", due) is None
+        assert store.due_timers(due, limit=10) == []
+        self.commit_refused(store, [f.step("HZ-1", fire_timer="HZ-1/1/d", at=due)])
+
+    def test_a_timer_cancelled_by_a_command_is_never_claimed_or_fired(self, store: Store) -> None:
         f = WriteFactory()
         due = T0 + timedelta(days=1)
         store.commit([f.open("HZ-1", arm=[timer("HZ-1", "d", due)])])
-        store.lease_due(due, owner="w1", lease_seconds=300, limit=10)
-        store.commit([f.step("HZ-1", cancel_timers=True)])  # the case moved on meanwhile
-        self.commit_refused(store, [f.step("HZ-1", fire_timer="HZ-1/1/d", fire_owner="w1")])
+        found = store.due_timers(due, limit=10)
+        assert [t.id for t in found] == ["HZ-1/1/d"]
+        store.commit([f.step("HZ-1", cancel_timers=True)])  # the case moved on after the find
+        assert store.claim_timer("HZ-1/1/d", due) is None
+        self.commit_refused(store, [f.step("HZ-1", fire_timer="HZ-1/1/d")])
+
+    def test_a_held_timer_is_neither_found_nor_claimed_until_its_hold_ends(self, store: Store) -> None:
+        f = WriteFactory()
+        due = T0 + timedelta(days=1)
+        store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due)])])
+        tid = "HZ-1/1/d"
+        until = due + timedelta(seconds=60)
+        store.hold_timer(tid, owner="w1", until=until)
+        t = store.get_timer(tid)
+        assert t is not None
+        assert (t.status, t.lease_owner, t.lease_expires_at) == ("armed", "w1", until)
+        for at in (due, due + timedelta(seconds=59)):
+            assert store.due_timers(at, limit=10) == []
+            assert store.claim_timer(tid, at) is None
+        # Held, not dropped: still armed, still the next due instant.
+        assert store.next_due() == due
+        assert [x.id for x in store.armed_timers("HZ-1")] == [tid]
+        # The hold ends at ``until``: found and claimed again, by any worker.
+        found = store.due_timers(until, limit=10)
+        assert [(x.id, x.lease_owner, x.lease_expires_at) for x in found] == [(tid, "w1", until)]
+        claim = store.claim_timer(tid, until)
+        assert claim is not None
+        with claim:
+            claim.commit([f.step("HZ-1", fire_timer=tid, at=until, late_seconds=60.0)])
+        t = store.get_timer(tid)
+        assert t is not None
+        assert (t.status, t.lease_owner, t.lease_expires_at) == ("fired", None, None)
+        # A timer that is no longer armed is left alone.
+        store.hold_timer(tid, owner="w2", until=until + timedelta(days=1))
+        assert store.get_timer(tid) == t
+
+    def test_a_firing_names_its_holder_when_it_says_one(self, store: Store) -> None:
+        f = WriteFactory()
+        due = T0 + timedelta(days=1)
+        store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due)])])
+        tid = "HZ-1/1/d"
+        store.hold_timer(tid, owner="w1", until=due + timedelta(seconds=60))
+        # ``fire_owner`` on a write: refused unless that worker holds the timer.
+        self.commit_refused(store, [f.step("HZ-1", fire_timer=tid, fire_owner="w2", at=due)])
+        f.forget("HZ-1", store.load_case("HZ-1"))  # type: ignore[arg-type]
+        store.commit([f.step("HZ-1", fire_timer=tid, fire_owner="w1", at=due)])
+        assert store.get_timer(tid).status == "fired"  # type: ignore[union-attr]
 
     def test_next_due_follows_arming_firing_and_cancelling(self, store: Store) -> None:
         f = WriteFactory()
@@ -665,9 +741,9 @@ class StoreContract:
         assert store.next_due() == T0 + timedelta(days=5)
         store.commit([f.open("HZ-2", arm=[timer("HZ-2", "d", T0 + timedelta(days=2))])])
         assert store.next_due() == T0 + timedelta(days=2)
-        leased = store.lease_due(T0 + timedelta(days=3), owner="w", lease_seconds=60, limit=10)
-        assert [t.id for t in leased] == ["HZ-2/1/d"]
-        store.commit([f.step("HZ-2", fire_timer="HZ-2/1/d", fire_owner="w", at=T0 + timedelta(days=3))])
+        found = store.due_timers(T0 + timedelta(days=3), limit=10)
+        assert [t.id for t in found] == ["HZ-2/1/d"]
+        store.commit([f.step("HZ-2", fire_timer="HZ-2/1/d", at=T0 + timedelta(days=3))])
         assert store.next_due() == T0 + timedelta(days=5)
         store.commit([f.step("HZ-1", cancel_timers=True, arm=[timer("HZ-1", "d", T0 + timedelta(days=9), seq=2)])])
         assert store.next_due() == T0 + timedelta(days=9)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ._model import AuditEvent, Case, GuardResult, Timer, Write
     from .policies.base import ListingRule, Milestone, Permission, ReportingObligation, Rung, Separation
 
-__all__ = ["Clock", "JurisdictionPolicy", "Store", "WorkingCalendar"]
+__all__ = ["Clock", "JurisdictionPolicy", "Store", "TimerClaim", "WorkingCalendar"]
 
 
 @runtime_checkable
@@ -83,12 +83,27 @@ class Store(Protocol):
         """The earliest due instant of an armed timer (for waking a worker)."""
         ...
 
-    def lease_due(self, now: datetime, *, owner: str, lease_seconds: float, limit: int) -> list[Timer]:
-        """Lease up to ``limit`` armed timers due at ``now`` whose lease is free or expired."""
+    def due_timers(self, now: datetime, *, limit: int) -> list[Timer]:
+        """Up to ``limit`` armed timers due at ``now`` and not held back past ``now``, earliest first.
+
+        A pure read: several workers may find the same timers; :meth:`claim_timer` decides who fires each.
+        """
         ...
 
-    def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
-        """Drop a lease (and cancel the timer when ``cancel``), if ``owner`` still holds it."""
+    def claim_timer(self, timer_id: str, now: datetime) -> TimerClaim | None:
+        """Claim one due timer to fire it: its firing's transaction, begun with the timer and its case.
+
+        None when the timer is not armed, not due at ``now``, held back past ``now`` (:meth:`hold_timer`),
+        or claimed right now by another worker (a claim is never waited for longer than the store's lock
+        timeout). The claim lasts until it is committed, cancelled or closed, or until its worker dies.
+        """
+        ...
+
+    def hold_timer(self, timer_id: str, *, owner: str, until: datetime) -> None:
+        """Hold an armed timer back until ``until`` (its firing failed): no find or claim sees it before then.
+
+        ``owner`` (the worker) is recorded with it; a timer that is no longer armed is left alone.
+        """
         ...
 
     def iter_cases(
@@ -115,6 +130,42 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class TimerClaim(Protocol):
+    """One worker's claim on a due timer (:meth:`Store.claim_timer`): the open transaction of its firing.
+
+    ``timer`` and ``case`` are read under the claim, so no other worker fires the timer meanwhile. End it
+    with exactly one of :meth:`commit` (the firing's writes, in the claim's own transaction), :meth:`cancel`
+    (the timer is stale) or :meth:`close` (give it up: nothing changes). Used as a context manager, leaving
+    the block closes a claim that is still open. A claim whose worker dies ends with it and changes nothing.
+    """
+
+    @property
+    def timer(self) -> Timer:
+        """The timer as stored when claimed (armed, due)."""
+        ...
+
+    @property
+    def case(self) -> Case:
+        """The timer's case as stored when claimed."""
+        ...
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Store the firing's writes and end the claim; refused exactly as :meth:`Store.commit` refuses."""
+        ...
+
+    def cancel(self) -> None:
+        """Cancel the timer (its case moved on) and end the claim."""
+        ...
+
+    def close(self) -> None:
+        """End the claim without changing anything (a claim already ended is left as it is)."""
+        ...
+
+    def __enter__(self) -> TimerClaim: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 @runtime_checkable

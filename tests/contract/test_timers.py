@@ -22,6 +22,7 @@ from hazardflow import (
     Unit,
 )
 from hazardflow._calendar import SHANGHAI, end_of_local_day
+from hazardflow._engine import _SKIPPED, RunDueReport
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import Rung
 from timer_support import (
@@ -170,44 +171,58 @@ def test_a_stage_left_before_its_deadline_never_fires_it(store: Any) -> None:
     assert engine.store.get_timer(f"{case.id}/4/d").status == "fired"  # type: ignore[union-attr]
 
 
-def test_a_leased_timer_whose_case_moves_on_is_cancelled_not_fired(store: Any) -> None:
+def test_a_found_timer_whose_case_moves_on_before_its_claim_is_never_fired(store: Any) -> None:
     engine, clock = make_engine(store)
     case = open_general(engine, "2024-03-15")
     clock.set("2024-03-16T00:00:00+08:00")
-    leased = engine.store.lease_due(clock.now(), owner="slow-worker", lease_seconds=60, limit=10)
-    assert [t.kind for t in leased] == ["reminder", "deadline"]
-    # Before the slow worker fires, the unit submits the fix: the command cancels the leased timers too.
+    found = engine.store.due_timers(clock.now(), limit=10)
+    assert [t.kind for t in found] == ["reminder", "deadline"]
+    # Before the slow worker claims them, the unit submits the fix: the command cancels the found timers.
     submit(engine, case.id)
-    from hazardflow._engine import RunDueReport
-
     report = RunDueReport(now=clock.now())
-    for timer in leased:
-        assert engine._fire_timer(timer, clock.now(), "slow-worker", report)
-    assert (report.fired, report.cancelled) == (0, 2)
+    for timer in found:
+        engine._fire_timer(timer, clock.now(), "slow-worker", timedelta(seconds=60), report)
+    assert (report.fired, report.cancelled, report.skipped) == (0, 0, 2)
     assert events_of(engine, case.id, "mark_overdue") == []
     clock.advance(minutes=5)
     assert engine.run_due().fired == 0
 
 
-def test_a_firing_that_lost_its_lease_is_refused(store: Any) -> None:
+def test_a_worker_with_a_stale_find_never_fires_a_timer_twice(store: Any) -> None:
     engine, clock = make_engine(store)
     case = open_general(engine, "2024-03-15")
     clock.set("2024-03-16T00:00:00+08:00")
-    engine.store.lease_due(clock.now(), owner="w1", lease_seconds=60, limit=10)
-    clock.advance(minutes=2)  # w1's lease expired; w2 takes over and fires
-    report = engine.run_due(owner="w2")
-    assert report.fired >= 1
-    stale = engine.store.get_timer(f"{case.id}/2/d")
-    assert stale is not None
-    assert stale.status == "fired"
-    assert len(events_of(engine, case.id, "mark_overdue")) == 1
-    # w1 wakes up and tries to fire its stale snapshot: refused (no second firing).
-    from hazardflow._engine import RunDueReport
-
+    stale = [t for t in engine.store.due_timers(clock.now(), limit=10) if t.kind == "deadline"]
+    report = engine.run_due(owner="w2")  # w2 fires everything first
+    assert report.fired == 2
+    assert engine.store.get_timer(f"{case.id}/2/d").status == "fired"  # type: ignore[union-attr]
+    # w1 wakes up and tries to fire from its stale find: not claimed, nothing written.
     late_report = RunDueReport(now=clock.now())
-    engine._fire_timer(stale, clock.now(), "w1", late_report)
-    assert late_report.fired == 0
+    assert engine._fire_timer(stale[0], clock.now(), "w1", timedelta(seconds=60), late_report) == _SKIPPED
+    assert (late_report.fired, late_report.skipped) == (0, 1)
     assert len(events_of(engine, case.id, "mark_overdue")) == 1
+
+
+def test_a_timer_another_worker_is_firing_is_skipped_and_the_sweep_walks_on(store: Any) -> None:
+    if getattr(store, "dialect", None) == "sqlite":
+        pytest.skip("on SQLite a claim holds the write lock: see test_timer_claims.py")
+    engine, clock = make_engine(store)
+    ids = [open_general(engine, "2024-03-15").id for _ in range(6)]
+    clock.set("2024-03-13T08:00:00+08:00")  # the six reminders are due
+    first = engine.store.due_timers(clock.now(), limit=10)
+    assert len(first) == 6
+    # Another worker is in the middle of firing the earliest one.
+    other = engine.store.claim_timer(first[0].id, clock.now())
+    assert other is not None
+    try:
+        report = engine.run_due(owner="w1")
+        assert (report.fired, report.skipped) == (5, 1)
+        assert engine.store.get_timer(first[0].id).status == "armed"  # type: ignore[union-attr]
+    finally:
+        other.close()
+    # The other worker died before committing: its claim ended with it, and the next sweep fires it at once.
+    assert engine.run_due(owner="w1").fired == 1
+    assert all(len(events_of(engine, cid, "remind")) == 1 for cid in ids)
 
 
 # ── late catch-up ──────────────────────────────────────────────────────────────────────────────────
@@ -427,7 +442,7 @@ def test_reminders_at_or_after_the_deadline_or_already_past_are_not_armed(store:
     ]
 
 
-# ── failures are retried, never dropped; graceful stop releases leases ──────────────────────────────
+# ── failures are held back and retried, never dropped; graceful stop leaves nothing held ────────────
 class FlakyLadder(NationalBaseline):
     policy_id = "test.flaky"
     jurisdiction = TOWNSHIP
@@ -439,35 +454,42 @@ class FlakyLadder(NationalBaseline):
         return super().ladder(key, case)
 
 
-def test_a_failing_firing_keeps_its_lease_and_is_retried_after_it_expires(store: Any) -> None:
+def test_a_failing_firing_writes_nothing_is_held_back_and_retried_after_the_hold(store: Any) -> None:
     engine, clock = make_engine(store, policies=[FlakyLadder()])
     case = open_general(engine, "2024-03-15")
     clock.set("2024-03-16T00:00:00+08:00")
     FlakyLadder.broken = True
     try:
         with structlog.testing.capture_logs() as logs:
-            first = engine.run_due(lease_seconds=120)
-        assert (first.fired, first.failed) == (0, 1)
+            first = engine.run_due(hold_seconds=120)
+        assert (first.fired, first.failed, first.cancelled) == (0, 1, 1)  # the reminder was superseded
         assert [(e["event"], e["log_level"], e["timer_id"]) for e in logs] == [
             ("timer.fire_failed", "error", f"{case.id}/2/d")
         ]
         assert not engine.get(case.id).overdue
+        assert len(engine.history(case.id)) == 2  # the failed firing wrote nothing
         timer = engine.store.get_timer(f"{case.id}/2/d")
         assert timer is not None
         assert timer.status == "armed"
-        assert timer.lease_owner == engine.worker_id
+        assert (timer.lease_owner, timer.lease_expires_at) == (engine.worker_id, clock.now() + timedelta(seconds=120))
         clock.advance(seconds=60)
-        assert engine.run_due(owner="other").fired == 0  # still leased by the first worker
+        # Held back: no sweep finds it (it is not retried on every sweep), no claim takes it.
+        held = engine.run_due(owner="other")
+        assert (held.fired, held.failed, held.skipped) == (0, 0, 0)
+        assert engine.store.claim_timer(timer.id, clock.now()) is None
         FlakyLadder.broken = False
-        clock.advance(seconds=61)
+        clock.advance(seconds=60)
         retry = engine.run_due(owner="other")
         assert retry.fired == 2  # the deadline, then rung 1
         assert len(events_of(engine, case.id, "mark_overdue")) == 1
+        fired = engine.store.get_timer(timer.id)
+        assert fired is not None
+        assert (fired.status, fired.lease_owner, fired.lease_expires_at) == ("fired", None, None)
     finally:
         FlakyLadder.broken = True
 
 
-def test_stop_interrupts_a_sweep_and_releases_unused_leases(store: Any) -> None:
+def test_stop_interrupts_a_sweep_and_leaves_nothing_held(store: Any) -> None:
     engine, clock = make_engine(store)
     for _ in range(5):
         open_general(engine, "2024-03-15")
@@ -478,8 +500,8 @@ def test_stop_interrupts_a_sweep_and_releases_unused_leases(store: Any) -> None:
     report = engine.run_due(stop=lambda: next(calls) >= 2)
     assert report.interrupted
     assert (report.fired, report.cancelled) == (2, 0)
-    # The released timers fire at once in the next sweep, not after a lease expiry.
-    assert engine.run_due().fired == 8
+    # What it had not fired fires at once in the next sweep, by any worker.
+    assert engine.run_due(owner="another").fired == 8
 
 
 def test_a_department_rung_without_a_department_still_fires(store: Any) -> None:
@@ -524,7 +546,7 @@ def test_run_due_refuses_bad_arguments_and_changes_nothing(store: Any) -> None:
         ({"now": datetime(2024, 4, 1)}, "now", "timezone-aware"),
         ({"limit": 0}, "limit", "positive integer"),
         ({"limit": True}, "limit", "positive integer"),
-        ({"lease_seconds": 0}, "lease_seconds", "positive number"),
+        ({"hold_seconds": 0}, "hold_seconds", "positive number"),
     ]:
         with pytest.raises(InvalidInput) as info:
             engine.run_due(**kwargs)

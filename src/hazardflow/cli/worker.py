@@ -2,9 +2,9 @@
 
 Deadlines, reminders and overdue-ladder rungs live in the database's timer table; this process wakes at the
 next due instant (or every ``--interval`` seconds), fires what is due as the system, and records each firing
-in the audit log. Run one per host, or several against one PostgreSQL database: leases make each timer fire
-once. SIGTERM (or Ctrl-C) stops it gracefully. Logs are JSON lines on stdout; ``--health-file`` holds the
-latest health record for a liveness probe.
+in the audit log. Run one per host, or several against one database: each firing claims its timer in its own
+transaction, so each timer fires once. SIGTERM (or Ctrl-C) stops it gracefully. Logs are JSON lines on
+stdout; ``--health-file`` holds the latest health record for a liveness probe.
 
 Exit status: 0 after a graceful stop (or a ``--once`` sweep), 2 when the database or the policies cannot be
 loaded.
@@ -76,15 +76,15 @@ def register(app: typer.Typer) -> None:
         interval: float = typer.Option(
             30.0, "--interval", min=0.05, help="Seconds between polls (a timer armed elsewhere is seen this late)."
         ),
-        batch: int = typer.Option(500, "--batch", min=1, help="Timers leased per batch."),
-        lease: float = typer.Option(
-            300.0, "--lease", min=1.0, help="Lease seconds; a dead worker's timers are fired by another after this."
+        batch: int = typer.Option(500, "--batch", min=1, help="Due timers looked up at a time."),
+        hold: float = typer.Option(
+            300.0, "--hold", min=1.0, help="Seconds a timer whose firing failed is held back before a retry."
         ),
         health_file: Path | None = typer.Option(None, "--health-file", help="Write the health record (JSON) here."),
         health_interval: float = typer.Option(
             60.0, "--health-interval", min=0.05, help="Seconds between health lines."
         ),
-        worker_id: str | None = typer.Option(None, "--worker-id", help="Lease owner name (default host:pid:random)."),
+        worker_id: str | None = typer.Option(None, "--worker-id", help="Worker name (default host:pid:random)."),
         policy: list[str] = typer.Option(
             [],
             "--policy",
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
                 store=store, policies=registry, audit_key=key.encode() if key else None, worker_id=worker_id
             )
             if once:
-                report = engine.run_due(limit=batch, lease_seconds=lease)
+                report = engine.run_due(limit=batch, hold_seconds=hold)
                 log.info(
                     "worker.sweep",
                     worker_id=engine.worker_id,
@@ -132,6 +132,7 @@ def register(app: typer.Typer) -> None:
                     cancelled=report.cancelled,
                     conflicts=report.conflicts,
                     failed=report.failed,
+                    skipped=report.skipped,
                     late=report.late,
                     max_late_seconds=report.max_late_seconds,
                 )
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
                 engine,
                 interval=interval,
                 limit=batch,
-                lease_seconds=lease,
+                hold_seconds=hold,
                 health_file=health_file,
                 health_interval=health_interval,
             )

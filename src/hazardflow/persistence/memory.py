@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 import attrs
@@ -61,6 +61,50 @@ class _TimerRow:
         )
 
 
+def _due_order(row: _TimerRow) -> tuple[datetime, str]:
+    return row.due_at, row.id
+
+
+class _MemoryClaim:
+    """A claim on a due timer of a :class:`MemoryStore`: the timer is in the store's set of claimed ids."""
+
+    __slots__ = ("_open", "_store", "case", "timer")
+
+    def __init__(self, store: MemoryStore, timer: Timer, case: Case) -> None:
+        self._store = store
+        self.timer = timer
+        self.case = case
+        self._open = True
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        # Under the store's lock: no other claim of this timer can start before the firing is stored.
+        with self._store._lock:
+            self._end()
+            self._store.commit(writes)
+
+    def cancel(self) -> None:
+        with self._store._lock:
+            self._end()
+            self._store._cancel_timer(self.timer.id)
+
+    def close(self) -> None:
+        with self._store._lock:
+            if self._open:
+                self._end()
+
+    def _end(self) -> None:
+        if not self._open:
+            raise InvalidInput("claim", self.timer.id, "has already ended (committed, cancelled or closed)")
+        self._open = False
+        self._store._claimed.discard(self.timer.id)
+
+    def __enter__(self) -> _MemoryClaim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class MemoryStore:
     """Cases, events, timers, idempotency keys, confidential records and outbox in process memory.
 
@@ -91,6 +135,8 @@ class MemoryStore:
         self._case_timers: dict[str, list[str]] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._due: dict[str, None] = {}
+        # Timers claimed by a worker right now (see claim_timer).
+        self._claimed: set[str] = set()
         self._idem: dict[tuple[str, str], tuple[str, int, str]] = {}
         self._confidential: dict[str, dict[str, Any]] = {}
         self.outbox: list[tuple[str, int, str]] = []
@@ -305,39 +351,61 @@ class MemoryStore:
                 return due if best is None or due < best else best
             return best
 
-    def lease_due(self, now: datetime, *, owner: str, lease_seconds: float, limit: int) -> list[Timer]:
+    def due_timers(self, now: datetime, *, limit: int) -> list[Timer]:
         with self._lock:
-            heap = self._heap
-            while heap and heap[0][0] <= now:
-                due, tid = heapq.heappop(heap)
-                t = self._timers.get(tid)
-                if t is not None and t.status == "armed" and t.due_at == due:
-                    self._due[tid] = None
-            out: list[Timer] = []
-            expires = now + timedelta(seconds=lease_seconds)
-            for tid in list(self._due):
-                if len(out) >= limit:
-                    break
-                row = self._timers[tid]
-                if row.lease_expires_at is not None and row.lease_expires_at > now:
-                    continue
-                row.lease_owner = owner
-                row.lease_expires_at = expires
-                out.append(row.snapshot())
-            out.sort(key=lambda t: (t.due_at, t.id))
-            return out
+            due = self._due_now(now)
+            timers = self._timers
+            rows = [
+                row
+                for row in (timers[tid] for tid in due)
+                if row.lease_expires_at is None or row.lease_expires_at <= now
+            ]
+            if len(rows) > limit:
+                rows = heapq.nsmallest(limit, rows, key=_due_order)
+            else:
+                rows.sort(key=_due_order)
+            return [row.snapshot() for row in rows]
 
-    def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
+    def _due_now(self, now: datetime) -> dict[str, None]:
+        """The armed timers due at ``now`` (moved from the heap as they fall due)."""
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            due, tid = heapq.heappop(heap)
+            t = self._timers.get(tid)
+            if t is not None and t.status == "armed" and t.due_at == due:
+                self._due[tid] = None
+        return self._due
+
+    def claim_timer(self, timer_id: str, now: datetime) -> _MemoryClaim | None:
         with self._lock:
             row = self._timers.get(timer_id)
-            if row is None or row.status != "armed" or row.lease_owner != owner:
-                return
-            if cancel:
+            if (
+                row is None
+                or row.status != "armed"
+                or row.due_at > now
+                or (row.lease_expires_at is not None and row.lease_expires_at > now)
+                or timer_id in self._claimed
+            ):
+                return None
+            case = self._cases.get(row.case_id)
+            if case is None:
+                return None
+            self._claimed.add(timer_id)
+            return _MemoryClaim(self, row.snapshot(), case)
+
+    def hold_timer(self, timer_id: str, *, owner: str, until: datetime) -> None:
+        with self._lock:
+            row = self._timers.get(timer_id)
+            if row is not None and row.status == "armed":
+                row.lease_owner = owner
+                row.lease_expires_at = until
+
+    def _cancel_timer(self, timer_id: str) -> None:
+        with self._lock:
+            row = self._timers.get(timer_id)
+            if row is not None and row.status == "armed":
                 row.status = "cancelled"
                 self._finish_timer(row)
-            else:
-                row.lease_owner = None
-                row.lease_expires_at = None
 
     def close(self) -> None:
         """Nothing to release."""

@@ -36,11 +36,10 @@ commit is rolled back, so nothing partial is written.
 from __future__ import annotations
 
 import contextlib
-import operator
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, NoReturn
 
 import orjson
@@ -131,13 +130,14 @@ _SQL = {
     "armed_timers": f"SELECT {_TIMER_COLS} FROM hf_timer WHERE case_id = ? AND status = 'armed' ORDER BY due_at, id",
     "get_timer": f"SELECT {_TIMER_COLS} FROM hf_timer WHERE id = ?",
     "next_due": "SELECT min(due_at) FROM hf_timer WHERE status = 'armed'",
-    "release": (
-        "UPDATE hf_timer SET lease_owner = NULL, lease_expires_at = NULL "
-        "WHERE id = ? AND status = 'armed' AND lease_owner = ?"
+    "due_timers": (
+        f"SELECT {_TIMER_COLS} FROM hf_timer WHERE status = 'armed' AND due_at <= ? "
+        "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY due_at, id LIMIT ?"
     ),
-    "release_cancel": (
+    "hold_timer": ("UPDATE hf_timer SET lease_owner = ?, lease_expires_at = ? WHERE id = ? AND status = 'armed'"),
+    "cancel_timer": (
         "UPDATE hf_timer SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL "
-        "WHERE id = ? AND status = 'armed' AND lease_owner = ?"
+        "WHERE id = ? AND status = 'armed'"
     ),
     "read_confidential": "SELECT name, value FROM hf_confidential WHERE case_id = ?",
     "case_rev": "SELECT rev FROM hf_case WHERE id = ?",
@@ -158,32 +158,22 @@ _SQL_SQLITE = {
         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
     ),
 }
-#: Lease up to N due timers: a compare-and-set under SQLite's write lock (``BEGIN IMMEDIATE``). The rows
-#: are addressed by ``rowid``, which the write lock keeps stable for the statement: one B-tree seek per row
-#: instead of a probe of the text primary key's index and then the seek.
-_LEASE_SQLITE = (
-    "UPDATE hf_timer SET lease_owner = ?, lease_expires_at = ? WHERE rowid IN ("
-    "SELECT rowid FROM hf_timer WHERE status = 'armed' AND due_at <= ? "
-    "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY due_at, id LIMIT ?) "
-    f"RETURNING {_TIMER_COLS}"
+_CLAIM_COLS = ", ".join([*(f"t.{c}" for c in _TIMER_COLS.split(", ")), *(f"c.{c}" for c in _CASE_COLS.split(", "))])
+#: Claim one due timer with its case: the first statement of the firing's transaction. SQLite runs it under
+#: the write lock (``BEGIN IMMEDIATE``), which is the claim. PostgreSQL locks both rows up front (a user
+#: command that updates the case and then cancels its timers takes them in the other order, so locking only
+#: the timer could deadlock with it) and skips, never waits for, rows another transaction holds: nothing
+#: returned means another worker (or a command) holds the timer or its case right now, or the timer is gone.
+#: Under ``READ COMMITTED`` a row changed since the statement began is re-read at its newest version and the
+#: conditions checked again, so a timer another worker has just fired is never returned.
+_CLAIM_WHERE = (
+    "FROM hf_timer t JOIN hf_case c ON c.id = t.case_id WHERE t.id = ? AND t.status = 'armed' AND t.due_at <= ? "
+    "AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= ?)"
 )
-#: PostgreSQL: rows another worker is leasing right now are skipped, not waited for. The locked rows are
-#: handed to the UPDATE as an array of their physical addresses (``ctid``), which it reads by a TID scan: a
-#: join with the locked rows may be planned as a hash join over a sequential scan of the whole timer table
-#: (seen at 50,000 timers), and probing the primary key costs an index descent per row. The row lock keeps
-#: the address valid until the UPDATE; a row another worker changed after this statement's snapshot is not
-#: visible at its new address, so it is skipped (left for the next sweep), never leased twice: the
-#: RETURNING rows are exactly the rows leased.
-_LEASE_POSTGRES = (
-    "UPDATE hf_timer SET lease_owner = %s, lease_expires_at = %s WHERE ctid = ANY(ARRAY("
-    "SELECT ctid FROM hf_timer WHERE status = 'armed' AND due_at <= %s "
-    "AND (lease_expires_at IS NULL OR lease_expires_at <= %s) ORDER BY due_at, id LIMIT %s "
-    f"FOR UPDATE SKIP LOCKED)) RETURNING {_TIMER_COLS}"
-)
+_CLAIM_SQLITE = f"SELECT {_CLAIM_COLS} {_CLAIM_WHERE}"
+_CLAIM_POSTGRES = f"SELECT {_CLAIM_COLS} {_CLAIM_WHERE} FOR UPDATE OF t, c SKIP LOCKED".replace("?", "%s")
+_N_TIMER_COLS = len(_TIMER_COLS.split(", "))
 
-
-#: Lease rows sort as timers do: by due instant, then id.
-_DUE_ORDER = operator.itemgetter(5, 0)
 
 #: Columns an UPDATE sets only when the command changed them (so SQLite leaves the other indexes alone):
 #: (bit, columns). ``rev``, ``updated_at``, ``fields`` and ``last_hash`` are always set.
@@ -389,7 +379,11 @@ class SqlStore:
         check_schema: bool = True,
     ) -> None:
         self._conns: list[_Conn] = []
-        self._single: threading.Lock | None = None
+        # sqlite:// (one connection): re-entrant, as a claim holds it while its firing reads the same store.
+        self._single: threading.RLock | None = None
+        # Timers this store has claimed right now: claimed twice, the second claim is refused at once.
+        self._claims: set[str] = set()
+        self._claims_lock = threading.Lock()
         self._closed = False
         self._immediate = False
         self._updates: dict[int, str] = {}
@@ -484,7 +478,7 @@ class SqlStore:
                     poolclass=sa.pool.StaticPool,
                     connect_args={"check_same_thread": False},
                 )
-                self._single = threading.Lock()
+                self._single = threading.RLock()
             else:
                 if not create and not parsed.query.get("mode") and not os.path.exists(parsed.database or ""):
                     raise DatabaseUnavailable(
@@ -1176,9 +1170,10 @@ class SqlStore:
     # scope + key) are inserted with ON CONFLICT DO NOTHING and every count is checked before COMMIT. So a
     # conflict never aborts a PostgreSQL pipeline half-way (which would leave psycopg's prepared-statement
     # cache out of step with the server), and the error names the command that lost.
-    def _commit_sqlite(self, db: Any, plan: _Plan) -> None:
+    def _commit_sqlite(self, db: Any, plan: _Plan, *, begun: bool = False) -> None:
         sql = self._sql
-        db.execute("BEGIN IMMEDIATE")
+        if not begun:
+            db.execute("BEGIN IMMEDIATE")
         try:
             if plan.inserts and _run(db, sql["insert_case"], plan.inserts) != len(plan.inserts):
                 raise _Refused("taken")
@@ -1210,11 +1205,12 @@ class SqlStore:
                 db.execute("ROLLBACK")
             raise
 
-    def _commit_postgres(self, db: Any, plan: _Plan) -> None:
+    def _commit_postgres(self, db: Any, plan: _Plan, *, begun: bool = False) -> None:
         sql = self._sql
         try:
             with db.pipeline():
-                db.execute("BEGIN")
+                if not begun:
+                    db.execute("BEGIN")
                 ins = _pg_run(db, sql["insert_case"], plan.inserts) if plan.inserts else None
                 upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
                 evs = _pg_run(db, sql["insert_event"], plan.events)
@@ -1298,39 +1294,18 @@ class SqlStore:
         rows = self._query(self._sql["next_due"])
         return self._dt(rows[0][0]) if rows else None
 
-    def lease_due(self, now: datetime, *, owner: str, lease_seconds: float, limit: int) -> list[Timer]:
-        if now.tzinfo is None:
-            raise InvalidInput("now", now.isoformat(), "must be timezone-aware")
-        if not isinstance(limit, int) or limit < 1:
+    def due_timers(self, now: datetime, *, limit: int) -> list[Timer]:
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            raise InvalidInput("now", now.isoformat() if isinstance(now, datetime) else now, "must be timezone-aware")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInput("limit", limit, "must be a positive integer")
-        expires = now + timedelta(seconds=lease_seconds)
-        conn = self._get()
-        db = conn.dbapi
-        try:
-            if self.dialect == "sqlite":
-                t_now = _sqlite_ts(now)
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    rows = db.execute(_LEASE_SQLITE, (owner, _sqlite_ts(expires), t_now, t_now, limit)).fetchall()
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-            else:
-                # One statement in autocommit mode: atomic, one round trip.
-                rows = db.execute(_LEASE_POSTGRES, (owner, expires, now, now, limit)).fetchall()
-        except Exception as exc:
-            self._discard(conn)
-            self._raise(exc, "leasing due timers")
-        self._put(conn)
-        return self._leased(rows, owner, expires.astimezone(UTC))
+        t_now = self._ts(now)
+        return self._due_from_rows(self._query(self._sql["due_timers"], (t_now, t_now, limit)))
 
-    def _leased(self, rows: Sequence[Sequence[Any]], owner: str, expires: datetime) -> list[Timer]:
-        """Timers from the rows a lease returned, sorted by (due_at, id).
+    def _due_from_rows(self, rows: Sequence[Sequence[Any]]) -> list[Timer]:
+        """Timers from the rows of the find query (armed, so never fired; already in (due_at, id) order).
 
-        Every row carries the lease just written (``owner``, ``expires``) and no firing yet, and deadlines
-        cluster on the same instants (24:00 of a day), so each distinct due instant is parsed once.
+        Deadlines cluster on the same instants (24:00 of a day), so each distinct due instant is parsed once.
         """
         dt = self._dt
         seen: dict[Any, datetime] = {}
@@ -1339,28 +1314,185 @@ class SqlStore:
         # Every field is given, in order, so the tuple is made directly (``Timer``'s generated ``__new__``
         # only fills defaults, and costs as much again for a thousand rows).
         make = tuple.__new__
-        for r in sorted(rows, key=_DUE_ORDER):
+        for r in rows:
             raw = r[5]
             due = seen.get(raw)
             if due is None:
                 parsed = dt(raw)
                 assert parsed is not None
                 due = seen[raw] = parsed
+            held = r[11]
             append(
                 make(
-                    Timer, (r[0], r[1], r[2], r[3], r[4], due, r[6], r[7], r[8], r[9], owner, expires, None, None, None)
+                    Timer,
+                    (
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        r[4],
+                        due,
+                        r[6],
+                        r[7],
+                        r[8],
+                        r[9],
+                        r[10],
+                        None if held is None else dt(held),
+                        None,
+                        None,
+                        None,
+                    ),
                 )
             )
         return out
 
-    def release_timer(self, timer_id: str, *, owner: str, cancel: bool) -> None:
-        sql = self._sql["release_cancel" if cancel else "release"]
+    def claim_timer(self, timer_id: str, now: datetime) -> _SqlClaim | None:
+        """Begin the firing's transaction with the timer and its case (see :meth:`Store.claim_timer`).
+
+        SQLite: ``BEGIN IMMEDIATE`` takes the write lock (waiting up to the busy timeout; still busy after it,
+        the claim is refused) and the timer is read under it. PostgreSQL: ``BEGIN`` and the locking read go
+        in one round trip; rows held by another transaction are skipped. The claim keeps its connection
+        until it ends; a worker that dies ends it with its connection (SQLite rolls back, PostgreSQL aborts
+        the transaction of a dropped connection), so nothing is held back after a crash.
+        """
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            raise InvalidInput("now", now.isoformat() if isinstance(now, datetime) else now, "must be timezone-aware")
+        with self._claims_lock:
+            if timer_id in self._claims:
+                return None
+            self._claims.add(timer_id)
+        claim = None
+        try:
+            claim = self._claim(timer_id, now)
+        finally:
+            if claim is None:
+                self._unclaim(timer_id)
+        return claim
+
+    def _unclaim(self, timer_id: str) -> None:
+        with self._claims_lock:
+            self._claims.discard(timer_id)
+
+    def _claim(self, timer_id: str, now: datetime) -> _SqlClaim | None:
+        conn = self._get()
+        db = conn.dbapi
+        try:
+            if self.dialect == "sqlite":
+                t_now = _sqlite_ts(now)
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                except Exception as exc:
+                    if self._is_busy(exc):
+                        self._put(conn)
+                        return None
+                    raise
+                row = db.execute(_CLAIM_SQLITE, (timer_id, t_now, t_now)).fetchone()
+            else:
+                with db.pipeline():
+                    db.execute("BEGIN")
+                    cur = db.execute(_CLAIM_POSTGRES, (timer_id, now, now))
+                row = cur.fetchone()
+            if row is None:
+                db.execute("ROLLBACK")
+                self._put(conn)
+                return None
+            timer = self._timer_from_row(row)
+            case = self._case_from_row(row[_N_TIMER_COLS:])
+        except Exception as exc:
+            self._abandon(conn)
+            if isinstance(exc, HazardflowError):
+                raise
+            self._raise(exc, "claiming a timer")
+        return _SqlClaim(self, conn, timer, case)
+
+    def _is_busy(self, exc: BaseException) -> bool:
+        name = str(getattr(exc, "sqlite_errorname", ""))
+        return name.startswith("SQLITE_BUSY") or "database is locked" in str(exc).lower()
+
+    def _abandon(self, conn: _Conn) -> None:
+        """Roll back what a connection had begun (best effort) and drop it."""
+        with contextlib.suppress(Exception):  # a broken connection
+            db = conn.dbapi
+            if self.dialect == "sqlite":
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            elif not db.closed and db.info.transaction_status != 0:  # 0 = IDLE
+                db.execute("ROLLBACK")
+        self._discard(conn)
+
+    def _commit_claimed(self, conn: _Conn, writes: Sequence[Write]) -> None:
+        """Commit ``writes`` in the claim's open transaction (the errors are those of :meth:`commit`)."""
+        db = conn.dbapi
+        try:
+            plan = self._plan(writes)
+        except BaseException:
+            self._end_claimed(conn, "ROLLBACK")
+            raise
+        try:
+            if self.dialect == "sqlite":
+                self._commit_sqlite(db, plan, begun=True)
+            else:
+                self._commit_postgres(db, plan, begun=True)
+        except _Refused as refused:
+            # Rolled back; say which command lost, from what is stored now.
+            try:
+                error = self._explain(db, plan, refused.kind)
+            except Exception:
+                self._discard(conn)
+                raise
+            self._put(conn)
+            raise error from None
+        except HazardflowError:
+            self._put(conn)
+            raise
+        except Exception as exc:
+            if self._is_integrity(exc) and self.dialect == "sqlite":
+                try:
+                    failure = self._conflict_or_fault(db, plan, exc)
+                finally:
+                    self._put(conn)
+                raise failure from exc
+            self._discard(conn)
+            if self._is_integrity(exc) or self._is_conflict(exc):
+                raise self._diagnose(plan, exc) from exc
+            self._raise(exc, "committing")
+        self._put(conn)
+
+    def _cancel_claimed(self, conn: _Conn, timer_id: str) -> None:
+        db = conn.dbapi
+        sql = self._sql["cancel_timer"]
+        try:
+            if self.dialect == "sqlite":
+                db.execute(sql, (timer_id,))
+                db.execute("COMMIT")
+            else:
+                with db.pipeline():
+                    db.execute(sql, (timer_id,))
+                    db.execute("COMMIT")
+        except Exception as exc:
+            self._abandon(conn)
+            self._raise(exc, "cancelling a timer")
+        self._put(conn)
+
+    def _end_claimed(self, conn: _Conn, how: Literal["ROLLBACK"]) -> None:
+        try:
+            conn.dbapi.execute(how)
+        except Exception:
+            self._abandon(conn)
+            return
+        self._put(conn)
+
+    def hold_timer(self, timer_id: str, *, owner: str, until: datetime) -> None:
+        if not isinstance(until, datetime) or until.tzinfo is None:
+            raise InvalidInput(
+                "until", until.isoformat() if isinstance(until, datetime) else until, "must be timezone-aware"
+            )
         conn = self._get()
         try:
-            conn.dbapi.execute(sql, (timer_id, owner))
+            conn.dbapi.execute(self._sql["hold_timer"], (owner, self._ts(until), timer_id))
         except Exception as exc:
             self._discard(conn)
-            self._raise(exc, "releasing a timer")
+            self._raise(exc, "holding a timer back")
         self._put(conn)
 
     # ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -1384,6 +1516,54 @@ class SqlStore:
     def __repr__(self) -> str:
         extra = f", synchronous={self.synchronous}" if self.synchronous else ""
         return f"SqlStore({self.url!r}{extra})"
+
+
+class _SqlClaim:
+    """A claim on a due timer of a :class:`SqlStore`: an open transaction on a connection of its own."""
+
+    __slots__ = ("_conn", "_store", "case", "timer")
+
+    def __init__(self, store: SqlStore, conn: _Conn, timer: Timer, case: Case) -> None:
+        self._store = store
+        self._conn: _Conn | None = conn
+        self.timer = timer
+        self.case = case
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        conn = self._take()
+        try:
+            self._store._commit_claimed(conn, writes)
+        finally:
+            self._store._unclaim(self.timer.id)
+
+    def cancel(self) -> None:
+        conn = self._take()
+        try:
+            self._store._cancel_claimed(conn, self.timer.id)
+        finally:
+            self._store._unclaim(self.timer.id)
+
+    def close(self) -> None:
+        if self._conn is None:
+            return
+        conn = self._take()
+        try:
+            self._store._end_claimed(conn, "ROLLBACK")
+        finally:
+            self._store._unclaim(self.timer.id)
+
+    def _take(self) -> _Conn:
+        conn = self._conn
+        if conn is None:
+            raise InvalidInput("claim", self.timer.id, "has already ended (committed, cancelled or closed)")
+        self._conn = None
+        return conn
+
+    def __enter__(self) -> _SqlClaim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class _Plan:

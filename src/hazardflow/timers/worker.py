@@ -1,9 +1,9 @@
 """A long-running timer worker: APScheduler 3.x as the alarm clock, the store's timer table as the truth.
 
 The worker never keeps deadlines of its own. Each *sweep* calls :meth:`hazardflow.Engine.run_due`, which
-leases the due timers from the store (``SKIP LOCKED`` on PostgreSQL, compare-and-set on SQLite), fires
-them as the system and records each firing in the same transaction as its audit event. APScheduler only
-decides when the next sweep happens:
+finds the due timers in the store and fires them as the system, each firing claiming its timer in the
+transaction that records it with its audit event (``SKIP LOCKED`` on PostgreSQL, the write lock on SQLite).
+APScheduler only decides when the next sweep happens:
 
 * a ``poll`` job every ``interval`` seconds (timers armed by other processes are seen at most that late,
   and a sweep that failed is retried), whose first run is at start-up, so a worker that was down catches
@@ -14,11 +14,11 @@ Both jobs use APScheduler's in-memory job store, ``misfire_grace_time=None`` (a 
 still runs: APScheduler's default of 1 s would silently drop it), ``coalesce=True`` (missed wake-ups
 collapse into one sweep, which fires everything due anyway) and ``max_instances=1`` on a one-thread
 executor, so sweeps never overlap. Several workers (processes or hosts) may run against one database:
-leases decide who fires what, and each timer fires once.
+claims decide who fires what, and each timer fires once. A worker that dies holds nothing back.
 
 :meth:`TimerWorker.request_stop` (safe to call from a signal handler) ends the loop gracefully: the sweep
-in progress stops between two firings, releases the leases it has not used, and the worker writes its
-last health record. Logs go through ``structlog.get_logger("hazardflow.worker")``; the library never
+in progress stops between two firings (what it had not fired is free for any worker at once), and the
+worker writes its last health record. Logs go through ``structlog.get_logger("hazardflow.worker")``; the library never
 configures structlog (the ``hazardflow worker`` command does).
 """
 
@@ -106,10 +106,10 @@ class TimerWorker:
     """Sweeps an engine's due timers on time, until asked to stop.
 
     ``interval`` bounds how late a timer armed by another process is noticed (and how often a failed sweep
-    is retried); ``limit`` is the batch a sweep leases at a time; ``lease_seconds`` must exceed the time a
-    batch takes to fire (a worker that dies keeps its timers leased that long, then another worker fires
-    them). ``health_file`` is rewritten atomically after each sweep and every ``health_interval`` seconds,
-    when a ``worker.health`` log line is also written.
+    is retried); ``limit`` is how many due timers a sweep looks up at a time; ``hold_seconds`` is how long
+    a timer whose firing raised (a policy bug, say) is held back before a sweep tries it again.
+    ``health_file`` is rewritten atomically after each sweep and every ``health_interval`` seconds, when a
+    ``worker.health`` log line is also written.
     """
 
     def __init__(
@@ -118,13 +118,13 @@ class TimerWorker:
         *,
         interval: float = 30.0,
         limit: int = 500,
-        lease_seconds: float = 300.0,
+        hold_seconds: float = 300.0,
         health_file: str | os.PathLike[str] | None = None,
         health_interval: float = 60.0,
     ) -> None:
         for name, value in (
             ("interval", interval),
-            ("lease_seconds", lease_seconds),
+            ("hold_seconds", hold_seconds),
             ("health_interval", health_interval),
         ):
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -134,7 +134,7 @@ class TimerWorker:
         self.engine = engine
         self.interval = float(interval)
         self.limit = limit
-        self.lease_seconds = float(lease_seconds)
+        self.hold_seconds = float(hold_seconds)
         self.health_interval = float(health_interval)
         self.health_file = Path(health_file) if health_file is not None else None
         self._stopping = threading.Event()
@@ -181,14 +181,14 @@ class TimerWorker:
             store=repr(self.engine.store),
             interval=self.interval,
             limit=self.limit,
-            lease_seconds=self.lease_seconds,
+            hold_seconds=self.hold_seconds,
             health_file=str(self.health_file) if self.health_file else None,
         )
         self._scheduler = scheduler
         scheduler.start()
 
     def stop(self) -> None:
-        """Stop: let the sweep in progress end between two firings (releasing unused leases), then shut down."""
+        """Stop: let the sweep in progress end between two firings, then shut down."""
         self._stopping.set()
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
@@ -220,7 +220,7 @@ class TimerWorker:
             error: str | None = None
             try:
                 report = self.engine.run_due(
-                    limit=self.limit, lease_seconds=self.lease_seconds, stop=self._stopping.is_set
+                    limit=self.limit, hold_seconds=self.hold_seconds, stop=self._stopping.is_set
                 )
             except Exception as exc:  # the database is down, a network blip: retried at the next poll
                 error = f"{type(exc).__name__}: {exc}"
@@ -240,6 +240,7 @@ class TimerWorker:
                         "cancelled": report.cancelled,
                         "conflicts": report.conflicts,
                         "failed": report.failed,
+                        "skipped": report.skipped,
                         "late": report.late,
                         "max_late_seconds": report.max_late_seconds,
                         "interrupted": report.interrupted,
@@ -262,6 +263,7 @@ class TimerWorker:
                     cancelled=report.cancelled,
                     conflicts=report.conflicts,
                     failed=report.failed,
+                    skipped=report.skipped,
                     late=report.late,
                     max_late_seconds=report.max_late_seconds,
                     interrupted=report.interrupted,
@@ -283,8 +285,8 @@ class TimerWorker:
             return None, None
         scheduler = self._scheduler
         if next_due is None or next_due <= now or scheduler is None or self._stopping.is_set():
-            # Nothing armed, or what is due is held by another worker's lease or failed and waits for its
-            # lease to expire: the poll comes back for it (never a busy loop).
+            # Nothing armed, or what is due is being fired by another worker or was held back after a failed
+            # firing: the poll comes back for it (never a busy loop).
             return next_due, None
         if next_due - now >= timedelta(seconds=self.interval):
             return next_due, None  # the poll comes first
