@@ -289,7 +289,8 @@ class RunDueReport:
     conflicts: int = 0
     #: Firings that raised; the timer stays armed, held back for ``hold_seconds``, then retried.
     failed: int = 0
-    #: Timers found due but not claimed: another worker was firing them (or had just fired them).
+    #: Timers found due but not claimed: another worker was firing them, or they were fired or cancelled
+    #: (by another worker, a command, or a firing of this sweep) after they were found.
     skipped: int = 0
     #: Of the fired timers, how many fired after their due instant, and the worst lateness.
     late: int = 0
@@ -862,11 +863,12 @@ class Engine:
         hold = timedelta(seconds=hold_seconds)
         report = RunDueReport(now=sweep_now)
         # Each timer is tried once per sweep: one that lost a race, or that another worker holds, is left
-        # to the next sweep.
+        # to the next sweep. Those stay armed and are found again, so each look asks for that many more.
         tried: set[str] = set()
+        left = 0
         jump: float | None = None
         while True:
-            found = self.store.due_timers(sweep_now, limit=limit)
+            found = self.store.due_timers(sweep_now, limit=limit + left)
             report.rounds += 1
             todo = [t for t in found if t.id not in tried]
             if not todo:
@@ -881,7 +883,10 @@ class Engine:
                     return report
                 tried.add(timer.id)
                 at = sweep_now if fixed else max(sweep_now, self.now())
-                if self._fire_timer(timer, at, owner, hold, report) == _SKIPPED:
+                outcome = self._fire_timer(timer, at, owner, hold, report)
+                if outcome != _DONE:
+                    left += 1
+                if outcome == _SKIPPED:
                     jump = _rotation(owner) if jump is None else (jump + _GOLDEN) % 1.0
                     break
             # Look again: what this round skipped or left, and timers a firing armed already due (a rung

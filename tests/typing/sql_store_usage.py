@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hazardflow import (
     Actor,
+    Case,
     ConcurrentUpdateError,
     DatabaseReadOnly,
     DatabaseUnavailable,
@@ -13,7 +14,9 @@ from hazardflow import (
     PersistenceError,
     SchemaVersionError,
     StorageFull,
+    Timer,
 )
+from hazardflow.abc import TimerClaim
 from hazardflow.persistence import SqlStore, migrate
 
 
@@ -47,9 +50,19 @@ def import_rows(engine: Engine, actor: Actor, rows: list[dict[str, str]]) -> int
 
 
 def sweep(store: SqlStore) -> list[str]:
-    leased = store.lease_due(datetime.now(UTC), owner="worker-1", lease_seconds=60.0, limit=100)
-    for timer in leased:
-        store.release_timer(timer.id, owner="worker-1", cancel=False)
+    now = datetime.now(UTC)
+    found: list[Timer] = store.due_timers(now, limit=100)
+    for timer in found:
+        claim: TimerClaim | None = store.claim_timer(timer.id, now)
+        if claim is None:
+            continue  # another worker is firing it
+        with claim:
+            case: Case = claim.case
+            if case.closed_at is not None:
+                claim.cancel()
+                continue
+        # Given up (closed without a commit): hold it back for a minute.
+        store.hold_timer(timer.id, owner="worker-1", until=now + timedelta(seconds=60))
     due = store.next_due()
     outbox: list[tuple[int, str, int, str]] = store.read_outbox(after=0, limit=10)
-    return [t.id for t in leased] + ([due.isoformat()] if due else []) + [row[1] for row in outbox]
+    return [t.id for t in found] + ([due.isoformat()] if due else []) + [row[1] for row in outbox]

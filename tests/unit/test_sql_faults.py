@@ -142,11 +142,17 @@ def test_bad_arguments(tmp_path: Path) -> None:
     assert not (tmp_path / "a.db").exists()
     with SqlStore(url) as store:
         with pytest.raises(InvalidInput) as info:
-            store.lease_due(datetime(2024, 1, 1), owner="w", lease_seconds=60, limit=10)
+            store.due_timers(datetime(2024, 1, 1), limit=10)
         assert info.value.field == "now"
         with pytest.raises(InvalidInput) as info:
-            store.lease_due(T0, owner="w", lease_seconds=60, limit=0)
+            store.due_timers(T0, limit=0)
         assert (info.value.field, info.value.value) == ("limit", 0)
+        with pytest.raises(InvalidInput) as info:
+            store.claim_timer("HZ-1/1/d", datetime(2024, 1, 1))
+        assert info.value.field == "now"
+        with pytest.raises(InvalidInput) as info:
+            store.hold_timer("HZ-1/1/d", owner="w", until=datetime(2024, 1, 1))
+        assert info.value.field == "until"
 
 
 def test_synchronous_setting_reaches_the_connection(tmp_path: Path) -> None:
@@ -367,7 +373,10 @@ def test_read_only_postgres_database(postgres_databases: object) -> None:
             assert "read-only transaction" in info.value.detail
             assert snapshot_store(store) == before
             with pytest.raises(DatabaseReadOnly):
-                store.lease_due(T0, owner="w", lease_seconds=60, limit=10)
+                store.claim_timer("HZ-0/1/d", T0)
+            with pytest.raises(DatabaseReadOnly):
+                store.hold_timer("HZ-0/1/d", owner="w", until=T0)
+            assert store.due_timers(T0, limit=10) == []  # finding is a read
     finally:
         with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')

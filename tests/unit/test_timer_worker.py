@@ -29,7 +29,7 @@ def test_bad_settings_are_refused() -> None:
     for kwargs, field in [
         ({"interval": 0}, "interval"),
         ({"interval": True}, "interval"),
-        ({"lease_seconds": -1}, "lease_seconds"),
+        ({"hold_seconds": -1}, "hold_seconds"),
         ({"health_interval": "soon"}, "health_interval"),
         ({"limit": 0}, "limit"),
     ]:
@@ -61,7 +61,7 @@ def test_a_sweep_fires_what_is_due_and_reports_health(tmp_path: Path) -> None:
 
 def test_a_failing_store_degrades_health_and_never_raises(tmp_path: Path) -> None:
     class Down(MemoryStore):
-        def lease_due(self, *args: Any, **kwargs: Any) -> Any:
+        def due_timers(self, *args: Any, **kwargs: Any) -> Any:
             raise ConnectionError("database is down")
 
     worker = TimerWorker(Engine(store=Down()), interval=60, health_file=tmp_path / "h.json")
@@ -100,7 +100,7 @@ def test_the_alarm_is_set_for_the_next_due_instant() -> None:
     assert worker.health().status == "stopped"
 
 
-def test_stop_interrupts_a_sweep_between_firings_and_releases_leases() -> None:
+def test_stop_interrupts_a_sweep_between_firings_and_leaves_nothing_held() -> None:
     engine = overdue_cases(20)
     worker = TimerWorker(engine, interval=60)
     fired: list[str] = []
@@ -115,7 +115,7 @@ def test_stop_interrupts_a_sweep_between_firings_and_releases_leases() -> None:
     assert report is not None
     assert report.interrupted
     assert report.fired == 3
-    # Nothing stays leased: a fresh worker fires the rest at once.
+    # Nothing is held back: a fresh worker fires the rest at once.
     assert Engine(store=engine.store).run_due().fired == 40 - 3
 
 
