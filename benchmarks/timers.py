@@ -1,41 +1,46 @@
-"""Timer sweeps at scale: finding and leasing 1,000 due timers among 1,000,000 open cases, beside a raw SELECT.
+"""Timer sweeps at scale: 1,000 due timers among 1,000,000 open cases, found, claimed and fired, beside baselines.
 
 Run: ``.venv/bin/python benchmarks/timers.py`` (SQLite and PostgreSQL, 10k → 100k → 1M open cases, 1,000 due
 at each size); ``--backends sqlite``, ``--sizes 10000,100000``, ``--repeat 9``, ``--quick`` (10k and 50k only).
 PostgreSQL needs ``HAZARDFLOW_TEST_POSTGRES_URL`` (or ``--pg-url``); the benchmark creates a database of its
 own there and drops it at the end.
 
-What is compared, at each size N (open cases, each with exactly one armed deadline timer; 1,000 of them due):
+A sweep (``Engine.run_due``) finds the due timers with a plain read, then fires each one in its own
+transaction, which begins by *claiming* the timer (``Store.claim_timer``: the timer and its case read under a
+lock, ``FOR UPDATE OF t, c SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) and ends with the
+firing's commit. What is measured at each size N (open cases, each with exactly one armed deadline timer; 1,000
+of them due):
 
-* **raw SELECT**: the indexed query the lease is built on, run on a plain driver connection (``sqlite3`` /
-  ``psycopg``) and fetched: ``SELECT <timer columns> FROM hf_timer WHERE status = 'armed' AND due_at <= now
+* **raw SELECT**: the indexed query the find step runs, on a plain driver connection (``sqlite3`` /
+  ``psycopg``), fetched: ``SELECT <timer columns> FROM hf_timer WHERE status = 'armed' AND due_at <= now
   AND (lease_expires_at IS NULL OR lease_expires_at <= now) ORDER BY due_at, id LIMIT 1000``.
-* **lease SQL**: the store's own lease statement run on the same plain connection: the same selection, plus
-  writing the lease (owner + expiry) on every row it returns, in one transaction (``BEGIN IMMEDIATE`` +
-  ``UPDATE … RETURNING`` on SQLite; ``SELECT … FOR UPDATE SKIP LOCKED`` feeding an ``UPDATE … RETURNING`` on
-  PostgreSQL). This separates the cost of the durable lease write from the cost of the Python layer.
-* **find + lease** (``lease_due``): ``SqlStore.lease_due(now, limit=1000)``, what ``Engine.run_due`` does
-  before firing: the lease statement through the store, and ``Timer`` objects built from the rows. The
-  leases are cleared (untimed) before the next repetition.
+* **find** (``due_timers``): ``SqlStore.due_timers(now, limit=1000)``, the sweep's find step: the same query
+  through the store, and ``Timer`` objects built from the rows. It writes nothing. The two alternate,
+  repetition by repetition; figures are medians (and the min-max range), and the ratio ``find/raw`` is taken
+  per repetition and its median reported. Target: ≤ 2x.
+* **claim** and **load_case**, µs each (median over 200 of the due timers, alternating): a claim is the first
+  round trip of a firing (``BEGIN`` + the locking read of timer and case, pipelined on PostgreSQL); it takes the
+  place of the ``load_case`` a firing did before, so the two are shown side by side. Each claim is closed
+  (rolled back) untimed.
+* **sweep**: ``Engine.run_due(now, limit=1000)`` once over the 1,000 due timers: the find, then per timer the
+  claim, the ``mark_overdue`` command path (guards, effects, the hash-chained audit event, the first ladder
+  rung armed) and its commit in the claim's transaction. Total seconds and ms per firing.
+* **commands**: the same 1,000 ``mark_overdue`` commands on another 1,000 due cases, one at a time, through the
+  command path ``Engine.fire`` runs (``load_case``, the engine's ``_execute``, ``Store.commit``; ``Engine.fire``
+  itself refuses the system actor these commands belong to), with no find and no claim. ms per command. The
+  sweep's ms per firing beside it shows what the sweep adds over plain commands.
+* **memory**: ``tracemalloc`` peak of Python allocations during a find of the 1,000 due timers, and during a
+  full sweep of another 1,000 (separate runs, untimed), at each N. Flat as N grows means a sweep never holds
+  more than its batch.
 
-  The three alternate, repetition by repetition; figures are medians (and the min-max range); the ratio
-  ``lease_due/raw`` is taken per repetition and its median reported. Target: ≤ 2x.
-* **full sweep**: ``Engine.run_due(now, limit=500)`` once: leasing, and firing the 1,000 ``mark_overdue``
-  commands, each its own transaction (load the case, run the command path, append the hash-chained audit
-  event, mark the timer fired, arm the first ladder rung). Reported as total and per firing; it is a
-  different thing from the query and is not held to the 2x target.
-* **memory**: ``tracemalloc`` peak of Python allocations during a lease of the 1,000 due timers, and during a
-  full sweep of another 1,000 (separate runs, untimed), at each N. Flat as N grows means the sweep never
-  loads more than its batch.
-
-Seeding: the 1,000 due cases at each size are opened and ordered through the engine (valid cases, events and
-timers). The other cases are **bulk-inserted rows that bypass the engine**: copies of a case the engine made
-(state ``rectifying``, a fixed rectification date spread over the following 200 days, the deadline JSON
-and the pinned deadline matching the timer's due instant), one case row and one armed deadline
-timer row each, written in the store's own formats. Their audit events are not written (the sweep never
-reads events of cases it does not fire), so ``verify_audit`` is run only over the cases the sweep fired.
-The policy gives no reminders and starts the ladder 30 working days after a missed deadline, so a sweep
-fires exactly the 1,000 deadline timers.
+Seeding: the due cases (3,000 at each size: for the sweep, the commands and the memory run) are opened and
+ordered through the engine (valid cases, events and timers). The other cases are **bulk-inserted rows that
+bypass the engine**: copies of a case the engine made (state ``rectifying``, a fixed rectification date spread
+over the following 200 days, the deadline JSON and the pinned deadline matching the timer's due instant), one
+case row and one armed deadline timer row each, written in the store's own formats. Their audit events are not
+written (a sweep never reads events of cases it does not fire), so ``verify_audit`` is run only over cases the
+sweep fired. The policy gives no reminders and starts the ladder 30 working days after a missed deadline, so a
+sweep fires exactly the 1,000 deadline timers.
 """
 
 from __future__ import annotations
@@ -51,9 +56,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
-from hazardflow import Actor, Delay, Engine, SimulatedClock, Unit
+from hazardflow import SYSTEM, Actor, Delay, Engine, SimulatedClock, Unit
 from hazardflow._calendar import Deadline, DeadlineSpec, end_of_local_day
-from hazardflow.persistence.sql import _DUMPS, _LEASE_POSTGRES, _LEASE_SQLITE, _TIMER_COLS, SqlStore, _sqlite_ts
+from hazardflow._engine import _UnitOfWork
+from hazardflow.persistence.sql import _DUMPS, _TIMER_COLS, SqlStore, _sqlite_ts
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import Rung
 
@@ -102,16 +108,10 @@ class Backend:
     def raw(self, now: datetime, limit: int) -> list[Any]:
         raise NotImplementedError
 
-    def lease_sql(self, now: datetime, limit: int) -> list[Any]:
-        raise NotImplementedError
-
     def describe(self) -> str:
         raise NotImplementedError
 
     def bulk(self, cases: list[tuple[Any, ...]], timers: list[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
-
-    def reset_leases(self) -> None:
         raise NotImplementedError
 
     def analyze(self) -> None:
@@ -150,14 +150,6 @@ class Sqlite(Backend):
         t = _sqlite_ts(now)
         return self.conn.execute(RAW_SQL, (t, t, limit)).fetchall()
 
-    def lease_sql(self, now: datetime, limit: int) -> list[Any]:
-        t = _sqlite_ts(now)
-        expires = _sqlite_ts(now + timedelta(seconds=300))
-        self.conn.execute("BEGIN IMMEDIATE")
-        rows = self.conn.execute(_LEASE_SQLITE, ("bench", expires, t, t, limit)).fetchall()
-        self.conn.execute("COMMIT")
-        return rows
-
     def describe(self) -> str:
         import sqlite3
 
@@ -170,11 +162,6 @@ class Sqlite(Backend):
         self.conn.executemany(_SQL["insert_case"], cases)
         self.conn.executemany(_SQL["insert_timer"], timers)
         self.conn.execute("COMMIT")
-
-    def reset_leases(self) -> None:
-        self.conn.execute(
-            "UPDATE hf_timer SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL"
-        )
 
     def analyze(self) -> None:
         self.conn.execute("ANALYZE")
@@ -216,15 +203,11 @@ class Postgres(Backend):
     def raw(self, now: datetime, limit: int) -> list[Any]:
         return self.conn.execute(self.sql, (now, now, limit)).fetchall()
 
-    def lease_sql(self, now: datetime, limit: int) -> list[Any]:
-        expires = now + timedelta(seconds=300)
-        return self.conn.execute(_LEASE_POSTGRES, ("bench", expires, now, now, limit)).fetchall()
-
     def describe(self) -> str:
         show = {k: self.conn.execute(f"SHOW {k}").fetchone()[0] for k in ("synchronous_commit", "autovacuum")}  # type: ignore[index]
         return (
             f"PostgreSQL {self.version} (synchronous_commit={show['synchronous_commit']}, "
-            f"autovacuum={show['autovacuum']}: each repetition vacuums hf_timer, untimed)"
+            f"autovacuum={show['autovacuum']}; hf_timer vacuumed and analyzed after seeding, untimed)"
         )
 
     def bulk(self, cases: list[tuple[Any, ...]], timers: list[tuple[Any, ...]]) -> None:
@@ -241,13 +224,6 @@ class Postgres(Backend):
             with cur.copy(f"COPY hf_timer ({timer_cols}) FROM STDIN") as copy:
                 for row in timers:
                     copy.write_row(row)
-
-    def reset_leases(self) -> None:
-        self.conn.execute(
-            "UPDATE hf_timer SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL"
-        )
-        # Every repetition starts from the same table: the dead row versions of the last lease are vacuumed.
-        self.conn.execute("VACUUM hf_timer")
 
     def analyze(self) -> None:
         self.conn.execute("VACUUM ANALYZE hf_timer")
@@ -377,6 +353,40 @@ def med(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:8.2f} ({min(values) * 1000:.2f}-{max(values) * 1000:.2f})"
 
 
+def fire_as_commands(engine: Engine, store: SqlStore, n: int) -> int:
+    """The due deadlines' ``mark_overdue`` commands, one at a time, through the path ``Engine.fire`` runs."""
+    fired = 0
+    for timer in store.due_timers(NOW, limit=n):
+        case = store.load_case(timer.case_id)
+        assert case is not None
+        command = engine._timer_command(timer, case)
+        assert command is not None
+        trigger, payload = command
+        uow = _UnitOfWork(store)
+        late = (NOW - timer.due_at).total_seconds()
+        engine._execute(uow, case, trigger, SYSTEM, payload, NOW, timer=timer, late=late)
+        store.commit(uow.writes)
+        fired += 1
+    return fired
+
+
+def claims_and_loads(store: SqlStore, sample: int) -> tuple[list[float], list[float]]:
+    """Seconds of ``claim_timer`` and of ``load_case`` for ``sample`` due timers, alternating."""
+    claim_t: list[float] = []
+    load_t: list[float] = []
+    for timer in store.due_timers(NOW, limit=sample):
+        start = time.perf_counter()
+        claim = store.claim_timer(timer.id, NOW)
+        claim_t.append(time.perf_counter() - start)
+        assert claim is not None
+        claim.close()
+        start = time.perf_counter()
+        case = store.load_case(timer.case_id)
+        load_t.append(time.perf_counter() - start)
+        assert case is not None
+    return claim_t, load_t
+
+
 def run_backend(backend: Backend, sizes: list[int], due: int, repeat: int) -> Iterator[dict[str, Any]]:
     store = SqlStore(backend.url)
     copier = Copier(store, backend)
@@ -393,41 +403,42 @@ def run_backend(backend: Backend, sizes: list[int], due: int, repeat: int) -> It
             backend.analyze()
             seeded = time.perf_counter() - t0
             raw_t: list[float] = []
-            sql_t: list[float] = []
-            lease_t: list[float] = []
+            find_t: list[float] = []
             ratios: list[float] = []
             for _ in range(repeat):
                 r, rows = timed(lambda: backend.raw(NOW, due))
-                st, sql_rows = timed(lambda: backend.lease_sql(NOW, due))
-                backend.reset_leases()
-                lt, leased = timed(lambda: store.lease_due(NOW, owner="bench", lease_seconds=300, limit=due))
-                backend.reset_leases()
-                assert len(rows) == len(sql_rows) == len(leased) == due, (len(rows), len(sql_rows), len(leased))
+                ft, found = timed(lambda: store.due_timers(NOW, limit=due))
+                assert len(rows) == len(found) == due, (len(rows), len(found))
                 raw_t.append(r)
-                sql_t.append(st)
-                lease_t.append(lt)
-                ratios.append(lt / r)
-            lease_mb = peak_mb(lambda: store.lease_due(NOW, owner="bench", lease_seconds=300, limit=due))
-            backend.reset_leases()
+                find_t.append(ft)
+                ratios.append(ft / r)
+            claim_t, load_t = claims_and_loads(store, min(200, due))
+            find_mb = peak_mb(lambda: store.due_timers(NOW, limit=due))
             engine = Engine(store=store, policies=[BenchTownship()], worker_id="bench")
-            sweep_s, report = timed(lambda e=engine: e.run_due(NOW, limit=500))
-            assert (report.fired, report.failed, report.cancelled) == (due, 0, 0), report
+            commands_s, fired = timed(lambda e=engine: fire_as_commands(e, store, due))
+            assert fired == due
+            seed_due(store, due)  # another 1,000 due, for the sweep
+            present += due
+            sweep_s, report = timed(lambda e=engine: e.run_due(NOW, limit=due))
+            assert (report.fired, report.failed, report.cancelled, report.skipped) == (due, 0, 0, 0), report
             fired_ids = sorted({cid for cid, _ in report.events})
             audit = all(engine.verify_audit(cid).ok for cid in fired_ids[:50])
-            seed_due(store, due)  # another 1,000 due, for the memory run of a full sweep
+            seed_due(store, due)  # and another 1,000, for the memory run of a full sweep
             present += due
-            sweep_mb = peak_mb(lambda e=engine: e.run_due(NOW, limit=500))
+            sweep_mb = peak_mb(lambda e=engine: e.run_due(NOW, limit=due))
             yield {
                 "backend": backend.name,
                 "n": n,
                 "due": due,
                 "seeded_s": seeded,
                 "raw": raw_t,
-                "sql": sql_t,
-                "lease": lease_t,
+                "find": find_t,
                 "ratio": ratios,
+                "claim_us": statistics.median(claim_t) * 1e6,
+                "load_us": statistics.median(load_t) * 1e6,
                 "sweep_s": sweep_s,
-                "lease_mb": lease_mb,
+                "commands_s": commands_s,
+                "find_mb": find_mb,
                 "sweep_mb": sweep_mb,
                 "plan": backend.plan(NOW, due),
                 "audit_ok": audit,
@@ -450,10 +461,14 @@ def main() -> None:
     sizes = [10_000, 50_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     repeat = 3 if args.quick else args.repeat
     print(f"timers benchmark · Python {sys.version.split()[0]} · {' '.join(sys.argv)}")
-    print(f"{args.due} due timers at each size; figures in ms: median (min-max) over {repeat} repetitions\n")
+    print(
+        f"{args.due} due timers at each size; raw and find in ms: median (min-max) over {repeat} repetitions; "
+        "claim and load_case: median µs over 200 due timers\n"
+    )
     head = (
-        f"{'backend':<11}{'open cases':>11}  {'raw SELECT ms':>22}  {'lease SQL ms':>22}  {'lease_due ms':>22}  "
-        f"{'lease_due/raw':>13}  {'full sweep s':>12}  {'ms/firing':>9}  {'MB lease':>8}  {'MB sweep':>8}"
+        f"{'backend':<11}{'open cases':>11}  {'raw SELECT ms':>22}  {'find ms':>22}  {'find/raw':>8}  "
+        f"{'claim µs':>8}  {'load_case µs':>12}  {'sweep s':>7}  {'ms/firing':>9}  {'commands s':>10}  "
+        f"{'ms/command':>10}  {'MB find':>7}  {'MB sweep':>8}"
     )
     print(head)
     print("-" * len(head))
@@ -472,9 +487,10 @@ def main() -> None:
         described.append(backend.describe())
         for row in run_backend(backend, sizes, args.due, repeat):
             print(
-                f"{row['backend']:<11}{row['n']:>11,}  {med(row['raw']):>22}  {med(row['sql']):>22}  "
-                f"{med(row['lease']):>22}  {statistics.median(row['ratio']):>12.2f}x  {row['sweep_s']:>12.3f}  "
-                f"{row['sweep_s'] / row['due'] * 1000:>9.3f}  {row['lease_mb']:>8.2f}  {row['sweep_mb']:>8.2f}",
+                f"{row['backend']:<11}{row['n']:>11,}  {med(row['raw']):>22}  {med(row['find']):>22}  "
+                f"{statistics.median(row['ratio']):>7.2f}x  {row['claim_us']:>8.0f}  {row['load_us']:>12.0f}  "
+                f"{row['sweep_s']:>7.3f}  {row['sweep_s'] / row['due'] * 1000:>9.3f}  {row['commands_s']:>10.3f}  "
+                f"{row['commands_s'] / row['due'] * 1000:>10.3f}  {row['find_mb']:>7.2f}  {row['sweep_mb']:>8.2f}",
                 flush=True,
             )
             plans.append((row["backend"], row["n"], row["plan"], row["seeded_s"], row["audit_ok"]))

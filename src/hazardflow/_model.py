@@ -338,8 +338,11 @@ class Timer(NamedTuple):
     (a rung of the overdue ladder; ``rung`` is its 1-based index). ``armed_state`` and ``armed_seq`` record
     the case state and event that armed it: a timer whose case has moved on is cancelled, not fired.
 
+    ``lease_owner`` and ``lease_expires_at`` are set only while a timer whose firing failed is held back
+    (``Store.hold_timer``): by which worker, and until when.
+
     An immutable named tuple, like the database row it mirrors: a sweep builds a thousand of them from the
-    rows its lease returns, and a tuple is built in a fraction of the time of a frozen class. Change one
+    rows it finds due, and a tuple is built in a fraction of the time of a frozen class. Change one
     with ``timer._replace(status=...)``.
     """
 
@@ -365,9 +368,9 @@ class Write(NamedTuple):
 
     ``expected_rev`` is the revision the command read (0 for a new case); the store refuses the write with
     :class:`~hazardflow.ConcurrentUpdateError` when the stored revision differs. ``cancel_timers`` cancels
-    every armed timer of the case before ``arm`` adds the new ones. ``fire_timer`` marks a leased timer fired
-    (refused when it is no longer armed or no longer leased by ``fire_owner``). ``idempotency_scope`` is the
-    case id for a command, or ``open:<workflow>`` for an opening.
+    every armed timer of the case before ``arm`` adds the new ones. ``fire_timer`` marks a timer fired
+    (refused when it is no longer armed, or, when ``fire_owner`` is given, not held by that worker).
+    ``idempotency_scope`` is the case id for a command, or ``open:<workflow>`` for an opening.
 
     An immutable named tuple: the command path builds one per accepted command, and a tuple is built in a
     fraction of the time of a class instance. Derive a changed one with ``write._replace(case=...)``.

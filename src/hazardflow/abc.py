@@ -152,7 +152,7 @@ class TimerClaim(Protocol):
         ...
 
     def commit(self, writes: Sequence[Write]) -> None:
-        """Store the firing's writes and end the claim; refused exactly as :meth:`Store.commit` refuses."""
+        """Store the firing's writes and end the claim; refused for the same reasons as ``Store.commit``."""
         ...
 
     def cancel(self) -> None:

@@ -10,7 +10,7 @@ Tables (all prefixed ``hf_`` so they can live beside a host application's own ta
     hf_case           one row per case: current state, revision, indexed facts, the fields as JSON
     hf_event          append-only audit events, unique (case_id, seq), hash-chained; ``body`` is the
                       canonical JSON that was hashed, kept verbatim
-    hf_timer          durable timers (deadline, reminder, sanction) with their lease
+    hf_timer          durable timers (deadline, reminder, sanction); a failed firing's hold
     hf_idempotency    idempotency keys, unique per scope (the case id, or ``open:<workflow>``)
     hf_confidential   confidential values (a tip-off reporter's identity), kept apart from the case
     hf_outbox         one row per event to deliver to other systems after commit

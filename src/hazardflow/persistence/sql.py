@@ -10,9 +10,11 @@
 **One transaction per commit.** :meth:`SqlStore.commit` writes every case row (``UPDATE … WHERE id = ? AND
 rev = ?``, or ``INSERT`` for a new case), audit event, timer change, idempotency key, confidential value and
 outbox row of its writes in one database transaction: all of them are stored or none is. A revision that
-moved, an idempotency key already used, or a timer no longer leased by the firing worker raises
-:class:`~hazardflow.ConcurrentUpdateError` and writes nothing. ``Engine.batch()`` hands many commands to one
-commit (bulk imports, simulations): the same checks per command, grouped into ``executemany`` statements.
+moved, an idempotency key already used, or a timer fired that is no longer armed raises
+:class:`~hazardflow.ConcurrentUpdateError` and writes nothing. A timer's firing runs in the transaction that
+claimed it (:meth:`SqlStore.claim_timer`), so no other worker fires it meanwhile. ``Engine.batch()`` hands
+many commands to one commit (bulk imports, simulations): the same checks per command, grouped into
+``executemany`` statements.
 
 **The hot path is not an ORM.** Tables are SQLModel classes (``_tables.py``, which the Alembic migrations
 follow), but reads and writes run prepared statements on the driver connection (``sqlite3`` /
