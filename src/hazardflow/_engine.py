@@ -1177,9 +1177,7 @@ class Engine:
             ctx.confidential.update(sensitive)
         for eff in row.effects:
             eff(ctx)
-        return self._commit_change(
-            lc, ctx, row, None, public, None, None, idempotency_key, idempotency_scope, command_hash
-        )
+        return self._commit_change(lc, ctx, row, None, public, None, idempotency_key, idempotency_scope, command_hash)
 
     def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
         for name, g in row.state_guards:
@@ -1218,7 +1216,6 @@ class Engine:
         *,
         parent: CommandContext | None = None,
         timer: Timer | None = None,
-        fire_owner: str | None = None,
         late: float | None = None,
         idempotency_key: str | None = None,
         idempotency_scope: str | None = None,
@@ -1256,9 +1253,7 @@ class Engine:
         public = (
             ctx.payload if not sensitive else FrozenDict({k: v for k, v in ctx.payload.items() if k not in sensitive})
         )
-        return self._commit_change(
-            lc, ctx, row, dest, public, fire_owner, late, idempotency_key, idempotency_scope, command_hash
-        )
+        return self._commit_change(lc, ctx, row, dest, public, late, idempotency_key, idempotency_scope, command_hash)
 
     def _resolve_stage_deadline(
         self, key: str, case: Case, pins: Mapping[str, Deadline], policy: JurisdictionPolicy, now: datetime
@@ -1324,7 +1319,6 @@ class Engine:
         row: CompiledTransition,
         dest: str | None,
         public_payload: FrozenDict,
-        fire_owner: str | None,
         late: float | None,
         idempotency_key: str | None,
         idempotency_scope: str | None,
@@ -1562,7 +1556,6 @@ class Engine:
                 arm or (),
                 cancel,
                 timer.id if timer is not None else None,
-                fire_owner,
                 idempotency_key,
                 idempotency_scope,
                 command_hash,

@@ -369,7 +369,7 @@ class Write(NamedTuple):
     ``expected_rev`` is the revision the command read (0 for a new case); the store refuses the write with
     :class:`~hazardflow.ConcurrentUpdateError` when the stored revision differs. ``cancel_timers`` cancels
     every armed timer of the case before ``arm`` adds the new ones. ``fire_timer`` marks a timer fired
-    (refused when it is no longer armed, or, when ``fire_owner`` is given, not held by that worker).
+    (refused when it is no longer armed).
     ``idempotency_scope`` is the case id for a command, or ``open:<workflow>`` for an opening.
 
     An immutable named tuple: the command path builds one per accepted command, and a tuple is built in a
@@ -382,7 +382,6 @@ class Write(NamedTuple):
     arm: Sequence[Timer] = ()
     cancel_timers: bool = False
     fire_timer: str | None = None
-    fire_owner: str | None = None
     idempotency_key: str | None = None
     idempotency_scope: str | None = None
     command_hash: str | None = None

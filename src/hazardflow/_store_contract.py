@@ -165,7 +165,6 @@ class WriteFactory:
         arm: Sequence[Timer] = (),
         cancel_timers: bool = False,
         fire_timer: str | None = None,
-        fire_owner: str | None = None,
         idempotency_key: str | None = None,
         command_hash: str | None = None,
         outbox: bool = False,
@@ -246,7 +245,6 @@ class WriteFactory:
             arm=list(arm),
             cancel_timers=cancel_timers,
             fire_timer=fire_timer,
-            fire_owner=fire_owner,
             idempotency_key=idempotency_key,
             idempotency_scope=prev.id if idempotency_key is not None else None,
             command_hash=command_hash,
@@ -721,18 +719,6 @@ class StoreContract:
         # A timer that is no longer armed is left alone.
         store.hold_timer(tid, owner="w2", until=until + timedelta(days=1))
         assert store.get_timer(tid) == t
-
-    def test_a_firing_names_its_holder_when_it_says_one(self, store: Store) -> None:
-        f = WriteFactory()
-        due = T0 + timedelta(days=1)
-        store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due)])])
-        tid = "HZ-1/1/d"
-        store.hold_timer(tid, owner="w1", until=due + timedelta(seconds=60))
-        # ``fire_owner`` on a write: refused unless that worker holds the timer.
-        self.commit_refused(store, [f.step("HZ-1", fire_timer=tid, fire_owner="w2", at=due)])
-        f.forget("HZ-1", store.load_case("HZ-1"))  # type: ignore[arg-type]
-        store.commit([f.step("HZ-1", fire_timer=tid, fire_owner="w1", at=due)])
-        assert store.get_timer(tid).status == "fired"  # type: ignore[union-attr]
 
     def test_next_due_follows_arming_firing_and_cancelling(self, store: Store) -> None:
         f = WriteFactory()

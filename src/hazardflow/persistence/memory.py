@@ -233,13 +233,8 @@ class MemoryStore:
                 revs[cid] = w.case.rev
                 if w.fire_timer is not None:
                     t = self._timers.get(w.fire_timer)
-                    if (
-                        t is None
-                        or t.status != "armed"
-                        or w.fire_timer in fired
-                        or (w.fire_owner is not None and t.lease_owner != w.fire_owner)
-                    ):
-                        raise ConcurrentUpdateError(cid, w.expected_rev, f"timer {w.fire_timer} is no longer leased")
+                    if t is None or t.status != "armed" or w.fire_timer in fired:
+                        raise ConcurrentUpdateError(cid, w.expected_rev, f"timer {w.fire_timer} is no longer armed")
                     fired.add(w.fire_timer)
                 if w.idempotency_key is not None and w.idempotency_scope is not None:
                     k = (w.idempotency_scope, w.idempotency_key)
@@ -261,8 +256,8 @@ class MemoryStore:
                 raise ConcurrentUpdateError(cid, w.expected_rev, f"stored revision is {current}")
             if w.fire_timer is not None:
                 t = self._timers.get(w.fire_timer)
-                if t is None or t.status != "armed" or (w.fire_owner is not None and t.lease_owner != w.fire_owner):
-                    raise ConcurrentUpdateError(cid, w.expected_rev, f"timer {w.fire_timer} is no longer leased")
+                if t is None or t.status != "armed":
+                    raise ConcurrentUpdateError(cid, w.expected_rev, f"timer {w.fire_timer} is no longer armed")
             if (
                 w.idempotency_key is not None
                 and w.idempotency_scope is not None

@@ -100,10 +100,6 @@ _SQL = {
     ),
     "fire_timer": (
         "UPDATE hf_timer SET status = 'fired', fired_at = ?, fired_seq = ?, late_seconds = ?, lease_owner = NULL, "
-        "lease_expires_at = NULL WHERE id = ? AND status = 'armed' AND lease_owner = ?"
-    ),
-    "fire_timer_any": (
-        "UPDATE hf_timer SET status = 'fired', fired_at = ?, fired_seq = ?, late_seconds = ?, lease_owner = NULL, "
         "lease_expires_at = NULL WHERE id = ? AND status = 'armed'"
     ),
     "cancel_timers": (
@@ -1050,11 +1046,7 @@ class SqlStore:
                 )
             )
             if w.fire_timer is not None:
-                fired = (ts(ev.occurred_at), ev.seq, ev.late_seconds, w.fire_timer)
-                if w.fire_owner is not None:
-                    plan.fires.append((*fired, w.fire_owner))
-                else:
-                    plan.fires_any.append(fired)
+                plan.fires.append((ts(ev.occurred_at), ev.seq, ev.late_seconds, w.fire_timer))
                 plan.fire_cases.append((cid, w.expected_rev, w.fire_timer))
             if w.cancel_timers:
                 if cid not in cancelled and first_rev[cid] != 0:
@@ -1188,9 +1180,7 @@ class SqlStore:
             if _run(db, sql["insert_event"], plan.events) != len(plan.events):
                 raise _Refused("stale")
             if plan.fires and _run(db, sql["fire_timer"], plan.fires) != len(plan.fires):
-                raise _Refused("lease")
-            if plan.fires_any and _run(db, sql["fire_timer_any"], plan.fires_any) != len(plan.fires_any):
-                raise _Refused("lease")
+                raise _Refused("timer")
             if plan.cancels:
                 _run(db, sql["cancel_timers"], plan.cancels)
             if plan.arms:
@@ -1217,7 +1207,6 @@ class SqlStore:
                 upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
                 evs = _pg_run(db, sql["insert_event"], plan.events)
                 fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
-                fire_any = _pg_run(db, sql["fire_timer_any"], plan.fires_any) if plan.fires_any else None
                 if plan.cancels:
                     _pg_run(db, sql["cancel_timers"], plan.cancels)
                 if plan.arms:
@@ -1231,10 +1220,8 @@ class SqlStore:
                 raise _Refused("taken")
             if sum(cur.rowcount for cur in upd) != plan.n_updates or evs.rowcount != len(plan.events):
                 raise _Refused("stale")
-            if (fire is not None and fire.rowcount != len(plan.fires)) or (
-                fire_any is not None and fire_any.rowcount != len(plan.fires_any)
-            ):
-                raise _Refused("lease")
+            if fire is not None and fire.rowcount != len(plan.fires):
+                raise _Refused("timer")
             if idem is not None and idem.rowcount != len(plan.idem):
                 raise _Refused("idem")
             db.execute("COMMIT")
@@ -1249,7 +1236,7 @@ class SqlStore:
     def _explain(self, db: Any, plan: _Plan, kind: str | None) -> ConcurrentUpdateError:
         """Which command of a rolled-back commit lost, and why, read from what is stored now.
 
-        ``kind`` is what the commit found (``taken``, ``stale``, ``lease``, ``idem``); None looks for any of them.
+        ``kind`` is what the commit found (``taken``, ``stale``, ``timer``, ``idem``); None looks for any of them.
         """
         sql = self._sql
         if kind in ("taken", "stale", None):
@@ -1261,11 +1248,11 @@ class SqlStore:
                     return ConcurrentUpdateError(cid, expected, "the case row is missing")
                 if expected != 0 and row[0] != expected:
                     return ConcurrentUpdateError(cid, expected, f"stored revision is {row[0]}")
-        if kind in ("lease", None):
+        if kind in ("timer", None):
             for cid, expected, timer_id in plan.fire_cases:
                 row = db.execute(sql["get_timer"], (timer_id,)).fetchone()
-                if kind == "lease" or row is None or row[9] != "armed":
-                    return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer leased")
+                if kind == "timer" or row is None or row[9] != "armed":
+                    return ConcurrentUpdateError(cid, expected, f"timer {timer_id} is no longer armed")
         if kind in ("idem", None):
             for scope, key, cid, _seq, _hash in plan.idem:
                 if db.execute(sql["lookup_idem"], (scope, key)).fetchone() is not None:
@@ -1579,7 +1566,6 @@ class _Plan:
         "expected",
         "fire_cases",
         "fires",
-        "fires_any",
         "idem",
         "inserts",
         "n_updates",
@@ -1593,7 +1579,6 @@ class _Plan:
         self.n_updates = 0
         self.events: list[tuple[Any, ...]] = []
         self.fires: list[tuple[Any, ...]] = []
-        self.fires_any: list[tuple[Any, ...]] = []
         self.fire_cases: list[tuple[str, int, str]] = []
         self.cancels: list[tuple[str]] = []
         self.arms: list[list[Any]] = []
