@@ -13,6 +13,8 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,30 +23,30 @@ down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-_COMMENTS = {
-    # column: (type, new comment, previous comment)
+#: column: (its type, the comment after this revision, the comment before it)
+_COMMENTS: dict[str, tuple[sa.types.TypeEngine[Any], str, str]] = {
     "lease_owner": (sa.String(length=128), "推迟该计时器的工作进程（触发出错后）", "租用该计时器的工作进程"),
     "lease_expires_at": (sa.DateTime(timezone=True), "推迟至此时刻前不触发（UTC）", "租约到期时间（UTC）"),
 }
 
 
-def _comment(which: int) -> None:
+def _comment(*, upgrading: bool) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for column, spec in _COMMENTS.items():
+    for column, (kind, after, before) in _COMMENTS.items():
         op.alter_column(
             "hf_timer",
             column,
-            existing_type=spec[0],
+            existing_type=kind,
             existing_nullable=True,
-            comment=spec[which],
-            existing_comment=spec[3 - which],
+            comment=after if upgrading else before,
+            existing_comment=before if upgrading else after,
         )
 
 
 def upgrade() -> None:
-    _comment(1)
+    _comment(upgrading=True)
 
 
 def downgrade() -> None:
-    _comment(2)
+    _comment(upgrading=False)
