@@ -1437,39 +1437,44 @@ class Engine:
                     # late sweep catches up on the same schedule.
                     self._arm_rung(case, seq, new_state, deadline, ctx.rung + 1, timer.due_at, policy, arm)
         iso = self._iso
-        # The change record (JSON form) used for hashing and replay.
-        changes: dict[str, Any]
+        # The change record (JSON form) used for hashing and replay; filled in place (the event keeps it).
+        changes: FrozenDict
         if opening:
-            changes = {
-                **({"pins": {k: d.to_json() for k, d in pins_now.items()}} if pins_now else {}),
-                "jurisdiction": case.jurisdiction,
-                "owning_jurisdiction": owning,
-                "fields": new_fields,
-                "deadline": _deadline_change(deadline, pins_now),
-                "overdue": overdue,
-                "sanction_rung": rung,
-                "closed_at": iso(closed_at) if closed_at is not None else None,
-            }
+            changes = FrozenDict(
+                {
+                    **({"pins": {k: d.to_json() for k, d in pins_now.items()}} if pins_now else {}),
+                    "jurisdiction": case.jurisdiction,
+                    "owning_jurisdiction": owning,
+                    "fields": new_fields,
+                    "deadline": _deadline_change(deadline, pins_now),
+                    "overdue": overdue,
+                    "sanction_rung": rung,
+                    "closed_at": iso(closed_at) if closed_at is not None else None,
+                }
+            )
         else:
-            changes = {}
+            changes = FrozenDict()
+            put = _DICT_SET
             if frozen_upd:
-                changes["fields"] = frozen_upd
+                put(changes, "fields", frozen_upd)
             if cpins:
-                changes["pins"] = {k: d.to_json() for k, d in cpins.items()}
+                put(changes, "pins", {k: d.to_json() for k, d in cpins.items()})
             # By value, never by identity: a case read from a database holds an equal but distinct object, and
             # the audit record must not depend on which store the case came from.
-            if deadline is not case.deadline and deadline != case.deadline:
-                changes["deadline"] = _deadline_change(deadline, pins_now)
+            before = case.deadline
+            if deadline is not before and (deadline is None or before is None or deadline != before):
+                put(changes, "deadline", _deadline_change(deadline, pins_now))
             if overdue != case.overdue:
-                changes["overdue"] = overdue
+                put(changes, "overdue", overdue)
             if rung != case.sanction_rung:
-                changes["sanction_rung"] = rung
+                put(changes, "sanction_rung", rung)
             if closed_at != case.closed_at:
-                changes["closed_at"] = iso(closed_at) if closed_at is not None else None
+                put(changes, "closed_at", iso(closed_at) if closed_at is not None else None)
             if owning != case.owning_jurisdiction:
-                changes["owning_jurisdiction"] = owning
+                put(changes, "owning_jurisdiction", owning)
             if ctx.policy_pin is not None:
-                changes["policy_id"], changes["policy_version"] = ctx.policy_pin
+                put(changes, "policy_id", ctx.policy_pin[0])
+                put(changes, "policy_version", ctx.policy_pin[1])
         reason_field = row.spec.reason
         reason = public_payload.get(reason_field) if reason_field else None
         prev_hash = case.last_hash if not opening else GENESIS
@@ -1519,7 +1524,7 @@ class Engine:
             case.policy_id,
             case.policy_version,
             public_payload,
-            FrozenDict(changes),
+            changes,
             reason,
             idempotency_key,
             late,
