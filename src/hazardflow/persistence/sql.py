@@ -954,16 +954,24 @@ class SqlStore:
         if not writes:
             return
         plan = self._plan(writes)
-        conn = self._get()
+        self._run_commit(self._get(), plan, begun=False)
+
+    def _run_commit(self, conn: _Conn, plan: _Plan, *, begun: bool) -> None:
+        """Run ``plan`` on ``conn`` (in the transaction it has ``begun``, or a new one) and hand ``conn`` back.
+
+        A lost race becomes a :class:`~hazardflow.ConcurrentUpdateError` naming the command that lost, read from
+        what is stored now; a database fault becomes a :class:`~hazardflow.PersistenceError`.
+        """
+        db = conn.dbapi
         try:
             if self.dialect == "sqlite":
-                self._commit_sqlite(conn.dbapi, plan)
+                self._commit_sqlite(db, plan, begun=begun)
             else:
-                self._commit_postgres(conn.dbapi, plan)
+                self._commit_postgres(db, plan, begun=begun)
         except _Refused as refused:
             # Rolled back; say which command lost, from what is stored now.
             try:
-                error = self._explain(conn.dbapi, plan, refused.kind)
+                error = self._explain(db, plan, refused.kind)
             except Exception:
                 self._discard(conn)
                 raise
@@ -975,7 +983,7 @@ class SqlStore:
         except Exception as exc:
             if self._is_integrity(exc) and self.dialect == "sqlite":
                 try:
-                    failure = self._conflict_or_fault(conn.dbapi, plan, exc)
+                    failure = self._conflict_or_fault(db, plan, exc)
                 finally:
                     self._put(conn)
                 raise failure from exc
@@ -1411,41 +1419,12 @@ class SqlStore:
 
     def _commit_claimed(self, conn: _Conn, writes: Sequence[Write]) -> None:
         """Commit ``writes`` in the claim's open transaction (the errors are those of :meth:`commit`)."""
-        db = conn.dbapi
         try:
             plan = self._plan(writes)
         except BaseException:
             self._end_claimed(conn, "ROLLBACK")
             raise
-        try:
-            if self.dialect == "sqlite":
-                self._commit_sqlite(db, plan, begun=True)
-            else:
-                self._commit_postgres(db, plan, begun=True)
-        except _Refused as refused:
-            # Rolled back; say which command lost, from what is stored now.
-            try:
-                error = self._explain(db, plan, refused.kind)
-            except Exception:
-                self._discard(conn)
-                raise
-            self._put(conn)
-            raise error from None
-        except HazardflowError:
-            self._put(conn)
-            raise
-        except Exception as exc:
-            if self._is_integrity(exc) and self.dialect == "sqlite":
-                try:
-                    failure = self._conflict_or_fault(db, plan, exc)
-                finally:
-                    self._put(conn)
-                raise failure from exc
-            self._discard(conn)
-            if self._is_integrity(exc) or self._is_conflict(exc):
-                raise self._diagnose(plan, exc) from exc
-            self._raise(exc, "committing")
-        self._put(conn)
+        self._run_commit(conn, plan, begun=True)
 
     def _cancel_claimed(self, conn: _Conn, timer_id: str) -> None:
         db = conn.dbapi
