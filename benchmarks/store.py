@@ -228,7 +228,7 @@ class PostgresBench:
         self.w = workload
         url = sa.make_url(base_url)
         self.admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.names = {k: f"hf_bench_{os.getpid()}_{k}" for k in ("raw", "store", "engine")}
+        self.names = {k: f"hf_bench_{os.getpid()}_{k}" for k in ("raw", "store", "engine", "prefetch")}
         with psycopg.connect(self.admin, autocommit=True) as conn:
             for name in self.names.values():
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -299,6 +299,11 @@ class PostgresBench:
     def engine(self) -> Contender:
         store = SqlStore(self.reset("engine"))
         return engine_contender(Engine(store=store, clock=SimulatedClock(START), ids=SequentialIds(8)), self.w)
+
+    def engine_prefetch(self) -> Contender:
+        store = SqlStore(self.reset("prefetch"))
+        engine = Engine(store=store, clock=SimulatedClock(START), ids=SequentialIds(8))
+        return engine_contender(engine, self.w, prefetch=True)
 
     def drop(self) -> None:
         import psycopg
@@ -482,7 +487,15 @@ def main(argv: list[str] | None = None) -> None:
                 ],
             )
             many = measure(
-                {"raw psycopg": pg.raw, "store commit": pg.store, "engine batch": pg.engine}, n, rounds, bulk=True
+                {
+                    "raw psycopg": pg.raw,
+                    "store commit": pg.store,
+                    "engine batch": pg.engine,
+                    "engine batch + prefetch": pg.engine_prefetch,
+                },
+                n,
+                rounds,
+                bulk=True,
             )
             report(f"PostgreSQL, bulk: {BULK:,} commands per commit", many, "raw psycopg")
         finally:
