@@ -1225,8 +1225,8 @@ class Engine:
         rows = self._routes.get((case.workflow, trigger, case.state))
         if rows is None:
             raise self._not_allowed(case, trigger)
-        policy = self.policy_for(case)
-        ctx = CommandContext(self, uow, case, actor, policy, now, trigger, parent=parent, timer=timer)
+        policy = self.policies.pinned(case.policy_id, case.policy_version)
+        ctx = CommandContext(self, uow, case, actor, policy, now, trigger, EMPTY, "", False, parent, timer)
         row = None
         for r in rows:
             if r.when is None or r.when(ctx):
