@@ -64,6 +64,8 @@ _new_tuple = tuple.__new__
 #: Filling a fresh snapshot dict in place (``FrozenDict`` refuses its own ``__setitem__``/``update``).
 _DICT_SET = dict.__setitem__
 _DICT_UPDATE = dict.update
+#: Value types that are immutable already (a field update of only these needs no deep freeze).
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
 
 
 def _log() -> Any:
@@ -1354,11 +1356,11 @@ class Engine:
         cpins = ctx._pins
         pins_now: FrozenDict = FrozenDict({**case.pins, **cpins}) if cpins else case.pins
         if upd:
-            frozen_upd = FrozenDict()
-            put = _DICT_SET
-            for k, v in upd.items():
-                t = type(v)
-                put(frozen_upd, k, v if t is str or t is int or t is bool or v is None else freeze(v))
+            frozen_upd = FrozenDict(upd)
+            if not _ATOMIC.issuperset(map(type, upd.values())):  # a list or a mapping among them: freeze deep
+                put = _DICT_SET
+                for k, v in upd.items():
+                    put(frozen_upd, k, freeze(v))
             new_fields = FrozenDict(fields)
             _DICT_UPDATE(new_fields, frozen_upd)
         else:
