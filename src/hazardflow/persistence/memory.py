@@ -17,7 +17,7 @@ from .._model import AuditEvent, Case, Timer, Write
 __all__ = ["MemoryStore"]
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, eq=False)
 class _TimerRow:
     """The store's mutable copy of a timer; readers get frozen :class:`Timer` snapshots."""
 
@@ -131,8 +131,9 @@ class MemoryStore:
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[AuditEvent]] = {}
         self._timers: dict[str, _TimerRow] = {}
-        # Armed timer ids per case: a list (a case has a handful at most; a set costs three times the memory).
-        self._case_timers: dict[str, list[str]] = {}
+        # Armed timer rows per case: a list (a case has a handful at most; a set costs three times the memory),
+        # holding the rows themselves, so ending them needs no lookup by id.
+        self._case_timers: dict[str, list[_TimerRow]] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._due: dict[str, None] = {}
         # Timers claimed by a worker right now (see claim_timer).
@@ -159,8 +160,8 @@ class MemoryStore:
         return self._idem.get((scope, key))
 
     def armed_timers(self, case_id: str) -> list[Timer]:
-        ids = self._case_timers.get(case_id, ())
-        return sorted((self._timers[i].snapshot() for i in ids), key=lambda t: (t.due_at, t.id))
+        rows = self._case_timers.get(case_id, ())
+        return sorted((row.snapshot() for row in rows), key=lambda t: (t.due_at, t.id))
 
     def get_timer(self, timer_id: str) -> Timer | None:
         row = self._timers.get(timer_id)
@@ -288,21 +289,24 @@ class MemoryStore:
             # Every armed timer of the case (``_case_timers`` holds exactly those) ends at once.
             armed = self._case_timers.pop(cid, None)
             if armed:
-                timers = self._timers
                 due = self._due
                 keep = self.retention == "full"
-                for tid in armed:
-                    row = timers[tid]
+                for row in armed:
                     row.status = "cancelled"
                     row.lease_owner = None
                     row.lease_expires_at = None
-                    due.pop(tid, None)
+                    due.pop(row.id, None)
                     if not keep:
-                        del timers[tid]
-        for t in w.arm:
-            self._timers[t.id] = _TimerRow.of(t)
-            self._case_timers.setdefault(cid, []).append(t.id)
-            heapq.heappush(self._heap, (t.due_at, t.id))
+                        del self._timers[row.id]
+        if w.arm:
+            mine = self._case_timers.get(cid)
+            if mine is None:
+                mine = self._case_timers[cid] = []
+            for t in w.arm:
+                row = _TimerRow.of(t)
+                self._timers[t.id] = row
+                mine.append(row)
+                heapq.heappush(self._heap, (t.due_at, t.id))
         if w.idempotency_key is not None and w.idempotency_scope is not None and w.command_hash is not None:
             self._idem[(w.idempotency_scope, w.idempotency_key)] = (cid, w.event.seq, w.command_hash)
         if w.confidential:
@@ -320,10 +324,10 @@ class MemoryStore:
     def _finish_timer(self, row: _TimerRow) -> None:
         row.lease_owner = None
         row.lease_expires_at = None
-        ids = self._case_timers.get(row.case_id)
-        if ids is not None and row.id in ids:
-            ids.remove(row.id)
-            if not ids:
+        rows = self._case_timers.get(row.case_id)
+        if rows is not None and row in rows:  # by identity: rows compare by identity
+            rows.remove(row)
+            if not rows:
                 del self._case_timers[row.case_id]
         self._due.pop(row.id, None)
         if self.retention != "full":
