@@ -1457,54 +1457,56 @@ class Engine:
         else:
             changes = FrozenDict()
             put = _DICT_SET
-            if frozen_upd:
-                put(changes, "fields", frozen_upd)
-            if cpins:
-                put(changes, "pins", {k: d.to_json() for k, d in cpins.items()})
+            # Keys in sorted order, like the canonical JSON the event is hashed as.
+            if closed_at != case.closed_at:
+                put(changes, "closed_at", iso(closed_at) if closed_at is not None else None)
             # By value, never by identity: a case read from a database holds an equal but distinct object, and
             # the audit record must not depend on which store the case came from.
             before = case.deadline
             if deadline is not before and (deadline is None or before is None or deadline != before):
                 put(changes, "deadline", _deadline_change(deadline, pins_now))
+            if frozen_upd:
+                put(changes, "fields", frozen_upd)
             if overdue != case.overdue:
                 put(changes, "overdue", overdue)
-            if rung != case.sanction_rung:
-                put(changes, "sanction_rung", rung)
-            if closed_at != case.closed_at:
-                put(changes, "closed_at", iso(closed_at) if closed_at is not None else None)
             if owning != case.owning_jurisdiction:
                 put(changes, "owning_jurisdiction", owning)
+            if cpins:
+                put(changes, "pins", {k: d.to_json() for k, d in cpins.items()})
             if ctx.policy_pin is not None:
                 put(changes, "policy_id", ctx.policy_pin[0])
                 put(changes, "policy_version", ctx.policy_pin[1])
+            if rung != case.sanction_rung:
+                put(changes, "sanction_rung", rung)
         reason_field = row.spec.reason
         reason = public_payload.get(reason_field) if reason_field else None
         prev_hash = case.last_hash if not opening else GENESIS
         actor = ctx.actor
         from_state = None if opening else case.state
         occurred = iso(now)
+        # Keys in sorted order: the canonical JSON sorts them anyway, and sorting what is sorted is cheapest.
         body = {
-            "case_id": case.id,
-            "seq": seq,
-            "workflow": case.workflow,
-            "type": row.event_type,
-            "trigger": row.trigger,
-            "from_state": from_state,
-            "to_state": new_state,
             "actor_id": actor.id,
-            "actor_name": actor.name,
-            "actor_role": ctx.role,
-            "actor_org": actor.org,
             "actor_jurisdiction": actor.jurisdiction,
-            "occurred_at": occurred,
-            "policy_id": case.policy_id,
-            "policy_version": case.policy_version,
-            "payload": public_payload,
+            "actor_name": actor.name,
+            "actor_org": actor.org,
+            "actor_role": ctx.role,
+            "case_id": case.id,
             "changes": changes,
-            "reason": reason,
+            "from_state": from_state,
             "idempotency_key": idempotency_key,
             "late_seconds": late,
+            "occurred_at": occurred,
+            "payload": public_payload,
+            "policy_id": case.policy_id,
+            "policy_version": case.policy_version,
             "prev_hash": prev_hash,
+            "reason": reason,
+            "seq": seq,
+            "to_state": new_state,
+            "trigger": row.trigger,
+            "type": row.event_type,
+            "workflow": case.workflow,
         }
         body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
