@@ -61,6 +61,19 @@ class _TimerRow:
         )
 
 
+class _Entry:
+    """Everything the store keeps for one case, reached by one lookup: its snapshot, its audit events (while
+    the retention keeps them) and its armed timer rows (a list: a case has a handful at most)."""
+
+    __slots__ = ("armed", "case", "events")
+
+    def __init__(self, case: Case, events: list[AuditEvent]) -> None:
+        self.case = case
+        self.events = events
+        # A shared empty tuple until the case arms a timer (a registered case holds no list of its own).
+        self.armed: list[_TimerRow] | tuple[()] = ()
+
+
 def _due_order(row: _TimerRow) -> tuple[datetime, str]:
     return row.due_at, row.id
 
@@ -128,12 +141,9 @@ class MemoryStore:
         self.retention = retention
         self.on_evict = on_evict
         self._lock = threading.RLock()
-        self._cases: dict[str, Case] = {}
-        self._events: dict[str, list[AuditEvent]] = {}
+        # One entry per case (snapshot, events, armed timer rows): a command finds all of it in one lookup.
+        self._entries: dict[str, _Entry] = {}
         self._timers: dict[str, _TimerRow] = {}
-        # Armed timer rows per case: a list (a case has a handful at most; a set costs three times the memory),
-        # holding the rows themselves, so ending them needs no lookup by id.
-        self._case_timers: dict[str, list[_TimerRow]] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._due: dict[str, None] = {}
         # Timers claimed by a worker right now (see claim_timer).
@@ -144,23 +154,26 @@ class MemoryStore:
 
     # ── reads ────────────────────────────────────────────────────────────────────────────────────
     def load_case(self, case_id: str) -> Case | None:
-        return self._cases.get(case_id)
+        entry = self._entries.get(case_id)
+        return entry.case if entry is not None else None
 
     def has_case(self, case_id: str) -> bool:
-        return case_id in self._cases
+        return case_id in self._entries
 
     def load_cases(self, case_ids: Sequence[str]) -> list[Case]:
-        cases = self._cases
-        return [cases[cid] for cid in dict.fromkeys(case_ids) if cid in cases]
+        entries = self._entries
+        return [entries[cid].case for cid in dict.fromkeys(case_ids) if cid in entries]
 
     def load_events(self, case_id: str) -> list[AuditEvent]:
-        return list(self._events.get(case_id, ()))
+        entry = self._entries.get(case_id)
+        return list(entry.events) if entry is not None else []
 
     def lookup_idempotency(self, scope: str, key: str) -> tuple[str, int, str] | None:
         return self._idem.get((scope, key))
 
     def armed_timers(self, case_id: str) -> list[Timer]:
-        rows = self._case_timers.get(case_id, ())
+        entry = self._entries.get(case_id)
+        rows = entry.armed if entry is not None else ()
         return sorted((row.snapshot() for row in rows), key=lambda t: (t.due_at, t.id))
 
     def get_timer(self, timer_id: str) -> Timer | None:
@@ -176,7 +189,7 @@ class MemoryStore:
         department: str | None = None,
         open_only: bool = False,
     ) -> Iterator[Case]:
-        for case in list(self._cases.values()):
+        for case in [entry.case for entry in self._entries.values()]:
             if workflow is not None and case.workflow != workflow:
                 continue
             if state is not None and case.state != state:
@@ -191,9 +204,11 @@ class MemoryStore:
 
     def iter_events(self, case_id: str | None = None) -> Iterator[AuditEvent]:
         if case_id is not None:
-            yield from self._events.get(case_id, ())
+            entry = self._entries.get(case_id)
+            if entry is not None:
+                yield from entry.events
             return
-        for evs in list(self._events.values()):
+        for evs in [entry.events for entry in self._entries.values()]:
             yield from evs
 
     def read_confidential(self, case_id: str) -> dict[str, Any] | None:
@@ -208,9 +223,9 @@ class MemoryStore:
     def count(self) -> dict[str, int]:
         """Sizes, for monitoring and benchmarks."""
         return {
-            "cases": len(self._cases),
-            "events": sum(len(v) for v in self._events.values()),
-            "armed_timers": sum(len(v) for v in self._case_timers.values()),
+            "cases": len(self._entries),
+            "events": sum(len(e.events) for e in self._entries.values()),
+            "armed_timers": sum(len(e.armed) for e in self._entries.values()),
             "timers": len(self._timers),
         }
 
@@ -227,8 +242,8 @@ class MemoryStore:
                 cid = w.case.id
                 current = revs.get(cid)
                 if current is None:
-                    stored = self._cases.get(cid)
-                    current = stored.rev if stored is not None else 0
+                    stored = self._entries.get(cid)
+                    current = stored.case.rev if stored is not None else 0
                 if current != w.expected_rev:
                     raise ConcurrentUpdateError(cid, w.expected_rev, f"stored revision is {current}")
                 revs[cid] = w.case.rev
@@ -243,7 +258,7 @@ class MemoryStore:
                         raise ConcurrentUpdateError(cid, w.expected_rev, "idempotency key already used")
                     idem.add(k)
             for w in writes:
-                self._apply(w)
+                self._apply(w, self._entries.get(w.case.id))
 
     def _commit_one(self, w: Write) -> None:
         # The common case (one command, one case), with the same checks as the general path.
@@ -251,8 +266,8 @@ class MemoryStore:
         lock = self._lock
         lock.acquire()
         try:
-            stored = self._cases.get(cid)
-            current = stored.rev if stored is not None else 0
+            entry = self._entries.get(cid)
+            current = entry.case.rev if entry is not None else 0
             if current != w.expected_rev:
                 raise ConcurrentUpdateError(cid, w.expected_rev, f"stored revision is {current}")
             if w.fire_timer is not None:
@@ -265,19 +280,19 @@ class MemoryStore:
                 and (w.idempotency_scope, w.idempotency_key) in self._idem
             ):
                 raise ConcurrentUpdateError(cid, w.expected_rev, "idempotency key already used")
-            self._apply(w)
+            self._apply(w, entry)
         finally:
             lock.release()
 
-    def _apply(self, w: Write) -> None:
+    def _apply(self, w: Write, entry: _Entry | None) -> None:
+        """Store one write; ``entry`` is the case's entry as found by the caller (None for a new case)."""
         case = w.case
         cid = case.id
-        self._cases[cid] = case
-        evs = self._events.get(cid)
-        if evs is None:
-            self._events[cid] = [w.event]
+        if entry is None:
+            entry = self._entries[cid] = _Entry(case, [w.event])
         else:
-            evs.append(w.event)
+            entry.case = case
+            entry.events.append(w.event)
         if w.fire_timer is not None:
             row = self._timers[w.fire_timer]
             row.status = "fired"
@@ -286,9 +301,10 @@ class MemoryStore:
             row.late_seconds = w.event.late_seconds
             self._finish_timer(row)
         if w.cancel_timers:
-            # Every armed timer of the case (``_case_timers`` holds exactly those) ends at once.
-            armed = self._case_timers.pop(cid, None)
+            # Every armed timer of the case (the entry holds exactly those) ends at once.
+            armed = entry.armed
             if armed:
+                entry.armed = ()
                 due = self._due
                 keep = self.retention == "full"
                 for row in armed:
@@ -299,9 +315,9 @@ class MemoryStore:
                     if not keep:
                         del self._timers[row.id]
         if w.arm:
-            mine = self._case_timers.get(cid)
-            if mine is None:
-                mine = self._case_timers[cid] = []
+            mine = entry.armed
+            if not isinstance(mine, list):
+                mine = entry.armed = []
             for t in w.arm:
                 row = _TimerRow.of(t)
                 self._timers[t.id] = row
@@ -313,10 +329,11 @@ class MemoryStore:
             self._confidential.setdefault(cid, {}).update(w.confidential)
         if w.outbox:
             self.outbox.append((cid, w.event.seq, w.event.type))
-        if self.retention != "full" and case.closed_at is not None and not self._case_timers.get(cid):
-            evs = self._events.pop(cid, [])
+        if self.retention != "full" and case.closed_at is not None and not entry.armed:
+            evs = entry.events
+            entry.events = []
             if self.retention == "evict":
-                del self._cases[cid]
+                del self._entries[cid]
                 self._confidential.pop(cid, None)
             if self.on_evict is not None:
                 self.on_evict(case, evs)
@@ -324,11 +341,13 @@ class MemoryStore:
     def _finish_timer(self, row: _TimerRow) -> None:
         row.lease_owner = None
         row.lease_expires_at = None
-        rows = self._case_timers.get(row.case_id)
-        if rows is not None and row in rows:  # by identity: rows compare by identity
-            rows.remove(row)
-            if not rows:
-                del self._case_timers[row.case_id]
+        entry = self._entries.get(row.case_id)
+        if entry is not None and row in entry.armed:  # by identity: rows compare by identity
+            armed = entry.armed
+            assert isinstance(armed, list)
+            armed.remove(row)
+            if not armed:
+                entry.armed = ()
         self._due.pop(row.id, None)
         if self.retention != "full":
             self._timers.pop(row.id, None)
@@ -386,9 +405,10 @@ class MemoryStore:
                 or timer_id in self._claimed
             ):
                 return None
-            case = self._cases.get(row.case_id)
-            if case is None:
+            entry = self._entries.get(row.case_id)
+            if entry is None:
                 return None
+            case = entry.case
             self._claimed.add(timer_id)
             return _MemoryClaim(self, row.snapshot(), case)
 
