@@ -32,6 +32,8 @@ from ._audit import (
     verify_chain,
 )
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
+from ._checks import aware_utc as _utc
+from ._checks import positive_int
 from ._exceptions import (
     CaseNotFoundError,
     ConcurrentUpdateError,
@@ -237,13 +239,7 @@ class CommandContext:
     @property
     def spawned(self) -> list[Case]:
         """The cases :meth:`spawn` opened, once they are open."""
-        if self._spawned is None:
-            self._spawned = []
-        return self._spawned
-
-    @spawned.setter
-    def spawned(self, cases: list[Case]) -> None:
-        self._spawned = cases
+        return self._spawned if self._spawned is not None else []
 
     def field(self, name: str, default: Any = None) -> Any:
         """A case field as it will be after this command's updates so far."""
@@ -405,14 +401,6 @@ class _UnitOfWork:
             if parent.idem is None:
                 parent.idem = {}
             parent.idem.update(self.idem)
-
-
-def _utc(name: str, instant: object) -> datetime:
-    """An aware instant converted to UTC; a naive one is refused (its zone would be a guess)."""
-    if not isinstance(instant, datetime) or instant.tzinfo is None or instant.utcoffset() is None:
-        shown = instant.isoformat() if isinstance(instant, datetime) else repr(instant)
-        raise InvalidInput(name, shown, "must be a timezone-aware datetime (hazardflow stores UTC)")
-    return instant.astimezone(UTC)
 
 
 #: The case field where the ladder's progress per deadline key is kept (see ``workflows._common``).
@@ -713,12 +701,10 @@ class Engine:
             hit = own.idempotent(case_id, idempotency_key)
             if hit is not None:
                 return self._idempotent_result(hit, chash, idempotency_key)
-        case = own.load(case_id) if own.parent is not None else self.store.load_case(case_id)
+        case = own.load(case_id)
         if case is None:
             raise CaseNotFoundError(case_id)
-        now = self.clock.now()
-        if type(now) is not datetime or now.tzinfo is not UTC:
-            now = _utc("clock", now)
+        now = self.now()
         new = self._execute(
             own,
             case,
@@ -730,12 +716,7 @@ class Engine:
             idempotency_scope=case_id,
             command_hash=chash,
         )
-        if own.parent is None:
-            self.store.commit(own.writes)
-            if self._listeners:
-                self._notify(own.writes)
-        else:
-            own.merge_into_parent()
+        self._finish(own)
         return new
 
     @contextmanager
@@ -855,8 +836,7 @@ class Engine:
         ``now`` (tests, simulations) every firing is stamped ``now``. ``stop`` is polled between firings:
         when it returns True the sweep returns at once (graceful shutdown; nothing is left held).
         """
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", limit, "must be a positive integer")
+        positive_int("limit", limit)
         if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int | float) or hold_seconds <= 0:
             raise InvalidInput("hold_seconds", hold_seconds, "must be a positive number of seconds")
         fixed = now is not None
@@ -1227,7 +1207,7 @@ class Engine:
         rows = self._routes.get((case.workflow, trigger, case.state))
         if rows is None:
             raise self._not_allowed(case, trigger)
-        policy = self.policies.pinned(case.policy_id, case.policy_version)
+        policy = self.policies.get(case.policy_id, case.policy_version)
         ctx = CommandContext(self, uow, case, actor, policy, now, trigger, EMPTY, "", False, parent, timer)
         row = None
         for r in rows:
@@ -1573,11 +1553,7 @@ class Engine:
                 body_json,
             ),
         )
-        if idempotency_key is None:
-            uow.writes.append(write)
-            uow.cases[case.id] = new_snapshot
-        else:
-            uow.add(write)
+        uow.add(write)
         for fu in ctx._follow_ups or ():
             target = uow.load(fu.case_id)
             if target is None:

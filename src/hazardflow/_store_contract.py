@@ -589,6 +589,41 @@ class StoreContract:
         assert snapshot_store(store) == before
         assert all(t.lease_owner is None for t in store.armed_timers("HZ-1"))
 
+    def test_timer_calls_refuse_bad_arguments_and_change_nothing(self, store: Store) -> None:
+        import pytest
+
+        from ._exceptions import InvalidInput
+
+        f = WriteFactory()
+        due = T0 + timedelta(days=1)
+        store.commit([f.open("HZ-1", state="rectifying", arm=[timer("HZ-1", "d", due)])])
+        tid = "HZ-1/1/d"
+        naive = datetime(2024, 3, 5, 9, 0)
+        before = snapshot_store(store)
+        refused: list[tuple[Any, str, str]] = [
+            (lambda: store.due_timers(naive, limit=10), "now", "timezone-aware"),
+            (lambda: store.due_timers("2024-03-05", limit=10), "now", "timezone-aware"),  # type: ignore[arg-type]
+            (lambda: store.due_timers(due, limit=0), "limit", "positive integer"),
+            (lambda: store.due_timers(due, limit=True), "limit", "positive integer"),
+            (lambda: store.claim_timer(tid, naive), "now", "timezone-aware"),
+            (lambda: store.claim_timer(7, due), "timer_id", "non-empty string"),  # type: ignore[arg-type]
+            (lambda: store.claim_timer("", due), "timer_id", "non-empty string"),
+            (lambda: store.hold_timer(tid, owner="w1", until=naive), "until", "timezone-aware"),
+            (lambda: store.hold_timer(tid, owner="", until=due), "owner", "non-empty string"),
+            (lambda: store.hold_timer(tid, owner=None, until=due), "owner", "non-empty string"),  # type: ignore[arg-type]
+            (lambda: store.hold_timer(None, owner="w1", until=due), "timer_id", "non-empty string"),  # type: ignore[arg-type]
+        ]
+        for call, name, rule in refused:
+            with pytest.raises(InvalidInput) as info:
+                call()
+            assert info.value.field == name
+            assert rule in str(info.value)
+        assert snapshot_store(store) == before
+        # A refused claim claimed nothing: the timer is still free.
+        claim = store.claim_timer(tid, due)
+        assert claim is not None
+        claim.close()
+
     def test_a_claim_holds_the_timer_and_its_case_until_it_ends(self, store: Store) -> None:
         import pytest
 

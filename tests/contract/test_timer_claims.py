@@ -179,20 +179,3 @@ def test_sqlite_one_connection_store_reads_inside_its_own_claim() -> None:
         assert all(len(events_of(engine, cid, "mark_overdue")) == 1 for cid in ids)
     finally:
         store.close()
-
-
-def test_a_claim_refuses_a_naive_instant(sqlite_url: str) -> None:
-    from datetime import datetime
-
-    from hazardflow import InvalidInput
-
-    with SqlStore(sqlite_url) as store:
-        for call in (
-            lambda: store.claim_timer("x", datetime(2024, 1, 1)),
-            lambda: store.due_timers(datetime(2024, 1, 1), limit=1),
-            lambda: store.hold_timer("x", owner="w", until=datetime(2024, 1, 1)),
-        ):
-            with pytest.raises(InvalidInput):
-                call()
-        with pytest.raises(InvalidInput):
-            store.due_timers(datetime(2024, 1, 1).astimezone(), limit=0)

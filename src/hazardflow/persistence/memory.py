@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._checks import aware_utc, positive_int, text_id
 from .._exceptions import ConcurrentUpdateError, InvalidInput
 from .._jurisdiction import is_within
 from .._model import AuditEvent, Case, Timer, Write
@@ -370,6 +371,8 @@ class MemoryStore:
             return best
 
     def due_timers(self, now: datetime, *, limit: int) -> list[Timer]:
+        now = aware_utc("now", now)
+        positive_int("limit", limit)
         with self._lock:
             due = self._due_now(now)
             timers = self._timers
@@ -395,6 +398,8 @@ class MemoryStore:
         return self._due
 
     def claim_timer(self, timer_id: str, now: datetime) -> _MemoryClaim | None:
+        text_id("timer_id", timer_id)
+        now = aware_utc("now", now)
         with self._lock:
             row = self._timers.get(timer_id)
             if (
@@ -413,6 +418,9 @@ class MemoryStore:
             return _MemoryClaim(self, row.snapshot(), case)
 
     def hold_timer(self, timer_id: str, *, owner: str, until: datetime) -> None:
+        text_id("timer_id", timer_id)
+        text_id("owner", owner)
+        until = aware_utc("until", until)
         with self._lock:
             row = self._timers.get(timer_id)
             if row is not None and row.status == "armed":

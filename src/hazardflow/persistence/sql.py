@@ -49,6 +49,7 @@ import sqlalchemy as sa
 
 from .._audit import canonical_json
 from .._calendar import Deadline
+from .._checks import aware_utc, positive_int, text_id
 from .._exceptions import (
     ConcurrentUpdateError,
     DatabaseReadOnly,
@@ -156,7 +157,12 @@ _SQL_SQLITE = {
         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
     ),
 }
-_CLAIM_COLS = ", ".join([*(f"t.{c}" for c in _TIMER_COLS.split(", ")), *(f"c.{c}" for c in _CASE_COLS.split(", "))])
+
+
+def _claim_cols(case_cols: str) -> str:
+    return ", ".join([*(f"t.{c}" for c in _TIMER_COLS.split(", ")), *(f"c.{c}" for c in case_cols.split(", "))])
+
+
 #: Claim one due timer with its case: the first statement of the firing's transaction. SQLite runs it under
 #: the write lock (``BEGIN IMMEDIATE``), which is the claim. PostgreSQL locks both rows up front (a user
 #: command that updates the case and then cancels its timers takes them in the other order, so locking only
@@ -168,8 +174,9 @@ _CLAIM_WHERE = (
     "FROM hf_timer t JOIN hf_case c ON c.id = t.case_id WHERE t.id = ? AND t.status = 'armed' AND t.due_at <= ? "
     "AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= ?)"
 )
-_CLAIM_SQLITE = f"SELECT {_CLAIM_COLS} {_CLAIM_WHERE}"
-_CLAIM_POSTGRES = f"SELECT {_CLAIM_COLS} {_CLAIM_WHERE} FOR UPDATE OF t, c SKIP LOCKED".replace("?", "%s")
+# The case columns as the dialect's own case reads select them (SQLite: the fields as bytes).
+_CLAIM_SQLITE = f"SELECT {_claim_cols(_CASE_COLS).replace('c.fields,', 'CAST(c.fields AS BLOB),')} {_CLAIM_WHERE}"
+_CLAIM_POSTGRES = f"SELECT {_claim_cols(_CASE_COLS)} {_CLAIM_WHERE} FOR UPDATE OF t, c SKIP LOCKED".replace("?", "%s")
 _N_TIMER_COLS = len(_TIMER_COLS.split(", "))
 
 
@@ -317,8 +324,8 @@ def _text(value: Any) -> str | None:
     return text
 
 
-def _pins_in(value: Any) -> FrozenDict:
-    data = _json_in(value)
+def _pins_from(data: Mapping[str, Any] | None) -> FrozenDict:
+    """Pinned deadlines from their decoded JSON column (None or empty: none)."""
     if not data:
         return _NO_PINS
     return FrozenDict({k: Deadline.from_json(v) for k, v in data.items()})
@@ -736,7 +743,7 @@ class SqlStore:
         dt = self._dt
         deadline = _json_in(r[8])
         raw_pins = _json_in(r[16])
-        pins = FrozenDict({k: Deadline.from_json(v) for k, v in raw_pins.items()}) if raw_pins else _NO_PINS
+        pins = _pins_from(raw_pins)
         if deadline:
             # A pinned stage deadline is the very pin object, as on the case the engine built.
             key = deadline.get("key")
@@ -1292,10 +1299,8 @@ class SqlStore:
         return self._dt(rows[0][0]) if rows else None
 
     def due_timers(self, now: datetime, *, limit: int) -> list[Timer]:
-        if not isinstance(now, datetime) or now.tzinfo is None:
-            raise InvalidInput("now", now.isoformat() if isinstance(now, datetime) else now, "must be timezone-aware")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", limit, "must be a positive integer")
+        now = aware_utc("now", now)
+        positive_int("limit", limit)
         t_now = self._ts(now)
         return self._due_from_rows(self._query(self._sql["due_timers"], (t_now, t_now, limit)))
 
@@ -1352,8 +1357,8 @@ class SqlStore:
         until it ends; a worker that dies ends it with its connection (SQLite rolls back, PostgreSQL aborts
         the transaction of a dropped connection), so nothing is held back after a crash.
         """
-        if not isinstance(now, datetime) or now.tzinfo is None:
-            raise InvalidInput("now", now.isoformat() if isinstance(now, datetime) else now, "must be timezone-aware")
+        text_id("timer_id", timer_id)
+        now = aware_utc("now", now)
         with self._claims_lock:
             if timer_id in self._claims:
                 return None
@@ -1422,7 +1427,7 @@ class SqlStore:
         try:
             plan = self._plan(writes)
         except BaseException:
-            self._end_claimed(conn, "ROLLBACK")
+            self._rollback_claimed(conn)
             raise
         self._run_commit(conn, plan, begun=True)
 
@@ -1442,19 +1447,18 @@ class SqlStore:
             self._raise(exc, "cancelling a timer")
         self._put(conn)
 
-    def _end_claimed(self, conn: _Conn, how: Literal["ROLLBACK"]) -> None:
+    def _rollback_claimed(self, conn: _Conn) -> None:
         try:
-            conn.dbapi.execute(how)
+            conn.dbapi.execute("ROLLBACK")
         except Exception:
             self._abandon(conn)
             return
         self._put(conn)
 
     def hold_timer(self, timer_id: str, *, owner: str, until: datetime) -> None:
-        if not isinstance(until, datetime) or until.tzinfo is None:
-            raise InvalidInput(
-                "until", until.isoformat() if isinstance(until, datetime) else until, "must be timezone-aware"
-            )
+        text_id("timer_id", timer_id)
+        text_id("owner", owner)
+        until = aware_utc("until", until)
         conn = self._get()
         try:
             conn.dbapi.execute(self._sql["hold_timer"], (owner, self._ts(until), timer_id))
@@ -1516,7 +1520,7 @@ class _SqlClaim:
             return
         conn = self._take()
         try:
-            self._store._end_claimed(conn, "ROLLBACK")
+            self._store._rollback_claimed(conn)
         finally:
             self._store._unclaim(self.timer.id)
 

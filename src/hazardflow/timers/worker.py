@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import structlog
 
+from .._checks import positive_int
 from .._exceptions import InvalidInput
 
 if TYPE_CHECKING:
@@ -129,8 +130,7 @@ class TimerWorker:
         ):
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise InvalidInput(name, value, "must be a positive number of seconds")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", limit, "must be a positive integer")
+        positive_int("limit", limit)
         self.engine = engine
         self.interval = float(interval)
         self.limit = limit
