@@ -472,8 +472,8 @@ class CompiledTransition:
     machine_event: Any
     payload: tuple[Field, ...]
     sensitive: frozenset[str]
-    #: Moves a row (``.state``) along this transition of the shared machine: its transitions ``Transition``
-    #: for the row's state, resolved once at compile time (the engine has already routed the command).
+    #: Moves a row (``.state``) along this transition with the shared machine's ``set_state``, the destination
+    #: resolved per source state at compile time (see ``_mover``); set for every row but the opening one.
     move: Callable[[Any], None] | None = None
 
 

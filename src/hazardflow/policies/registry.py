@@ -192,11 +192,6 @@ class PolicyRegistry:
     def __contains__(self, key: object) -> bool:
         return key in self._by_version
 
-    def pinned(self, policy_id: str, version: str) -> JurisdictionPolicy:
-        """:meth:`get` for the command path: one dictionary lookup when the version is registered."""
-        p = self._by_version.get((policy_id, version))
-        return p if p is not None else self.get(policy_id, version)
-
     def get(self, policy_id: str, version: str) -> JurisdictionPolicy:
         """The exact version a case is pinned to."""
         p = self._by_version.get((policy_id, version))

@@ -523,7 +523,7 @@ def record_approval(ctx: CommandContext) -> None:
     updates["review_opinion"] = ctx.payload["opinion"]
     # Review passed: 核销 and consent to resume production [S1 §23].
     if ctx.case.stop_production != "none":
-        ctx.updates["stop_production"] = "none"
+        updates["stop_production"] = "none"
 
 
 def record_rejection(ctx: CommandContext) -> None:
