@@ -10,6 +10,7 @@ revision check. Anything raised before the commit leaves state, audit log, timer
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import threading
 import uuid
@@ -33,7 +34,8 @@ from ._audit import (
 )
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._checks import aware_utc as _utc
-from ._checks import positive_int
+from ._checks import check_text, close_match, optional_text, positive_int
+from ._checks import find_bad_text as _bad_text
 from ._exceptions import (
     CaseNotFoundError,
     ConcurrentUpdateError,
@@ -42,6 +44,7 @@ from ._exceptions import (
     NotAuthorized,
     PersistenceError,
     TransitionNotAllowed,
+    preview,
 )
 from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
@@ -416,11 +419,27 @@ def _ladder_progress(fields: Mapping[str, Any], deadline: Deadline) -> tuple[int
     return int(entry.get("rung", 0)), datetime.fromisoformat(rung_due) if rung_due else deadline.due_at
 
 
-def _command_hash(trigger: str, payload: Mapping[str, Any] | None, sensitive: frozenset[str] = frozenset()) -> str:
-    # Confidential values (a reporter's name or phone) never enter the stored hash: a hash of a short, guessable
-    # value would let anyone holding the idempotency table confirm a guess.
-    body = {k: ("<confidential>" if k in sensitive else v) for k, v in (payload or {}).items()}
-    raw = canonical_json({"trigger": trigger, "payload": body})
+def _command_hash(
+    trigger: str,
+    payload: Mapping[str, Any] | None,
+    sensitive: frozenset[str] = frozenset(),
+    secret: bytes = b"",
+) -> str:
+    """The fingerprint of a command stored beside its idempotency key (a replay must match it).
+
+    Confidential values (a reporter's name or phone) never enter it as such: a plain hash of a short, guessable
+    value would let anyone holding the idempotency table confirm a guess. They enter as one HMAC-SHA-256
+    digest keyed with ``secret`` (derived from the engine's audit key), so a different reporter under the same
+    key is a different command, refused, and never silently dropped.
+    """
+    data = payload or {}
+    body = {k: ("<confidential>" if k in sensitive else v) for k, v in data.items()}
+    doc: dict[str, Any] = {"trigger": trigger, "payload": body}
+    if sensitive:
+        hidden = {k: v for k, v in data.items() if k in sensitive}
+        if hidden:
+            doc["confidential"] = hmac.new(secret, canonical_json(hidden).encode(), hashlib.sha256).hexdigest()
+    raw = canonical_json(doc)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -464,6 +483,10 @@ class Engine:
             self.policies = PolicyRegistry(policies if policies is not None else ())
         self.policies.attach(self.jurisdictions)
         self.audit_key = audit_key
+        #: Keys the digest of confidential values in idempotency fingerprints (see ``_command_hash``).
+        self._idem_secret = hashlib.sha256(b"hazardflow.idempotency\x00" + (audit_key or b"")).digest()
+        #: The last actor whose fields passed the checks (a run of commands by one actor checks it once).
+        self._checked_actor: Actor | None = None
         self._ids = ids if ids is not None else _random_id
         self.outbox = outbox
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -505,16 +528,14 @@ class Engine:
         """The compiled lifecycle of ``workflow``; :class:`InvalidInput` (with the known ids) when unknown."""
         lc = self._lifecycles.get(workflow) if isinstance(workflow, str) else None
         if lc is None:
-            import difflib
-
             known = sorted(self._lifecycles)
-            close = difflib.get_close_matches(workflow, known, n=1) if isinstance(workflow, str) else []
+            close = close_match(workflow, known)
             raise InvalidInput(
                 "workflow",
                 workflow,
                 "is not a workflow of this engine",
                 tuple(known),
-                f"did you mean {close[0]!r}?" if close else "",
+                f"did you mean {close!r}?" if close else "",
             )
         return lc
 
@@ -530,6 +551,7 @@ class Engine:
     # ── reading ──────────────────────────────────────────────────────────────────────────────────
     def get(self, case_id: str) -> Case:
         """The current snapshot of a case."""
+        self._check_case_id(case_id)
         case = self._load(case_id)
         if case is None:
             raise CaseNotFoundError(case_id)
@@ -550,6 +572,15 @@ class Engine:
         open_only: bool = False,
     ) -> Iterator[Case]:
         """Cases matching every filter given (``jurisdiction`` matches its whole subtree)."""
+        for name, value in (
+            ("workflow", workflow),
+            ("jurisdiction", jurisdiction),
+            ("state", state),
+            ("department", department),
+        ):
+            optional_text(name, value)
+        if not isinstance(open_only, bool):
+            raise InvalidInput("open_only", open_only, "must be True or False")
         return self.store.iter_cases(
             workflow=workflow, jurisdiction=jurisdiction, state=state, department=department, open_only=open_only
         )
@@ -612,6 +643,8 @@ class Engine:
 
     def verify_audit(self, case_id: str | None = None) -> AuditReport:
         """Check hash chains (and that replay reproduces each case); the report names the first bad event."""
+        if case_id is not None:
+            self._check_case_id(case_id)
         ids = [case_id] if case_id is not None else [c.id for c in self.store.iter_cases()]
         problems: list[AuditProblem] = []
         events = 0
@@ -644,14 +677,17 @@ class Engine:
         self._check_not_system(actor, case_id or "", lc.opener.trigger)
         if case_id is not None and (not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64):
             raise InvalidInput("case_id", case_id, "must be a non-empty string of at most 64 characters")
+        if case_id is not None:
+            check_text("case_id", case_id)
         own = _UnitOfWork(self.store, self._batch)
         scope = f"open:{workflow}"
         chash = None
         if idempotency_key is not None:
             self._check_key(idempotency_key)
-            chash = _command_hash(f"{workflow}@{jurisdiction}", fields, lc.opener.sensitive)
+            chash = _command_hash(f"{workflow}@{jurisdiction}", fields, lc.opener.sensitive, self._idem_secret)
             hit = own.idempotent(scope, idempotency_key)
             if hit is not None:
+                self._authorize_open_replay(own, hit, lc, actor, jurisdiction, fields, chash, idempotency_key)
                 return self._idempotent_result(hit, chash, idempotency_key)
         now = self.now()
         case = self._open(
@@ -685,21 +721,28 @@ class Engine:
         nothing written). The same ``idempotency_key`` on the same case returns the first result and appends
         nothing.
         """
-        if type(actor) is not Actor:
+        if actor is not self._checked_actor:
             self._check_actor(actor)
         if payload is not None and type(payload) is not dict and not isinstance(payload, Mapping):
             raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
+        if type(trigger) is not str and not isinstance(trigger, str):
+            raise InvalidInput("trigger", type(trigger).__name__, "must be the name of a trigger (a string)")
         if actor is SYSTEM or "system" in actor.roles:
             self._check_not_system(actor, case_id, trigger)
         if type(case_id) is not str and not isinstance(case_id, str):
             raise InvalidInput("case_id", case_id, "must be a string")
+        if _bad_text(case_id) is not None:
+            check_text("case_id", case_id)
+        if _bad_text(trigger) is not None:
+            check_text("trigger", trigger)
         own = _UnitOfWork(self.store, self._batch)
         chash = None
         if idempotency_key is not None:
             self._check_key(idempotency_key)
-            chash = _command_hash(trigger, payload, self._sensitive.get(trigger, frozenset()))
+            chash = _command_hash(trigger, payload, self._sensitive.get(trigger, frozenset()), self._idem_secret)
             hit = own.idempotent(case_id, idempotency_key)
             if hit is not None:
+                self._authorize_fire_replay(own, hit, trigger, actor)
                 return self._idempotent_result(hit, chash, idempotency_key)
         case = own.load(case_id)
         if case is None:
@@ -767,6 +810,7 @@ class Engine:
         for cid in case_ids:
             if not isinstance(cid, str):
                 raise InvalidInput("case_ids", cid, "every case id must be a string")
+            check_text("case_ids", cid)
             if cid not in uow.cases:
                 wanted.append(cid)
         loaded = self.store.load_cases(wanted) if wanted else []
@@ -984,10 +1028,31 @@ class Engine:
             return self._batch.load(case_id)
         return self.store.load_case(case_id)
 
-    @staticmethod
-    def _check_actor(actor: Actor) -> None:
+    def _check_actor(self, actor: Actor) -> None:
+        """An :class:`Actor` whose texts fit the audit record: no control characters, bounded lengths."""
         if not isinstance(actor, Actor):
             raise InvalidInput("actor", type(actor).__name__, "must be a hazardflow.Actor")
+        for name, value, limit in (
+            ("actor.id", actor.id, 64),
+            ("actor.name", actor.name, 128),
+            ("actor.org", actor.org, 128),
+            ("actor.jurisdiction", actor.jurisdiction, 12),
+        ):
+            if not isinstance(value, str) or len(value) > limit:
+                raise InvalidInput(name, value, f"must be a string of at most {limit} characters")
+            check_text(name, value)
+        for role in actor.roles:
+            if not isinstance(role, str) or len(role) > 64:
+                raise InvalidInput("actor.roles", role, "every role must be a string of at most 64 characters")
+            check_text("actor.roles", role)
+        self._checked_actor = actor
+
+    @staticmethod
+    def _check_case_id(case_id: object) -> None:
+        if not isinstance(case_id, str):
+            raise InvalidInput("case_id", case_id, "must be a string")
+        if _bad_text(case_id) is not None:
+            check_text("case_id", case_id)
 
     @staticmethod
     def _check_not_system(actor: Actor, case_id: str, trigger: str) -> None:
@@ -1005,6 +1070,113 @@ class Engine:
     def _check_key(key: str) -> None:
         if not isinstance(key, str) or not key or len(key) > 200:
             raise InvalidInput("idempotency_key", key, "must be a non-empty string of at most 200 characters")
+        check_text("idempotency_key", key)
+
+    def _events_upto(self, case_id: str, seq: int) -> list[AuditEvent]:
+        """A case's events up to ``seq``, the current batch's pending ones included."""
+        pending = [w.event for w in self._batch.writes if w.case.id == case_id] if self._batch is not None else []
+        return [e for e in [*self.store.load_events(case_id), *pending] if e.seq <= seq]
+
+    def _authorize_fire_replay(self, own: _UnitOfWork, hit: tuple[str, int, str], trigger: str, actor: Actor) -> None:
+        """A replayed command is authorized like a new one: on the case as it was when the key was first used.
+
+        An actor who may not fire it is answered exactly as a new command on the case as it is now would be
+        (the key's existence and the first result stay hidden).
+        """
+        case_id, seq, _ = hit
+        events = self._events_upto(case_id, seq)
+        refusal: NotAuthorized | None = None
+        if len(events) >= 2 and events[-1].seq == seq:
+            try:
+                self._authorize_as_new(own, replay(events[:-1]), trigger, actor)
+                return
+            except NotAuthorized as exc:
+                refusal = exc
+            except TransitionNotAllowed:
+                pass  # the key was first used for another trigger: the fingerprint check refuses it
+        current = own.load(case_id)
+        if current is not None:
+            self._authorize_as_new(own, current, trigger, actor)
+        if refusal is not None:
+            raise refusal
+
+    def _authorize_as_new(self, uow: _UnitOfWork, case: Case, trigger: str, actor: Actor) -> str | None:
+        """What a new ``trigger`` on ``case`` by ``actor`` gets from routing and authorization: the role, or
+        :class:`TransitionNotAllowed` / :class:`NotAuthorized` (nothing is written)."""
+        rows = self._routes.get((case.workflow, trigger, case.state))
+        if rows is None:
+            raise self._not_allowed(case, trigger)
+        policy = self.policies.get(case.policy_id, case.policy_version)
+        ctx = CommandContext(self, uow, case, actor, policy, self.now(), trigger)
+        for r in rows:
+            if r.when is None or r.when(ctx):
+                return self._authorize(r, case, actor, policy)
+        raise self._not_allowed(case, trigger, "no transition row applies to this case")
+
+    def _authorize_open_replay(
+        self,
+        own: _UnitOfWork,
+        hit: tuple[str, int, str],
+        lc: CompiledLifecycle,
+        actor: Actor,
+        jurisdiction: str,
+        fields: Mapping[str, Any],
+        chash: str,
+        key: str,
+    ) -> None:
+        """A replayed opening is authorized like a new one, against the case as it was opened.
+
+        An actor who may not open it gets what a new opening of their own would get (a payload error or
+        :class:`NotAuthorized`); were that opening allowed, the key is only said to be taken.
+        """
+        events = self._events_upto(hit[0], 1)
+        first = events[0] if events else None
+        if first is not None:
+            j = first.changes.get("jurisdiction", jurisdiction)
+            provisional = Case(
+                first.case_id,
+                lc.id,
+                lc.workflow.spec.initial,
+                0,
+                j,
+                j,
+                first.policy_id,
+                first.policy_version,
+                first.occurred_at,
+                first.occurred_at,
+                first.payload,
+            )
+            try:
+                self._authorize(lc.opener, provisional, actor, self.policies.get(first.policy_id, first.policy_version))
+                return
+            except NotAuthorized:
+                pass
+        # As a new opening: its own payload and authorization errors.
+        now = self.now()
+        mine = self.jurisdictions.check(jurisdiction)
+        policy = self._policy_for_jurisdiction(mine, now)
+        what = f"opening a {describe('workflow', lc.id)} case"
+        payload = check_payload(lc.opener.payload, fields, policy.choices, what=what)
+        public = FrozenDict({k: v for k, v in payload.items() if k not in lc.opener.sensitive})
+        fresh = Case(
+            "",
+            lc.id,
+            lc.workflow.spec.initial,
+            0,
+            mine,
+            mine,
+            policy.policy_id,
+            policy.policy_version,
+            now,
+            now,
+            public,
+        )
+        self._authorize(lc.opener, fresh, actor, policy)
+        raise InvalidInput(
+            "idempotency_key",
+            key,
+            "was already used for a different command; use a new key for a new command",
+        )
 
     def _idempotent_result(self, hit: tuple[str, int, str], chash: str, key: str) -> Case:
         case_id, seq, stored_hash = hit
@@ -1179,12 +1351,10 @@ class Engine:
         lc = self._lifecycles[case.workflow]
         here = sorted({r.trigger for r in lc.by_state.get(case.state, ()) if r.scope != "system"})
         if not hint and trigger not in lc.by_trigger:
-            import difflib
-
-            close = difflib.get_close_matches(trigger, list(lc.by_trigger), n=1)
-            hint = f"{trigger!r} is not a trigger of workflow {case.workflow!r}"
+            close = close_match(trigger, lc.by_trigger)
+            hint = f"{preview(trigger)} is not a trigger of workflow {case.workflow!r}"
             if close:
-                hint += f"; did you mean {close[0]!r}?"
+                hint += f"; did you mean {close!r}?"
         return TransitionNotAllowed(case.id, trigger, case.state, case.workflow, tuple(here), hint)
 
     def _execute(

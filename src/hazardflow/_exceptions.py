@@ -58,8 +58,32 @@ __all__ = [
 ]
 
 
+#: How many characters of a value an error message shows (the rest is summarised by its length).
+PREVIEW_CHARS = 60
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    """A bounded ``repr`` of ``value`` for an error message: a long string shows its first ``limit``
+    characters and its length, a big container its first items (``reprlib``), so a 10 MiB value never
+    becomes a 10 MiB message."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    if value is None or isinstance(value, bool | int | float):
+        text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else ""
+        return text if text else f"<an integer of {value.bit_length()} bits>"
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = r.maxlong = limit
+    r.maxlevel = 3
+    text = r.repr(value)
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
+
+
 def _on_case(case_id: str) -> str:
-    return f"on case {case_id!r}" if case_id else "on a new case"
+    return f"on case {preview(case_id)}" if case_id else "on a new case"
 
 
 def _quote_list(kind: str, ids: Sequence[str], *, empty: str = "none") -> str:
@@ -116,17 +140,17 @@ class InvalidInput(HazardflowError):
 
     def _format(self) -> str:
         if self.problem == "missing":
-            msg = f"missing field {self.field!r}: {self.rule}"
+            msg = f"missing field {preview(self.field)}: {self.rule}"
         elif self.problem == "unknown":
-            msg = f"unknown field {self.field!r}: {self.rule}"
+            msg = f"unknown field {preview(self.field)}: {self.rule}"
         else:
-            shown = repr(self.value) if self.show_value else "<confidential>"
-            msg = f"invalid value for {self.field!r}: {shown}; {self.rule}"
+            shown = preview(self.value) if self.show_value else "<confidential>"
+            msg = f"invalid value for {preview(self.field)}: {shown}; {self.rule}"
         if self.allowed:
             if self.allowed_kind:
                 shown_allowed = ", ".join(describe(self.allowed_kind, a) for a in self.allowed)
             else:
-                shown_allowed = ", ".join(repr(a) for a in self.allowed)
+                shown_allowed = ", ".join(preview(a) for a in self.allowed)
             msg += f"; allowed: {shown_allowed}"
         if self.hint:
             msg += f"; {self.hint}"
@@ -149,7 +173,7 @@ class CaseNotFoundError(HazardflowError):
     case_id: str
 
     def _format(self) -> str:
-        return f"no case with id {self.case_id!r} (案件不存在)"
+        return f"no case with id {preview(self.case_id)} (案件不存在)"
 
 
 class CommandRefused(HazardflowError):
@@ -172,7 +196,7 @@ class TransitionNotAllowed(CommandRefused):
     def _format(self) -> str:
         from ._glossary import has_label
 
-        trig = describe("trigger", self.trigger) if has_label("trigger", self.trigger) else repr(self.trigger)
+        trig = describe("trigger", self.trigger) if has_label("trigger", self.trigger) else preview(self.trigger)
         allowed = _quote_list("trigger", self.allowed, empty="none (terminal state)")
         msg = (
             f"cannot fire {trig} {_on_case(self.case_id)}: it is in state {describe('state', self.state)}; "
@@ -198,7 +222,8 @@ class NotAuthorized(CommandRefused):
 
     def _format(self) -> str:
         return (
-            f"actor {self.actor_id!r} may not fire {describe('trigger', self.trigger)} {_on_case(self.case_id)}: "
+            f"actor {preview(self.actor_id)} may not fire {describe('trigger', self.trigger)} "
+            f"{_on_case(self.case_id)}: "
             f"{self.reason}; actor roles: {_quote_list('role', self.actor_roles)}; "
             f"roles the policy allows: {_quote_list('role', self.required_roles)}"
         )
@@ -235,7 +260,7 @@ class ConcurrentUpdateError(HazardflowError):
 
     def _format(self) -> str:
         msg = (
-            f"case {self.case_id!r} was changed by another command since revision {self.expected_rev} "
+            f"case {preview(self.case_id)} was changed by another command since revision {self.expected_rev} "
             "was read (并发修改); nothing was written, reload and retry"
         )
         if self.detail:

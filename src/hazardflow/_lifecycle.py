@@ -11,7 +11,6 @@ workflow, with ``auto_transitions=False``, that drives plain rows; no machine is
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 from collections import deque
@@ -21,6 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from ._checks import close_match, json_text_problem
+from ._checks import find_bad_text as _bad_text
+from ._checks import text_problem as _text_problem
 from ._exceptions import InvalidInput, LifecycleDefinitionError
 from ._glossary import en, has_label, terms, zh
 from ._model import FrozenDict, GuardResult, freeze
@@ -140,8 +142,8 @@ class Workflow:
 
 
 def _hint(name: str, candidates: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    close = close_match(name, candidates)
+    return f"; did you mean {close!r}?" if close else ""
 
 
 def validate(workflow: Workflow, known_roles: Sequence[str] | None = None) -> list[str]:
@@ -276,6 +278,8 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
         limit = f.max_length or (200 if kind == "str" else 5000)
         if len(value) > limit:
             raise _bad(f, value, f"must be at most {limit} characters (got {len(value)})")
+        if _bad_text(value) is not None:
+            raise _bad(f, value, _text_problem(value))
         return stripped
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
@@ -329,6 +333,10 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
         for item in value:
             if not isinstance(item, str) or not item.strip():
                 raise _bad(f, value, "must be a list of non-empty strings")
+            if len(item) > 5000:
+                raise _bad(f, value, f"every item must be at most 5000 characters (got {len(item)})")
+            if _bad_text(item) is not None:
+                raise _bad(f, value, "an item " + _text_problem(item))
             out.append(item.strip())
         return tuple(out)
     if kind == "mapping":
@@ -337,6 +345,9 @@ def _check_field(f: Field, value: Any, choices: ChoiceResolver) -> Any:
         problem = _not_json(value)
         if problem:
             raise _bad(f, value, f"must hold JSON values only: {problem}")
+        problem = json_text_problem(value)
+        if problem:
+            raise _bad(f, value, problem)
         return freeze(dict(value))
     # choice
     assert f.choices is not None

@@ -15,6 +15,7 @@ from hazardflow import (
     NotAuthorized,
     UnknownJurisdictionError,
 )
+from hazardflow._exceptions import preview
 
 
 def open_general(world: World, actor: Actor = People.inspector, **over: object) -> object:
@@ -109,7 +110,7 @@ def test_unknown_field_suggests_the_near_one(world: World) -> None:
 def test_wrong_typed_field_shows_value_and_rule(world: World, field: str, value: object, rule: str) -> None:
     err = refused(world.engine, InvalidInput, open_general(world, **{field: value}))
     assert (err.field, err.value, err.rule, err.problem) == (field, value, rule, "invalid")
-    assert str(err).startswith(f"invalid value for {field!r}: {value!r}; {rule}")
+    assert str(err).startswith(f"invalid value for {field!r}: {preview(value)}; {rule}")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 
 from hazardflow import InvalidInput, NotAuthorized
 from hazardflow.policies import NationalBaseline
+from hazardflow.testing import snapshot_store
 from workflow_support import (
     COUNTY_DESK,
     DESK,
@@ -147,12 +148,20 @@ def test_a_bad_confidential_value_is_never_echoed(value: object, rule: str) -> N
     assert list(engine.cases()) == []
 
 
-def test_idempotent_receipt_does_not_depend_on_the_identity() -> None:
-    # The stored command hash leaves confidential values out: a retry with the same key is the same receipt.
+def test_idempotent_receipt_covers_the_identity_without_storing_it() -> None:
+    # The stored fingerprint holds a keyed digest of the confidential values, never the values: the same retry
+    # is the same receipt, a different reporter under the same key is refused (never silently dropped).
     engine = make_engine()
     first = receive(engine, idempotency_key="12350-20240304-001")
-    again = receive(engine, idempotency_key="12350-20240304-001", reporter_name="别人")
+    again = receive(engine, idempotency_key="12350-20240304-001")
     assert again.id == first.id
+    before = snapshot_store(engine.store)
+    with pytest.raises(InvalidInput) as info:
+        receive(engine, idempotency_key="12350-20240304-001", reporter_name="别人")
+    assert info.value.field == "idempotency_key"
+    assert "别人" not in str(info.value)
+    assert "别人" not in repr(info.value.details())
+    assert snapshot_store(engine.store) == before
     assert len(list(engine.cases(workflow="tipoff"))) == 1
     with pytest.raises(InvalidInput) as info:
         receive(engine, idempotency_key="12350-20240304-001", location="别处")

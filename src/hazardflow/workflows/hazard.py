@@ -46,7 +46,7 @@ REGISTER = (
     Field("source", "choice", choices="source"),
     Field("nature", "choice", choices="nature"),
     Field("industry", "choice", choices="policy:industries"),
-    Field("business_unit", "str"),
+    Field("business_unit", "str", max_length=64),
     Field("location", "str"),
     Field("description", "text"),
     Field("title", "str", required=False),
