@@ -101,8 +101,9 @@ class AuditReport:
         if self.ok:
             return f"audit OK: {self.cases} case(s), {self.events} event(s), hash chains verify"
         first = self.problems[0]
+        cases = len({p.case_id for p in self.problems})
         return (
-            f"audit FAILED: {len(self.problems)} case(s) with problems; first bad event: case "
+            f"audit FAILED: {cases} case(s) with problems; first bad event: case "
             f"{first.case_id!r} seq {first.seq}: {first.problem}"
         )
 

@@ -642,7 +642,13 @@ class Engine:
         return dict(self.store.read_confidential(case_id) or {})
 
     def verify_audit(self, case_id: str | None = None) -> AuditReport:
-        """Check hash chains (and that replay reproduces each case); the report names the first bad event."""
+        """Check the audit record; the report names the first bad event of each case.
+
+        Every check ``hazardflow audit verify`` runs: each case's hash chain (with the audit key when the
+        engine signs), its revision and head hash, that replaying its events reproduces the stored case, and,
+        on a SQL store, that every event's queryable columns (who, what, when) agree with the hashed body they
+        were written from (an edit straight in the database of, say, ``actor_name`` is found).
+        """
         if case_id is not None:
             self._check_case_id(case_id)
         ids = [case_id] if case_id is not None else [c.id for c in self.store.iter_cases()]
@@ -658,6 +664,13 @@ class Engine:
             problem = verify_chain(case, evs, self.audit_key)
             if problem is not None:
                 problems.append(problem)
+        column_problems = getattr(self.store, "event_column_problems", None)
+        if column_problems is not None:
+            for cid, seq, col in column_problems(case_id):
+                problems.append(
+                    AuditProblem(cid, seq, f"column {col!r} disagrees with the hashed event body (altered)")
+                )
+        problems.sort(key=lambda p: (p.case_id, p.seq))
         return AuditReport(len(ids), events, tuple(problems))
 
     # ── commands ─────────────────────────────────────────────────────────────────────────────────

@@ -140,3 +140,28 @@ def test_unreadable_or_unknown(tmp_path: Path) -> None:
     code, out = verify(url, "--case", "HZ-404")
     assert code == 2
     assert "no case with id 'HZ-404'" in out
+
+
+@pytest.mark.parametrize(
+    ("statement", "column"),
+    [
+        ("UPDATE hf_event SET actor_name = '某人' WHERE case_id = 'HZ-000002' AND seq = 2", "actor_name"),
+        ("UPDATE hf_event SET actor_org = '别的单位' WHERE case_id = 'HZ-000003' AND seq = 3", "actor_org"),
+        ("UPDATE hf_event SET trigger = 'approve' WHERE case_id = 'HZ-000001' AND seq = 1", "trigger"),
+    ],
+)
+def test_the_api_finds_what_the_cli_finds(url: str, statement: str, column: str) -> None:
+    demo_database(url)
+    run_sql(url, statement)
+    code, out = verify(url)
+    with Engine.from_url(url, create=False) as engine:
+        report = engine.verify_audit()
+    assert code == 1
+    assert not report.ok
+    problem = report.problems[0]
+    assert problem.problem == f"column {column!r} disagrees with the hashed event body (altered)"
+    line = f"case {problem.case_id!r} seq {problem.seq}: {problem.problem}"
+    assert line in out
+    assert str(report).startswith("audit FAILED: 1 case(s) with problems")
+    with Engine.from_url(url, create=False) as engine:
+        assert not engine.verify_audit(problem.case_id).ok
