@@ -32,7 +32,7 @@ from ._audit import (
     replay,
     verify_chain,
 )
-from ._calendar import Deadline, DeadlineSpec, offset, resolve
+from ._calendar import SHANGHAI, Deadline, DeadlineSpec, Unit, offset, resolve
 from ._checks import aware_utc as _utc
 from ._checks import check_text, close_match, optional_text, positive_int
 from ._checks import find_bad_text as _bad_text
@@ -1447,15 +1447,48 @@ class Engine:
         arm.append(
             Timer(f"{case_id}/{seq}/d", case_id, workflow, "deadline", deadline.key, deadline.due_at, seq, state)
         )
+        calendar = policy.calendar
+        # Every working-day count follows the calendar's ``missing_year`` mode: with "error", a deadline whose
+        # reminders or overdue ladder would count days of a year without holiday data refuses the command now
+        # (CalendarDataMissing, nothing written), so no timer firing ever meets the missing year later.
+        self._check_ladder_calendar(deadline, case, policy)
         for i, delay in enumerate(policy.reminders(deadline.key, case), start=1):
-            # Lenient: a reminder must never refuse a command for want of next year's holiday data.
-            at = offset(deadline.due_at, delay, policy.calendar, before=True, lenient=True).due_at
+            at = offset(deadline.due_at, delay, calendar, before=True).due_at
             # Only reminders still ahead of now and strictly before the deadline: a reminder at or after
             # the deadline would arrive with (or after) the overdue event it is meant to prevent.
             if now < at < deadline.due_at:
                 arm.append(
                     Timer(f"{case_id}/{seq}/r{i}", case_id, workflow, "reminder", deadline.key, at, seq, state, i)
                 )
+
+    @staticmethod
+    def _check_ladder_calendar(deadline: Deadline, case: Case, policy: JurisdictionPolicy) -> None:
+        """Count the overdue ladder's schedule from ``deadline`` with the policy's calendar as configured.
+
+        Skipped when every year the schedule can reach has holiday data (the common case: a cheap bound);
+        otherwise each rung's instant is counted, and a calendar in ``missing_year="error"`` mode raises
+        :class:`CalendarDataMissing` for the command that sets the deadline.
+        """
+        rungs = policy.ladder(deadline.key, case)
+        if not rungs:
+            return
+        calendar = policy.calendar
+        span = 1
+        for rung in rungs:
+            delay = rung.after
+            if delay.unit is Unit.WORKING_DAY:
+                span += 2 * delay.amount + 20
+            elif delay.unit is Unit.HOUR:
+                span += delay.amount // 24 + 1
+            else:
+                span += delay.amount
+        first = deadline.due_at.astimezone(SHANGHAI).date()
+        last = first + timedelta(days=span)
+        if all(calendar.covers(date(y, 1, 1)) for y in range(first.year, last.year + 1)):
+            return
+        anchor = deadline.due_at
+        for rung in rungs:
+            anchor = offset(anchor, rung.after, calendar, before=False).due_at
 
     @staticmethod
     def _arm_rung(
@@ -1471,8 +1504,8 @@ class Engine:
         rungs = policy.ladder(deadline.key, case)
         if not 1 <= index <= len(rungs):
             return
-        # Lenient: a missing year of holiday data must never stop the ladder (the delay counts Monday-Friday).
-        at = offset(anchor, rungs[index - 1].after, policy.calendar, before=False, lenient=True).due_at
+        # The whole schedule was counted when the deadline was armed (``_check_ladder_calendar``).
+        at = offset(anchor, rungs[index - 1].after, policy.calendar, before=False).due_at
         arm.append(
             Timer(f"{case.id}/{seq}/s{index}", case.id, case.workflow, "sanction", deadline.key, at, seq, state, index)
         )

@@ -13,6 +13,7 @@ import pytest
 
 from hazardflow import (
     Actor,
+    CalendarDataMissing,
     CalendarRule,
     DeadlineSpec,
     GuardRejected,
@@ -22,6 +23,7 @@ from hazardflow import (
 from hazardflow._calendar import end_of_local_day
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import ReportingObligation
+from hazardflow.testing import snapshot_store
 from hazardflow.workflows.obligation import period_start, periods_between
 from timer_support import (
     MANAGER,
@@ -29,7 +31,9 @@ from timer_support import (
     TOWNSHIP,
     UNIT,
     events_of,
-    make_engine,
+)
+from timer_support import (
+    make_engine as make_timer_engine,
 )
 
 OFFICE = "三星乡农业服务中心"
@@ -39,6 +43,7 @@ class Township(NationalBaseline):
     """A township that adds its departments' monthly progress and annual summary [seed:000 保障(六)]."""
 
     policy_id = "test.township-obligations"
+    calendar_missing_year = "weekdays"  # 2027 has no holiday data yet
     jurisdiction = TOWNSHIP
     obligations: ClassVar = (
         *NationalBaseline.obligations,
@@ -108,7 +113,22 @@ def test_bad_periods_are_refused(call: Any, field: str, words: str) -> None:
 
 
 # ── opening ────────────────────────────────────────────────────────────────────────────────────────
+class WeekdaysWhereMissing(NationalBaseline):
+    """The baseline, counting years without holiday data Monday-Friday (provisional)."""
+
+    policy_id = "test.weekdays-where-missing"
+    jurisdiction = TOWNSHIP
+    calendar_missing_year = "weekdays"
+
+
+def make_engine(store: Any, start: str, **kwargs: Any) -> Any:
+    """An engine whose policy counts 2027 (no holiday data yet) Monday-Friday unless a test says otherwise."""
+    kwargs.setdefault("policies", [WeekdaysWhereMissing()])
+    return make_timer_engine(store, start, **kwargs)
+
+
 def test_a_unit_owes_quarterly_and_annual_statistics(store: Any) -> None:
+    # The 2026 annual statistics are due 2027-01-31; their reminder counts working days of 2027.
     engine, _ = make_engine(store, start="2026-01-05T09:00:00+08:00")
     cases = open_unit(engine, date(2025, 10, 1), date(2026, 3, 31))
     got = [(c.fields["obligation"], c.fields["period"], c.deadline.due_at) for c in cases]
@@ -123,6 +143,16 @@ def test_a_unit_owes_quarterly_and_annual_statistics(store: Any) -> None:
     assert all(c.deadline.spec.source == "S1 §14" for c in cases)
     assert events_of(engine, cases[0].id)[0].type == "obligation.opened"
     assert [t.kind for t in engine.store.armed_timers(cases[0].id)] == ["reminder", "deadline"]
+
+
+def test_an_obligation_whose_reminder_needs_a_year_without_data_is_refused_by_default(store: Any) -> None:
+    # calendar_missing_year="error" (the baseline's) applies to obligations too: nothing is opened.
+    engine, _ = make_engine(store, start="2026-01-05T09:00:00+08:00", policies=None)
+    before = snapshot_store(engine.store)
+    with pytest.raises(CalendarDataMissing) as info:
+        open_unit(engine, date(2025, 10, 1), date(2026, 3, 31))
+    assert info.value.year == 2027
+    assert snapshot_store(engine.store) == before
 
 
 def test_opening_again_opens_only_what_is_new(store: Any) -> None:

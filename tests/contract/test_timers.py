@@ -14,6 +14,7 @@ import structlog.testing
 
 from hazardflow import (
     CalendarDataMissing,
+    Case,
     ConcurrentUpdateError,
     Delay,
     Engine,
@@ -25,9 +26,11 @@ from hazardflow._calendar import SHANGHAI, end_of_local_day
 from hazardflow._engine import _SKIPPED, RunDueReport
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import Rung
+from hazardflow.testing import snapshot_store
 from timer_support import (
     BOSS,
     COMMITTEE,
+    HAZARD_FIELDS,
     MANAGER,
     OFFICER,
     TOWNSHIP,
@@ -446,7 +449,7 @@ def test_reminders_at_or_after_the_deadline_or_already_past_are_not_armed(store:
 class FlakyLadder(NationalBaseline):
     policy_id = "test.flaky"
     jurisdiction = TOWNSHIP
-    broken = True
+    broken = False
 
     def ladder(self, key: str, case: Any) -> Any:
         if FlakyLadder.broken:
@@ -486,7 +489,7 @@ def test_a_failing_firing_writes_nothing_is_held_back_and_retried_after_the_hold
         assert fired is not None
         assert (fired.status, fired.lease_owner, fired.lease_expires_at) == ("fired", None, None)
     finally:
-        FlakyLadder.broken = True
+        FlakyLadder.broken = False
 
 
 def test_stop_interrupts_a_sweep_and_leaves_nothing_held(store: Any) -> None:
@@ -587,8 +590,18 @@ def test_a_deadline_in_a_year_without_data_is_recorded_provisional(store: Any) -
     assert changes["deadline"]["provisional"] is True
 
 
+class NoLadder(NationalBaseline):
+    """The baseline without an overdue ladder (whose schedule would reach 2027 from any December deadline)."""
+
+    policy_id = "test.no-ladder"
+    jurisdiction = TOWNSHIP
+
+    def ladder(self, key: str, case: Any) -> Any:
+        return ()
+
+
 def test_a_year_without_data_refuses_the_command_under_the_default_policy(store: Any) -> None:
-    engine, clock = make_engine(store, start="2026-12-20T09:00:00+08:00")
+    engine, clock = make_engine(store, start="2026-12-20T09:00:00+08:00", policies=[NoLadder()])
     case = open_general(engine, "2026-12-25")
     clock.set("2026-12-24T09:00:00+08:00")
     with pytest.raises(CalendarDataMissing) as info:
@@ -599,8 +612,8 @@ def test_a_year_without_data_refuses_the_command_under_the_default_policy(store:
     assert [k for k, _, _ in armed(engine, case.id)] == ["reminder", "deadline"]
 
 
-def test_a_missing_year_never_stops_the_ladder(store: Any) -> None:
-    engine, clock = make_engine(store, start="2026-12-01T09:00:00+08:00")
+def test_a_missing_year_never_stops_the_ladder_when_the_policy_counts_weekdays(store: Any) -> None:
+    engine, clock = make_engine(store, start="2026-12-01T09:00:00+08:00", policies=[Provisional()])
     case = open_general(engine, "2026-12-25")
     clock.set("2026-12-26T00:00:00+08:00")
     report = engine.run_due()
@@ -610,6 +623,39 @@ def test_a_missing_year_never_stops_the_ladder(store: Any) -> None:
     assert cur.sanction_rung == 1
     # Rung 2 is 10 working days into 2027, counted Monday-Friday for want of data.
     assert armed(engine, case.id) == [("sanction", "rectify", end_of_local_day(date(2027, 1, 8)))]
+
+
+def test_a_ladder_reaching_a_year_without_data_refuses_the_deadline_under_the_default_policy(store: Any) -> None:
+    # missing_year="error" applies to every working-day count: the overdue ladder's rung 2 would count days of
+    # 2027, so the command that sets the deadline is refused now, not a timer firing weeks later.
+    engine, _ = make_engine(store, start="2026-12-01T09:00:00+08:00")
+    case = engine.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, **HAZARD_FIELDS)
+    before = snapshot_store(engine.store)
+    with pytest.raises(CalendarDataMissing) as info:
+        open_general_order(engine, case.id, "2026-12-25")
+    assert info.value.year == 2027
+    assert snapshot_store(engine.store) == before
+    assert engine.get(case.id).state == "registered"
+
+
+def test_a_reminder_in_a_year_without_data_refuses_the_deadline_under_the_default_policy(store: Any) -> None:
+    # A fixed date in 2027 needs no calendar, but its "working days before" reminder does.
+    engine, _ = make_engine(store, start="2026-12-01T09:00:00+08:00")
+    case = engine.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, **HAZARD_FIELDS)
+    before = snapshot_store(engine.store)
+    with pytest.raises(CalendarDataMissing) as info:
+        open_general_order(engine, case.id, "2027-03-10")
+    assert info.value.year == 2027
+    assert snapshot_store(engine.store) == before
+
+
+def open_general_order(engine: Engine, case_id: str, deadline: str) -> Case:
+    return engine.fire(
+        case_id,
+        "set_deadline",
+        actor=OFFICER,
+        payload={"deadline": deadline, "measures": "清理通道", "responsible": "李安全"},
+    )
 
 
 def test_clock_zone_never_leaks_into_storage(store: Any) -> None:
