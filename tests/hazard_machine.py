@@ -264,7 +264,8 @@ class Model:
         if trigger in ("approve", "reject"):
             return actor.id not in (m["rectified_by"], m["submitted_by"])
         if trigger == "delist":
-            return m["listing_at"] is not None and is_within(m["listing_at"], actor.jurisdiction)
+            # 挂牌督办 by X is 摘牌 by X: the same organisation of the same jurisdiction.
+            return m["listing_at"] is not None and m["listing_at"] == (actor.jurisdiction, actor.org)
         if trigger == "request_extension":
             return m["rectify_day"] is None or date.fromisoformat(p["requested_deadline"]) > m["rectify_day"]
         if trigger == "grant_extension":
@@ -300,7 +301,7 @@ class Model:
         elif trigger == "report":
             m["reported_to"].add(p["recipient"])
         elif trigger == "list_for_supervision":
-            m["listed"], m["listing_at"] = True, actor.jurisdiction
+            m["listed"], m["listing_at"] = True, (actor.jurisdiction, actor.org)
         elif trigger == "adopt_plan":
             m["rectify_day"] = date.fromisoformat(p["deadline"])
         elif trigger == "submit_review":

@@ -267,7 +267,7 @@ class WorkflowInvariants(RuleBasedStateMachine):
                 h,
                 "set_deadline",
                 actor=PEOPLE[f"{_tag(where)}-officer"],
-                payload={"deadline": "2030-12-31", "measures": "整改", "responsible": "项目经理"},
+                payload={"deadline": "2025-12-31", "measures": "整改", "responsible": "项目经理"},
             )
             return self.engine.fire(
                 h,

@@ -233,7 +233,14 @@ ROWS = [
         lambda w: w.submitted(rectified_by=People.officer.id),
         "审核人不得是整改人或申请人",
     ),
-    Row("delister_is_listing_authority", "delist", People.committee, {}, _listed_by_city, "摘牌须由挂牌督办机关作出"),
+    Row(
+        "delister_is_listing_authority",
+        "delist",
+        People.committee,
+        {},
+        _listed_by_city,
+        "摘牌须由挂牌督办机关作出（挂牌机关：重庆市安委办）",
+    ),
     Row(
         "extension_later",
         "request_extension",
@@ -440,3 +447,40 @@ def test_the_same_command_passes_when_the_rule_holds(
     after = world.fire(case, trigger, actor, payload)
     assert after.rev == case.rev + 1
     assert world.engine.verify_audit().ok
+
+
+# ── 挂牌督办 by X is 摘牌 by X ────────────────────────────────────────────────────────────────────────
+
+
+def _approved_listed_by(w: World, by: Actor) -> Case:
+    case = w.listed(by=by)
+    case = w.fire(case, "adopt_plan", People.boss, PLAN)
+    payload = {"evidence": ["报告.pdf"], "rectified_by": People.manager.id, "evaluation_report": "已消除"}
+    case = w.fire(case, "submit_review", People.boss, payload)
+    return w.fire(case, "approve", People.township_supervisor, {"opinion": "通过"})
+
+
+def test_another_body_of_the_same_tier_may_not_delist() -> None:
+    # The county 安委办 listed; the county 应急管理局 (a supervisor of the same county) may not take it off.
+    engine, clock = new_engine()
+    w = World(engine, clock)
+    case = _approved_listed_by(w, People.committee)
+    assert case.state == "awaiting_delisting"
+    err = refused(engine, GuardRejected, lambda: w.fire(case, "delist", People.supervisor))
+    assert err.guard == "delister_is_listing_authority"
+    assert "石柱县安委办" in err.reason_zh
+    assert "'石柱县安委办'" in err.reason_en
+    # Nor may a higher tier's body that did not list it.
+    refused(engine, GuardRejected, lambda: w.fire(case, "delist", People.city_committee))
+    assert w.fire(case, "delist", People.committee).state == "closed"
+
+
+def test_the_policy_may_name_another_delisting_body() -> None:
+    class DelistedByTheBureau(StrictCounty):
+        policy_id = "test.delisted-by-bureau"
+        listing_rule = attrs.evolve(StrictCounty.listing_rule, delisted_by=frozenset({"石柱县应急管理局"}))
+
+    engine, clock = new_engine([DelistedByTheBureau()])
+    w = World(engine, clock)
+    case = _approved_listed_by(w, People.committee)
+    assert w.fire(case, "delist", People.supervisor).state == "closed"

@@ -100,6 +100,9 @@ class ListingRule:
         converter=_frozen, default=frozenset({"safety_committee_office", "supervisor"})
     )
     source: str = ""
+    #: Organisations that may delist besides the body that listed (挂牌督办 by X is 摘牌 by X unless the
+    #: policy names another): an ``Actor.org`` value, acting within the listing's jurisdiction.
+    delisted_by: frozenset[str] = attrs.field(converter=_frozen, default=frozenset())
 
 
 @attrs.frozen

@@ -330,13 +330,22 @@ def reviewer_independent(ctx: CommandContext) -> GuardResult:
 
 @guard()
 def delister_is_listing_authority(ctx: CommandContext) -> GuardResult:
+    """摘牌 belongs to the body that listed (挂牌督办 by X is 摘牌 by X): the same organisation in the same
+    jurisdiction, whatever the tier of other bodies; or an organisation the policy's listing rule names in
+    ``delisted_by``, within whose jurisdiction the listing lies [S18; S19]."""
     listing = ctx.case.fields.get("listing") or {}
     where = listing.get("jurisdiction")
-    if where is None or not is_within(where, ctx.actor.jurisdiction):
-        return GuardResult.deny(
-            "摘牌须由挂牌督办机关作出", f"delisting must be done by the listing authority ({where})"
-        )
-    return GuardResult.allow()
+    org = listing.get("org")
+    actor = ctx.actor
+    if where is not None and actor.org == org and actor.jurisdiction == where:
+        return GuardResult.allow()
+    named = ctx.policy.listing(ctx.case).delisted_by
+    if where is not None and actor.org in named and is_within(where, actor.jurisdiction):
+        return GuardResult.allow()
+    return GuardResult.deny(
+        f"摘牌须由挂牌督办机关作出（挂牌机关：{org}）",
+        f"delisting must be done by the body that listed the case ({org!r} of {where})",
+    )
 
 
 @guard(needs_payload=True)
