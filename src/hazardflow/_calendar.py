@@ -215,6 +215,23 @@ class DeadlineSpec:
         if self.unit is Unit.FIXED and (not isinstance(self.at, date) or isinstance(self.at, datetime)):
             raise InvalidInput("at", self.at, "a fixed deadline needs a date (not a datetime)")
 
+    def resolve(self, start: datetime, calendar: WorkingCalendar | None = None, *, key: str = "") -> Deadline:
+        """This time limit counted from the aware instant ``start``: the :class:`Deadline` a case would get.
+
+        ``calendar`` is the working calendar to count with (a policy's ``calendar``; default: the national
+        :class:`ChineseWorkingCalendar`, refusing years without data). Check a policy's deadlines without
+        driving a case: ``policy.deadline("rectify", case).resolve(start, policy.calendar)``, or
+        :meth:`hazardflow.Engine.resolve_deadline` for the policy in force in a jurisdiction. A naive ``start``
+        is refused with :class:`~hazardflow.InvalidInput`; a year without holiday data raises
+        :class:`~hazardflow.CalendarDataMissing` or marks the result provisional, as the calendar says.
+        """
+        if not isinstance(key, str):
+            raise InvalidInput("key", key, "must be a string (the deadline key, e.g. 'rectify')")
+        begin = _aware("start", start)
+        cal = calendar if calendar is not None else ChineseWorkingCalendar()
+        r = resolve(self, begin, cal)
+        return Deadline(key, r.due_at, self, begin, r.provisional)
+
     @classmethod
     def natural_days(cls, n: int, *, roll: Roll = Roll.NONE, source: str = "") -> DeadlineSpec:
         """Natural days (日), the day of the start not counted [民法典 §201]."""

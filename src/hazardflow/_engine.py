@@ -539,6 +539,21 @@ class Engine:
             )
         return lc
 
+    def resolve_deadline(self, spec: DeadlineSpec, start: datetime, *, jurisdiction: str, key: str = "") -> Deadline:
+        """Resolve ``spec`` from the aware instant ``start`` with the working calendar of the policy in force in
+        ``jurisdiction`` at ``start``: the :class:`Deadline` (instant, provisional flag) a case there would get.
+
+        For checking a policy's time limits without driving a case. Refuses (:class:`InvalidInput`) a spec that
+        is not a :class:`DeadlineSpec`, a naive ``start`` and an unknown jurisdiction; a year without holiday
+        data raises :class:`CalendarDataMissing` or marks the deadline provisional, as the policy says.
+        """
+        if not isinstance(spec, DeadlineSpec):
+            raise InvalidInput("spec", type(spec).__name__, "must be a hazardflow.DeadlineSpec")
+        begin = _utc("start", start)
+        where = self.jurisdictions.check(jurisdiction)
+        policy = self._policy_for_jurisdiction(where, begin)
+        return spec.resolve(begin, policy.calendar, key=key)
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(case, event)`` after each commit, in commit order. Returns an unsubscribe function."""
         self._listeners.append(listener)

@@ -380,3 +380,27 @@ def test_read_only_postgres_database(postgres_databases: object) -> None:
     finally:
         with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+
+
+@pytest.mark.postgres
+def test_a_statement_failing_mid_pipeline_ends_the_pipeline_cleanly(
+    fresh_postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A value the server refuses in the middle of a large commit (written past the engine's checks, straight to
+    # the store): the pipeline ends without psycopg's "error ignored terminating <psycopg.Pipeline [INERROR]>"
+    # warning, the error is typed and nothing is written. Where the server's error surfaces depends on how much
+    # was sent before it, so several sizes are tried.
+    f = WriteFactory()
+    with SqlStore(fresh_postgres_url) as store:
+        before = snapshot_store(store)
+        for n in (20, 60, 100, 150):
+            writes = [f.open(f"HZ-{n}-{i}") for i in range(n)]
+            writes += [f.open(f"HZ-{n}-NUL", fields={"description": "bad\x00"})]
+            writes += [f.open(f"HZ-{n}-B{i}") for i in range(n)]
+            with caplog.at_level("WARNING", logger="psycopg"), pytest.raises(PersistenceError) as info:
+                store.commit(writes)
+            assert "Unicode" in str(info.value)
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("psycopg")] == []
+        assert snapshot_store(store) == before
+        store.commit([f.open("HZ-AFTER")])  # the connection is usable again
+        assert store.load_case("HZ-AFTER") is not None

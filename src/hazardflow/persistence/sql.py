@@ -1214,23 +1214,33 @@ class SqlStore:
 
     def _commit_postgres(self, db: Any, plan: _Plan, *, begun: bool = False) -> None:
         sql = self._sql
+        import psycopg
+
         try:
+            aborted: psycopg.Error | None = None
             with db.pipeline():
-                if not begun:
-                    db.execute("BEGIN")
-                ins = _pg_run(db, sql["insert_case"], plan.inserts) if plan.inserts else None
-                upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
-                evs = _pg_run(db, sql["insert_event"], plan.events)
-                fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
-                if plan.cancels:
-                    _pg_run(db, sql["cancel_timers"], plan.cancels)
-                if plan.arms:
-                    _pg_run(db, sql["insert_timer"], plan.arms)
-                idem = _pg_run(db, sql["insert_idem"], plan.idem) if plan.idem else None
-                if plan.confidential:
-                    _pg_run(db, sql["upsert_confidential"], plan.confidential)
-                if plan.outbox:
-                    _pg_run(db, sql["insert_outbox"], plan.outbox)
+                try:
+                    if not begun:
+                        db.execute("BEGIN")
+                    ins = _pg_run(db, sql["insert_case"], plan.inserts) if plan.inserts else None
+                    upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
+                    evs = _pg_run(db, sql["insert_event"], plan.events)
+                    fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
+                    if plan.cancels:
+                        _pg_run(db, sql["cancel_timers"], plan.cancels)
+                    if plan.arms:
+                        _pg_run(db, sql["insert_timer"], plan.arms)
+                    idem = _pg_run(db, sql["insert_idem"], plan.idem) if plan.idem else None
+                    if plan.confidential:
+                        _pg_run(db, sql["upsert_confidential"], plan.confidential)
+                    if plan.outbox:
+                        _pg_run(db, sql["insert_outbox"], plan.outbox)
+                except psycopg.Error as exc:
+                    # A statement failed mid-pipeline (the server aborted the rest): stop sending and let the
+                    # pipeline end cleanly; its closing sync raises the server's own error for that statement.
+                    aborted = exc
+            if aborted is not None:
+                raise aborted
             if ins is not None and ins.rowcount != len(plan.inserts):
                 raise _Refused("taken")
             if sum(cur.rowcount for cur in upd) != plan.n_updates or evs.rowcount != len(plan.events):
