@@ -70,9 +70,10 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
         if len(value) <= limit:
             return repr(value)
         return f"{value[:limit]!r}... ({len(value)} characters)"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() >= 200:
+        return f"<an integer of {value.bit_length()} bits>"
     if value is None or isinstance(value, bool | int | float):
-        text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else ""
-        return text if text else f"<an integer of {value.bit_length()} bits>"
+        return repr(value)
     import reprlib
 
     r = reprlib.Repr()
