@@ -245,7 +245,15 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2) from None
             # Run again on the same database: number the new cases after the ones already there.
             engine = Engine(store=sql, clock=clock, ids=_unused_ids(sql))
-        log = run_demo(engine)
+        from .._exceptions import HazardflowError
+
+        try:
+            log = run_demo(engine)
+            verdict = str(engine.verify_audit())
+        except HazardflowError as exc:  # a read-only or full database, a lost connection: one line, no traceback
+            engine.close()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         table = Table(title="hazardflow demo · 重庆市石柱县三星乡", show_lines=False)
         table.add_column("case")
         table.add_column("step")
@@ -254,4 +262,4 @@ def register(app: typer.Typer) -> None:
             table.add_row(*row)
         console = Console()
         console.print(table)
-        console.print(str(engine.verify_audit()))
+        console.print(verdict)

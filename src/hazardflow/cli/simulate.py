@@ -160,7 +160,13 @@ def _fresh_store(url: str, *, replace: bool) -> None:
                 param_hint="--replace",
             )
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            try:
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            except OSError as exc:
+                raise typer.BadParameter(
+                    f"cannot delete {path}{suffix} ({exc.strerror}); check the file's and directory's permissions",
+                    param_hint="--replace",
+                ) from None
         return
     if path is not None and not path.exists():
         return

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -49,7 +50,7 @@ import sqlalchemy as sa
 
 from .._audit import canonical_json
 from .._calendar import Deadline
-from .._checks import aware_utc, positive_int, text_id
+from .._checks import aware_utc, find_bad_text, positive_int, text_id
 from .._exceptions import (
     ConcurrentUpdateError,
     DatabaseReadOnly,
@@ -440,12 +441,15 @@ class SqlStore:
         if not isinstance(url, str):
             raise InvalidInput("url", type(url).__name__, "must be a database URL string")
         hint = "expected sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
+        shown = _safe_url_text(url)
+        if not url.strip() or find_bad_text(url) is not None:
+            raise DatabaseUnavailable(shown, f"cannot parse the database URL; {hint}")
         try:
-            parsed = sa.make_url(url)
-        except sa.exc.ArgumentError as exc:
-            raise DatabaseUnavailable(url, f"cannot parse the database URL ({exc}); {hint}") from None
-        backend = parsed.get_backend_name()
-        driver = parsed.get_driver_name()
+            parsed = sa.make_url(url.strip())
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise DatabaseUnavailable(shown, f"cannot parse the database URL ({exc}); {hint}") from None
+        # The names as written (URL.get_driver_name() would load the dialect, which fails for unknown ones).
+        backend, _, driver = parsed.drivername.partition("+")
         if backend == "sqlite":
             if driver not in ("pysqlite", ""):
                 raise DatabaseUnavailable(
@@ -485,6 +489,13 @@ class SqlStore:
                 )
                 self._single = threading.RLock()
             else:
+                where = os.path.abspath(parsed.database or "")
+                if not parsed.query.get("mode") and not os.path.isdir(os.path.dirname(where)):
+                    raise DatabaseUnavailable(
+                        self.url,
+                        f"the directory {os.path.dirname(where)!r} does not exist; check the path (hazardflow "
+                        "creates the database file, not the directories above it)",
+                    )
                 if not create and not parsed.query.get("mode") and not os.path.exists(parsed.database or ""):
                     raise DatabaseUnavailable(
                         self.url,
@@ -629,6 +640,13 @@ class SqlStore:
             if self._single is not None:
                 self._single.release()
             self._raise(exc.orig, "connecting")
+        except Exception as exc:
+            # The pool hands on the driver's own error (psycopg.OperationalError, sqlite3.OperationalError).
+            if self._single is not None:
+                self._single.release()
+            if isinstance(exc, HazardflowError) or not _is_driver_error(exc):
+                raise
+            self._raise(exc, "connecting")
         except BaseException:
             if self._single is not None:
                 self._single.release()
@@ -1218,27 +1236,32 @@ class SqlStore:
 
         try:
             aborted: psycopg.Error | None = None
-            with db.pipeline():
-                try:
-                    if not begun:
-                        db.execute("BEGIN")
-                    ins = _pg_run(db, sql["insert_case"], plan.inserts) if plan.inserts else None
-                    upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
-                    evs = _pg_run(db, sql["insert_event"], plan.events)
-                    fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
-                    if plan.cancels:
-                        _pg_run(db, sql["cancel_timers"], plan.cancels)
-                    if plan.arms:
-                        _pg_run(db, sql["insert_timer"], plan.arms)
-                    idem = _pg_run(db, sql["insert_idem"], plan.idem) if plan.idem else None
-                    if plan.confidential:
-                        _pg_run(db, sql["upsert_confidential"], plan.confidential)
-                    if plan.outbox:
-                        _pg_run(db, sql["insert_outbox"], plan.outbox)
-                except psycopg.Error as exc:
-                    # A statement failed mid-pipeline (the server aborted the rest): stop sending and let the
-                    # pipeline end cleanly; its closing sync raises the server's own error for that statement.
-                    aborted = exc
+            try:
+                with db.pipeline():
+                    try:
+                        if not begun:
+                            db.execute("BEGIN")
+                        ins = _pg_run(db, sql["insert_case"], plan.inserts) if plan.inserts else None
+                        upd = [_pg_run(db, self._update_sql(b), rows) for b, rows in plan.updates.items()]
+                        evs = _pg_run(db, sql["insert_event"], plan.events)
+                        fire = _pg_run(db, sql["fire_timer"], plan.fires) if plan.fires else None
+                        if plan.cancels:
+                            _pg_run(db, sql["cancel_timers"], plan.cancels)
+                        if plan.arms:
+                            _pg_run(db, sql["insert_timer"], plan.arms)
+                        idem = _pg_run(db, sql["insert_idem"], plan.idem) if plan.idem else None
+                        if plan.confidential:
+                            _pg_run(db, sql["upsert_confidential"], plan.confidential)
+                        if plan.outbox:
+                            _pg_run(db, sql["insert_outbox"], plan.outbox)
+                    except psycopg.Error as exc:
+                        # A statement failed mid-pipeline (the server aborted the rest): stop sending and let the
+                        # pipeline end cleanly (no exception inside it), then raise the server's own error.
+                        aborted = exc
+            except psycopg.Error:
+                # The closing sync reports the abort again (PipelineAborted): the first error is the one.
+                if aborted is None:
+                    raise
             if aborted is not None:
                 raise aborted
             if ins is not None and ins.rowcount != len(plan.inserts):
@@ -1602,6 +1625,24 @@ def _pg_run(db: Any, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
     else:
         cur.executemany(sql, rows)
     return cur
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    """True for an error of the database driver (sqlite3 or psycopg), which the store maps to its own."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
+
+
+def _safe_url_text(url: str) -> str:
+    """A URL that could not be parsed, for an error message: bounded, and with any password hidden."""
+    import re
+
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", url)
+    return text if len(text) <= 200 else text[:200] + f"... ({len(text)} characters)"
 
 
 def _opt_str(value: Any) -> str | None:
