@@ -305,6 +305,8 @@ class RunDueReport:
 
 #: How a claim-and-fire ended: done (fired, cancelled or failed), lost a race, or not claimed.
 _DONE, _CONFLICT, _SKIPPED = 0, 1, 2
+#: The longest a failed firing is held back: 30 days.
+_MAX_HOLD_SECONDS = 30 * 24 * 3600
 #: The golden ratio's fraction: successive jumps of a worker land far from each other on the due list.
 _GOLDEN = 0.6180339887498949
 
@@ -909,8 +911,14 @@ class Engine:
         when it returns True the sweep returns at once (graceful shutdown; nothing is left held).
         """
         positive_int("limit", limit)
-        if isinstance(hold_seconds, bool) or not isinstance(hold_seconds, int | float) or hold_seconds <= 0:
-            raise InvalidInput("hold_seconds", hold_seconds, "must be a positive number of seconds")
+        if (
+            isinstance(hold_seconds, bool)
+            or not isinstance(hold_seconds, int | float)
+            or not 0 < hold_seconds <= _MAX_HOLD_SECONDS
+        ):
+            raise InvalidInput(
+                "hold_seconds", hold_seconds, f"must be a positive number of seconds, at most {_MAX_HOLD_SECONDS}"
+            )
         fixed = now is not None
         sweep_now = _utc("now", now) if now is not None else self.now()
         owner = owner or self.worker_id

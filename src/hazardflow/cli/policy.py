@@ -32,7 +32,7 @@ def _from_module(name: str) -> list[Any]:
 
     try:
         module = importlib.import_module(name)
-    except ImportError as exc:
+    except (ImportError, ValueError, TypeError) as exc:  # ValueError: an empty or relative name
         typer.echo(f"cannot import {name!r}: {exc}", err=True)
         raise typer.Exit(2) from None
     listed = getattr(module, "POLICIES", None)

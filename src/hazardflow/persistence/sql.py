@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -735,6 +736,10 @@ class SqlStore:
             self._discard(conn)
             if isinstance(exc, HazardflowError):
                 raise
+            if any(isinstance(p, str) and _UNSTORABLE.search(p) for p in params):
+                # A NUL or a lone surrogate, which the driver refuses to send: no stored row holds one (the
+                # engine refuses them), so the answer is what the memory store gives, nothing.
+                return []
             self._raise(exc, "reading")
         self._put(conn)
         return rows
@@ -1627,6 +1632,10 @@ def _pg_run(db: Any, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
     return cur
 
 
+#: Characters a database driver refuses in a text parameter (PostgreSQL: NUL; both: lone surrogates).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _is_driver_error(exc: BaseException) -> bool:
     """True for an error of the database driver (sqlite3 or psycopg), which the store maps to its own."""
     import sqlite3
@@ -1639,8 +1648,6 @@ def _is_driver_error(exc: BaseException) -> bool:
 
 def _safe_url_text(url: str) -> str:
     """A URL that could not be parsed, for an error message: bounded, and with any password hidden."""
-    import re
-
     text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", url)
     return text if len(text) <= 200 else text[:200] + f"... ({len(text)} characters)"
 

@@ -258,10 +258,16 @@ def open_obligations(
     policy = engine.policies.resolve(jurisdiction, engine.now())
     owed: Sequence[ReportingObligation] = [o for o in policy.reporting_obligations() if o.party == party_kind]
     if obligations is not None:
+        if isinstance(obligations, str) or not isinstance(obligations, Iterable):
+            raise InvalidInput(
+                "obligations",
+                obligations if isinstance(obligations, str) else type(obligations).__name__,
+                "must be an iterable of obligation ids (a list, a tuple), not a single value",
+            )
         wanted = list(obligations)
         known = {o.id for o in owed}
         for w in wanted:
-            if w not in known:
+            if not isinstance(w, str) or w not in known:
                 raise InvalidInput(
                     "obligations",
                     w,
