@@ -16,6 +16,7 @@ import sys
 import textwrap
 import typing
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,121 @@ def errors_page() -> str:
     )
     for title, err in _example_errors():
         out.append(f"**{title}** · `{err.code}`\n\n```text\n{err}\n```\n\n")
+    out.append("## 输入检查与数据库故障 / Input checks and database faults\n\n")
+    out.append(
+        "每个入口对坏输入一视同仁，三种存储（内存、SQLite、PostgreSQL）结果相同，且在写入任何内容之前拒绝。"
+        "下表每一行由真实运行产生。\n"
+        "Every entry point refuses bad input alike on the memory, SQLite and PostgreSQL stores, before anything is "
+        "written. Each row below comes from a real run.\n\n"
+        "| refusal | code | field / rule | message |\n|---|---|---|---|\n"
+    )
+    for title, err in _input_refusals():
+        where = getattr(err, "field", None) or getattr(err, "guard", None) or ""
+        message = str(err).replace("|", "\\|").replace("\n", " ")
+        out.append(f"| {title} | `{err.code}` | {f'`{where}`' if where else '—'} | {message} |\n")
     return "".join(out).rstrip("\n") + "\n"
+
+
+def _input_refusals() -> list[tuple[str, Any]]:
+    """The refusals of bad input and unusable databases, each from a real run."""
+    from hazardflow import (
+        Actor,
+        DeadlineSpec,
+        Engine,
+        HazardflowError,
+        SequentialIds,
+        SimulatedClock,
+    )
+
+    township, unit = "500240204", "500240204-BU-0001"
+    inspector = Actor("e-zhang", "张检查", {"inspector"}, unit, township)
+    officer = Actor("t-liu", "刘安办", {"township_officer"}, "三星乡安办", township)
+    stranger = Actor("t-hu", "胡安办", {"township_officer"}, "西沱镇安办", "500240105")
+    clerk = Actor("t-xu", "徐受理", {"complaint_officer"}, "三星乡信访办", township)
+    engine = Engine(clock=SimulatedClock("2024-03-04T09:00:00+08:00"), ids=SequentialIds())
+    fields = {
+        "grade": "general",
+        "source": "enterprise_self_inspection",
+        "nature": "unsafe_condition",
+        "industry": "industry_trade",
+        "business_unit": unit,
+        "location": "一号车间",
+        "description": "砂轮机防护罩缺失",
+    }
+    case = engine.open_case("hazard", actor=inspector, jurisdiction=township, **fields)
+    order = {"deadline": "2024-03-20", "measures": "加装防护罩", "responsible": "李安全"}
+    stop = {"level": "partial", "reason": "整改期间"}
+    engine.fire(case.id, "set_deadline", actor=officer, payload=order)
+    engine.fire(case.id, "order_stop", actor=officer, payload=stop, idempotency_key="stop-1")
+    tip = {
+        "channel": "public",
+        "category": "blocked_fire_exit",
+        "description": "仓库安全出口被堵",
+        "location": "三星乡场镇某仓库",
+        "reporter_name": "举报人甲",
+        "reporter_contact": "13900001111",
+    }
+    engine.open_case("tipoff", actor=clerk, jurisdiction=township, idempotency_key="12350-1", **tip)
+    late = Engine(clock=SimulatedClock("2026-12-01T09:00:00+08:00"), ids=SequentialIds())
+    late_case = late.open_case("hazard", actor=inspector, jurisdiction=township, **fields)
+    attempts: list[tuple[str, Callable[[], object]]] = [
+        (
+            "Control character / 控制字符",
+            lambda: engine.open_case(
+                "hazard", actor=inspector, jurisdiction=township, **{**fields, "location": "a\x00b"}
+            ),
+        ),
+        (
+            "Actor field / 操作人字段",
+            lambda: engine.fire(
+                case.id, "void", actor=Actor("t-liu", "刘\x1b安办", {"township_officer"}, "安办", township), payload={}
+            ),
+        ),
+        (
+            "Huge value (bounded preview) / 超长取值（截断显示）",
+            lambda: engine.open_case(
+                "hazard", actor=inspector, jurisdiction=township, **{**fields, "description": "隐" * 100_000}
+            ),
+        ),
+        (
+            "Replay by an actor who may not fire it / 无权者重放幂等键",
+            lambda: engine.fire(case.id, "order_stop", actor=stranger, payload=stop, idempotency_key="stop-1"),
+        ),
+        (
+            "Another reporter under a used key / 同一幂等键换了举报人",
+            lambda: engine.open_case(
+                "tipoff",
+                actor=clerk,
+                jurisdiction=township,
+                idempotency_key="12350-1",
+                **{**tip, "reporter_name": "举报人乙"},
+            ),
+        ),
+        (
+            "Ladder reaches a year without data / 督办阶梯落入缺数据年份",
+            lambda: late.fire(late_case.id, "set_deadline", actor=officer, payload={**order, "deadline": "2026-12-25"}),
+        ),
+        (
+            "Naive instant / 无时区的时刻",
+            lambda: engine.resolve_deadline(
+                DeadlineSpec.working_days(3), datetime(2024, 3, 4, 9), jurisdiction=township
+            ),
+        ),
+        ("Unusable database URL / 无法使用的数据库地址", lambda: Engine.from_url("mysql://u:secret@127.0.0.1/db")),
+        (
+            "Missing directory / 目录不存在",
+            lambda: Engine.from_url("sqlite:////nonexistent/hazardflow/hazards.db"),
+        ),
+    ]
+    out: list[tuple[str, Any]] = []
+    for title, call in attempts:
+        try:
+            call()
+        except HazardflowError as exc:
+            out.append((title, exc))
+        else:  # pragma: no cover - the examples are refusals by construction
+            raise AssertionError(f"example {title!r} was accepted")
+    return out
 
 
 def _example_errors() -> list[tuple[str, Any]]:
