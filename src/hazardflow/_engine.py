@@ -558,6 +558,8 @@ class Engine:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(case, event)`` after each commit, in commit order. Returns an unsubscribe function."""
+        if not callable(listener):
+            raise InvalidInput("listener", type(listener).__name__, "must be a callable taking (case, event)")
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 

@@ -122,3 +122,11 @@ def test_resolving_refuses_bad_arguments(call: object, error: type[Exception], f
         call(Engine())  # type: ignore[operator]
     assert type(info.value) is error
     assert info.value.field == field  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("listener", [None, "print", 3])
+def test_subscribe_refuses_what_cannot_be_called(world: World, listener: object) -> None:
+    with pytest.raises(InvalidInput) as info:
+        world.engine.subscribe(listener)  # type: ignore[arg-type]
+    assert info.value.field == "listener"
+    world.register()  # commands still run: nothing was subscribed
