@@ -32,7 +32,7 @@ from ._audit import (
     replay,
     verify_chain,
 )
-from ._calendar import SHANGHAI, Deadline, DeadlineSpec, Unit, offset, resolve
+from ._calendar import Deadline, DeadlineSpec, Unit, offset, resolve
 from ._checks import aware_utc as _utc
 from ._checks import check_text, close_match, optional_text, positive_int
 from ._checks import find_bad_text as _bad_text
@@ -305,6 +305,7 @@ class RunDueReport:
 
 #: How a claim-and-fire ended: done (fired, cancelled or failed), lost a race, or not claimed.
 _DONE, _CONFLICT, _SKIPPED = 0, 1, 2
+_EIGHT_HOURS = timedelta(hours=8)
 #: The longest a failed firing is held back: 30 days.
 _MAX_HOLD_SECONDS = 30 * 24 * 3600
 #: The golden ratio's fraction: successive jumps of a worker land far from each other on the due list.
@@ -487,8 +488,13 @@ class Engine:
         self.audit_key = audit_key
         #: Keys the digest of confidential values in idempotency fingerprints (see ``_command_hash``).
         self._idem_secret = hashlib.sha256(b"hazardflow.idempotency\x00" + (audit_key or b"")).digest()
-        #: The last actor whose fields passed the checks (a run of commands by one actor checks it once).
-        self._checked_actor: Actor | None = None
+        #: Actors whose fields passed the checks, by identity (the people of a run are checked once each).
+        self._checked_actors: dict[int, Actor] = {}
+        #: The span in days an overdue ladder can reach past its deadline, by the ladder's identity.
+        self._ladder_spans: dict[int, tuple[Sequence[Rung], int]] = {}
+        #: Whether a calendar has holiday data for every year from one to another: (calendar id, first, last).
+        self._years_covered: dict[tuple[int, int, int], bool] = {}
+        self._calendars_seen: dict[int, object] = {}
         self._ids = ids if ids is not None else _random_id
         self.outbox = outbox
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -753,7 +759,7 @@ class Engine:
         nothing written). The same ``idempotency_key`` on the same case returns the first result and appends
         nothing.
         """
-        if actor is not self._checked_actor:
+        if self._checked_actors.get(id(actor)) is not actor:
             self._check_actor(actor)
         if payload is not None and type(payload) is not dict and not isinstance(payload, Mapping):
             raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
@@ -1068,6 +1074,8 @@ class Engine:
 
     def _check_actor(self, actor: Actor) -> None:
         """An :class:`Actor` whose texts fit the audit record: no control characters, bounded lengths."""
+        if self._checked_actors.get(id(actor)) is actor:
+            return
         if not isinstance(actor, Actor):
             raise InvalidInput("actor", type(actor).__name__, "must be a hazardflow.Actor")
         for name, value, limit in (
@@ -1083,7 +1091,10 @@ class Engine:
             if not isinstance(role, str) or len(role) > 64:
                 raise InvalidInput("actor.roles", role, "every role must be a string of at most 64 characters")
             check_text("actor.roles", role)
-        self._checked_actor = actor
+        checked = self._checked_actors
+        if len(checked) >= 256:
+            checked.clear()
+        checked[id(actor)] = actor  # the entry keeps the actor alive, so its id is never reused meanwhile
 
     @staticmethod
     def _check_case_id(case_id: object) -> None:
@@ -1486,8 +1497,7 @@ class Engine:
                     Timer(f"{case_id}/{seq}/r{i}", case_id, workflow, "reminder", deadline.key, at, seq, state, i)
                 )
 
-    @staticmethod
-    def _check_ladder_calendar(deadline: Deadline, case: Case, policy: JurisdictionPolicy) -> None:
+    def _check_ladder_calendar(self, deadline: Deadline, case: Case, policy: JurisdictionPolicy) -> None:
         """Count the overdue ladder's schedule from ``deadline`` with the policy's calendar as configured.
 
         Skipped when every year the schedule can reach has holiday data (the common case: a cheap bound);
@@ -1497,23 +1507,40 @@ class Engine:
         rungs = policy.ladder(deadline.key, case)
         if not rungs:
             return
+        hit = self._ladder_spans.get(id(rungs))
+        if hit is not None and hit[0] is rungs:
+            span = hit[1]
+        else:
+            span = 1
+            for rung in rungs:
+                delay = rung.after
+                if delay.unit is Unit.WORKING_DAY:
+                    span += 2 * delay.amount + 20  # weekends and the longest holiday breaks
+                elif delay.unit is Unit.HOUR:
+                    span += delay.amount // 24 + 1
+                else:
+                    span += delay.amount
+            if len(self._ladder_spans) >= 256:
+                self._ladder_spans.clear()
+            self._ladder_spans[id(rungs)] = (rungs, span)
+        # Asia/Shanghai is UTC+8 all year: the local year of an instant is that of the instant plus 8 hours.
         calendar = policy.calendar
-        span = 1
-        for rung in rungs:
-            delay = rung.after
-            if delay.unit is Unit.WORKING_DAY:
-                span += 2 * delay.amount + 20
-            elif delay.unit is Unit.HOUR:
-                span += delay.amount // 24 + 1
-            else:
-                span += delay.amount
-        first = deadline.due_at.astimezone(SHANGHAI).date()
-        last = first + timedelta(days=span)
-        if all(calendar.covers(date(y, 1, 1)) for y in range(first.year, last.year + 1)):
+        local_due = deadline.due_at + _EIGHT_HOURS
+        first = local_due.year
+        last = (local_due + timedelta(days=span)).year  # the last year the schedule can reach
+        key = (id(calendar), first, last)
+        covered = self._years_covered.get(key)
+        if covered is None:
+            covered = all(calendar.covers(date(y, 1, 1)) for y in range(first, last + 1))
+            if len(self._years_covered) >= 1024:
+                self._years_covered.clear()
+            self._years_covered[key] = covered
+            self._calendars_seen[id(calendar)] = calendar  # keeps the id from being reused while cached
+        if covered:
             return
         anchor = deadline.due_at
         for rung in rungs:
-            anchor = offset(anchor, rung.after, calendar, before=False).due_at
+            anchor = offset(anchor, rung.after, policy.calendar, before=False).due_at
 
     @staticmethod
     def _arm_rung(
