@@ -16,7 +16,7 @@ import sys
 import textwrap
 import typing
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +243,6 @@ def _input_refusals() -> list[tuple[str, Any]]:
     }
     engine.open_case("tipoff", actor=clerk, jurisdiction=township, idempotency_key="12350-1", **tip)
     late = Engine(clock=SimulatedClock("2026-12-01T09:00:00+08:00"), ids=SequentialIds())
-    late_case = late.open_case("hazard", actor=inspector, jurisdiction=township, **fields)
     attempts: list[tuple[str, Callable[[], object]]] = [
         (
             "Control character / 控制字符",
@@ -278,8 +277,15 @@ def _input_refusals() -> list[tuple[str, Any]]:
             ),
         ),
         (
-            "Ladder reaches a year without data / 督办阶梯落入缺数据年份",
-            lambda: late.fire(late_case.id, "set_deadline", actor=officer, payload={**order, "deadline": "2026-12-25"}),
+            "Reminder in a year without data / 提醒落入缺数据年份",
+            lambda: late.open_obligations(
+                unit,
+                party_kind="business_unit",
+                jurisdiction=township,
+                start=date(2026, 10, 1),
+                end=date(2026, 12, 31),
+                actor=officer,
+            ),
         ),
         (
             "Naive instant / 无时区的时刻",

@@ -32,7 +32,7 @@ from ._audit import (
     replay,
     verify_chain,
 )
-from ._calendar import Deadline, DeadlineSpec, Unit, offset, resolve
+from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._checks import aware_utc as _utc
 from ._checks import check_text, close_match, optional_text, positive_int
 from ._checks import find_bad_text as _bad_text
@@ -305,7 +305,6 @@ class RunDueReport:
 
 #: How a claim-and-fire ended: done (fired, cancelled or failed), lost a race, or not claimed.
 _DONE, _CONFLICT, _SKIPPED = 0, 1, 2
-_EIGHT_HOURS = timedelta(hours=8)
 #: The longest a failed firing is held back: 30 days.
 _MAX_HOLD_SECONDS = 30 * 24 * 3600
 #: The golden ratio's fraction: successive jumps of a worker land far from each other on the due list.
@@ -490,11 +489,6 @@ class Engine:
         self._idem_secret = hashlib.sha256(b"hazardflow.idempotency\x00" + (audit_key or b"")).digest()
         #: Actors whose fields passed the checks, by identity (the people of a run are checked once each).
         self._checked_actors: dict[int, Actor] = {}
-        #: The span in days an overdue ladder can reach past its deadline, by the ladder's identity.
-        self._ladder_spans: dict[int, tuple[Sequence[Rung], int]] = {}
-        #: Whether a calendar has holiday data for every year from one to another: (calendar id, first, last).
-        self._years_covered: dict[tuple[int, int, int], bool] = {}
-        self._calendars_seen: dict[int, object] = {}
         self._ids = ids if ids is not None else _random_id
         self.outbox = outbox
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -1484,10 +1478,9 @@ class Engine:
             Timer(f"{case_id}/{seq}/d", case_id, workflow, "deadline", deadline.key, deadline.due_at, seq, state)
         )
         calendar = policy.calendar
-        # Every working-day count follows the calendar's ``missing_year`` mode: with "error", a deadline whose
-        # reminders or overdue ladder would count days of a year without holiday data refuses the command now
-        # (CalendarDataMissing, nothing written), so no timer firing ever meets the missing year later.
-        self._check_ladder_calendar(deadline, case, policy)
+        # Every working-day count follows the calendar's ``missing_year`` mode: with "error", a reminder that
+        # would count days of a year without holiday data refuses the command (CalendarDataMissing, nothing
+        # written) instead of being counted Monday-Friday and marked nowhere.
         for i, delay in enumerate(policy.reminders(deadline.key, case), start=1):
             at = offset(deadline.due_at, delay, calendar, before=True).due_at
             # Only reminders still ahead of now and strictly before the deadline: a reminder at or after
@@ -1496,51 +1489,6 @@ class Engine:
                 arm.append(
                     Timer(f"{case_id}/{seq}/r{i}", case_id, workflow, "reminder", deadline.key, at, seq, state, i)
                 )
-
-    def _check_ladder_calendar(self, deadline: Deadline, case: Case, policy: JurisdictionPolicy) -> None:
-        """Count the overdue ladder's schedule from ``deadline`` with the policy's calendar as configured.
-
-        Skipped when every year the schedule can reach has holiday data (the common case: a cheap bound);
-        otherwise each rung's instant is counted, and a calendar in ``missing_year="error"`` mode raises
-        :class:`CalendarDataMissing` for the command that sets the deadline.
-        """
-        rungs = policy.ladder(deadline.key, case)
-        if not rungs:
-            return
-        hit = self._ladder_spans.get(id(rungs))
-        if hit is not None and hit[0] is rungs:
-            span = hit[1]
-        else:
-            span = 1
-            for rung in rungs:
-                delay = rung.after
-                if delay.unit is Unit.WORKING_DAY:
-                    span += 2 * delay.amount + 20  # weekends and the longest holiday breaks
-                elif delay.unit is Unit.HOUR:
-                    span += delay.amount // 24 + 1
-                else:
-                    span += delay.amount
-            if len(self._ladder_spans) >= 256:
-                self._ladder_spans.clear()
-            self._ladder_spans[id(rungs)] = (rungs, span)
-        # Asia/Shanghai is UTC+8 all year: the local year of an instant is that of the instant plus 8 hours.
-        calendar = policy.calendar
-        local_due = deadline.due_at + _EIGHT_HOURS
-        first = local_due.year
-        last = (local_due + timedelta(days=span)).year  # the last year the schedule can reach
-        key = (id(calendar), first, last)
-        covered = self._years_covered.get(key)
-        if covered is None:
-            covered = all(calendar.covers(date(y, 1, 1)) for y in range(first, last + 1))
-            if len(self._years_covered) >= 1024:
-                self._years_covered.clear()
-            self._years_covered[key] = covered
-            self._calendars_seen[id(calendar)] = calendar  # keeps the id from being reused while cached
-        if covered:
-            return
-        anchor = deadline.due_at
-        for rung in rungs:
-            anchor = offset(anchor, rung.after, policy.calendar, before=False).due_at
 
     @staticmethod
     def _arm_rung(
@@ -1556,7 +1504,10 @@ class Engine:
         rungs = policy.ladder(deadline.key, case)
         if not 1 <= index <= len(rungs):
             return
-        # The whole schedule was counted when the deadline was armed (``_check_ladder_calendar``).
+        # Counted with the policy's calendar as configured: with missing_year="error", a rung that needs a year
+        # without holiday data fails the firing that arms it (CalendarDataMissing): the firing writes nothing and
+        # is held back and retried (run_due), loudly logged, until the year's data is added; never dropped and
+        # never counted Monday-Friday unmarked.
         at = offset(anchor, rungs[index - 1].after, policy.calendar, before=False).due_at
         arm.append(
             Timer(f"{case.id}/{seq}/s{index}", case.id, case.workflow, "sanction", deadline.key, at, seq, state, index)

@@ -590,18 +590,8 @@ def test_a_deadline_in_a_year_without_data_is_recorded_provisional(store: Any) -
     assert changes["deadline"]["provisional"] is True
 
 
-class NoLadder(NationalBaseline):
-    """The baseline without an overdue ladder (whose schedule would reach 2027 from any December deadline)."""
-
-    policy_id = "test.no-ladder"
-    jurisdiction = TOWNSHIP
-
-    def ladder(self, key: str, case: Any) -> Any:
-        return ()
-
-
 def test_a_year_without_data_refuses_the_command_under_the_default_policy(store: Any) -> None:
-    engine, clock = make_engine(store, start="2026-12-20T09:00:00+08:00", policies=[NoLadder()])
+    engine, clock = make_engine(store, start="2026-12-20T09:00:00+08:00")
     case = open_general(engine, "2026-12-25")
     clock.set("2026-12-24T09:00:00+08:00")
     with pytest.raises(CalendarDataMissing) as info:
@@ -625,22 +615,36 @@ def test_a_missing_year_never_stops_the_ladder_when_the_policy_counts_weekdays(s
     assert armed(engine, case.id) == [("sanction", "rectify", end_of_local_day(date(2027, 1, 8)))]
 
 
-def test_a_ladder_reaching_a_year_without_data_refuses_the_deadline_under_the_default_policy(store: Any) -> None:
-    # missing_year="error" applies to every working-day count: the overdue ladder's rung 2 would count days of
-    # 2027, so the command that sets the deadline is refused now, not a timer firing weeks later.
-    engine, _ = make_engine(store, start="2026-12-01T09:00:00+08:00")
-    case = engine.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, **HAZARD_FIELDS)
-    before = snapshot_store(engine.store)
-    with pytest.raises(CalendarDataMissing) as info:
-        open_general_order(engine, case.id, "2026-12-25")
-    assert info.value.year == 2027
-    assert snapshot_store(engine.store) == before
-    assert engine.get(case.id).state == "registered"
+def test_a_rung_needing_a_year_without_data_is_held_back_under_the_default_policy(store: Any) -> None:
+    # missing_year="error" applies to the ladder too: rung 2 would count 10 working days of 2027, so the firing of
+    # rung 1 (which arms it) fails, writes nothing, and is held back and retried; never counted Monday-Friday.
+    engine, clock = make_engine(store, start="2026-12-01T09:00:00+08:00")
+    case = open_general(engine, "2026-12-25")
+    clock.set("2026-12-26T00:00:00+08:00")
+    with structlog.testing.capture_logs() as logs:
+        report = engine.run_due()
+    assert (report.fired, report.failed) == (1, 1)  # the deadline; rung 1 failed
+    cur = engine.get(case.id)
+    assert cur.overdue
+    assert cur.sanction_rung == 0
+    assert [e["event"] for e in logs] == ["timer.fire_failed"]
+    timer = engine.store.get_timer(f"{case.id}/3/s1")
+    assert timer is not None
+    assert timer.status == "armed"
+    assert timer.lease_expires_at is not None  # held back, retried after the hold
+
+
+class WorkingDayReminder(NationalBaseline):
+    """The baseline with a reminder two working days before the rectification deadline."""
+
+    policy_id = "test.working-day-reminder"
+    jurisdiction = TOWNSHIP
+    reminder_offsets: ClassVar = {"rectify": (Delay(2, Unit.WORKING_DAY),)}
 
 
 def test_a_reminder_in_a_year_without_data_refuses_the_deadline_under_the_default_policy(store: Any) -> None:
-    # A fixed date in 2027 needs no calendar, but its "working days before" reminder does.
-    engine, _ = make_engine(store, start="2026-12-01T09:00:00+08:00")
+    # A fixed date in 2027 needs no calendar, but its "2 working days before" reminder does (missing_year="error").
+    engine, _ = make_engine(store, start="2026-12-01T09:00:00+08:00", policies=[WorkingDayReminder()])
     case = engine.open_case("hazard", actor=OFFICER, jurisdiction=TOWNSHIP, **HAZARD_FIELDS)
     before = snapshot_store(engine.store)
     with pytest.raises(CalendarDataMissing) as info:
