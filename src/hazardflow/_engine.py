@@ -305,6 +305,8 @@ class RunDueReport:
 
 #: How a claim-and-fire ended: done (fired, cancelled or failed), lost a race, or not claimed.
 _DONE, _CONFLICT, _SKIPPED = 0, 1, 2
+#: What the checked-actor cache answers for an actor it does not hold (never an actor, never None).
+_UNCHECKED = object()
 #: The longest a failed firing is held back: 30 days.
 _MAX_HOLD_SECONDS = 30 * 24 * 3600
 #: The golden ratio's fraction: successive jumps of a worker land far from each other on the due list.
@@ -753,7 +755,7 @@ class Engine:
         nothing written). The same ``idempotency_key`` on the same case returns the first result and appends
         nothing.
         """
-        if self._checked_actors.get(id(actor)) is not actor:
+        if self._checked_actors.get(id(actor), _UNCHECKED) is not actor:
             self._check_actor(actor)
         if payload is not None and type(payload) is not dict and not isinstance(payload, Mapping):
             raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
@@ -1068,7 +1070,7 @@ class Engine:
 
     def _check_actor(self, actor: Actor) -> None:
         """An :class:`Actor` whose texts fit the audit record: no control characters, bounded lengths."""
-        if self._checked_actors.get(id(actor)) is actor:
+        if self._checked_actors.get(id(actor), _UNCHECKED) is actor:
             return
         if not isinstance(actor, Actor):
             raise InvalidInput("actor", type(actor).__name__, "must be a hazardflow.Actor")

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 import pytest
+import structlog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -411,5 +412,9 @@ def test_every_command_refuses_hostile_arguments_cleanly(tmp_path: Path) -> None
         assert "Traceback" not in res.output
         COUNTS[f"cli_exit:{res.exit_code}"] += 1
 
-    run()
+    saved = structlog.get_config()  # `hazardflow worker` configures logging for its process
+    try:
+        run()
+    finally:
+        structlog.configure(**saved)
     _flush_counts()
