@@ -176,13 +176,13 @@ def test_obligations_and_lead_departments_are_checked() -> None:
     class Reports(County):
         obligations: ClassVar[tuple[ReportingObligation, ...]] = (
             ReportingObligation("x", "报", "report", "month", DeadlineSpec.months(1, source="t"), "township", "t"),
-            ReportingObligation("x", "报", "report", "week", DeadlineSpec.months(1, source="t"), "unit", "t"),  # type: ignore[arg-type]
+            ReportingObligation("x", "报", "report", "fortnight", DeadlineSpec.months(1, source="t"), "unit", "t"),  # type: ignore[arg-type]
         )
         lead_departments = amend(County.lead_departments, chemicals="emergency_managment", mining="mine_safety")
 
     problems = "\n".join(_problems(Reports()))
     assert "reporting obligation 'x' is declared twice" in problems
-    assert "has unknown period 'week'" in problems
+    assert "has unknown period 'fortnight'" in problems
     assert "names unknown party 'unit'" in problems
     assert "lead department 'emergency_managment' is unknown; did you mean 'emergency_management'?" in problems
     assert "lead department for unknown industry 'mining'" in problems

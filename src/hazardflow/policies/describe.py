@@ -107,9 +107,7 @@ def _trace(policy: object, read: Callable[[Any], Any], lang: str) -> tuple[str, 
         # A labelled mixin of the layer (fire-safety rules, a campaign) is named itself.
         from .layers import _own_classes
 
-        mixin = next(
-            (c for c in _own_classes(chain[origin]) if point[0] in vars(c) and "layer_label" in vars(c)), None
-        )
+        mixin = next((c for c in _own_classes(chain[origin]) if point[0] in vars(c) and "layer_label" in vars(c)), None)
         if mixin is not None:
             name = _layer_name(mixin, lang)
     shadows = tuple(_layer_name(chain[n], lang) for n in setters[:-1] if values[n] is not None)

@@ -353,6 +353,8 @@ def assess_case(
             "案件已办结，保留办结时的政策版本", "the case is finished; it keeps the version it was closed under"
         )
     if chain == (case.policy_chain or chain_of(engine.policies.for_case(case))):
+        if target is None:
+            return attrs.evolve(base, unchanged=True)
         return blocked("案件已适用目标版本", "the case is already under the target version")
     for pid, version in chain:
         layer = engine.policies.layer(pid, version)

@@ -43,7 +43,7 @@ SUPERVISED_DEADLINES = frozenset({"review", "extension_decision", "verify"})
 MAX_LADDER_RUNGS = 12
 #: An instant every shipped calendar covers, used to resolve specs while checking.
 _PROBE_INSTANT = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
-_PERIODS = ("month", "quarter", "half_year", "year")
+_PERIODS = ("week", "half_month", "month", "quarter", "half_year", "year")
 _SCOPES = ("case", "owner", "system")
 
 
@@ -556,7 +556,7 @@ def check_chain(registry: Any) -> list[str]:
     """Every problem of the tree of layers in ``registry`` (a :class:`~hazardflow.policies.PolicyRegistry`):
 
     * a layer registered under a code outside the layer it names as its parent (``parent``, or the parent
-      class of a layer written the old way), or naming a parent that is not registered;
+      class of a layer written the old way), when that parent is registered;
     * a cycle of parents (a layer that refines itself, or A refines B refines A);
     * a layer that drops a dual-report recipient (双报告) the layers above it require;
     * a gap in effective dates: a layer version in force before any version of a layer above it is.
@@ -580,10 +580,7 @@ def check_chain(registry: Any) -> list[str]:
             continue
         known = by_id.get(parent)
         if not known:
-            problems.append(
-                f"{me}: names parent layer {parent!r}, which is not registered{_hint(parent, sorted(by_id))}"
-            )
-            continue
+            continue  # checked alone (a contract test, say): it composes over whatever is registered above
         mine, theirs = canonical(entry.jurisdiction), canonical(known[0].jurisdiction)
         if mine == theirs or not is_within(mine, theirs):
             problems.append(

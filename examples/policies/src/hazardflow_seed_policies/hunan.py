@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from hazardflow import DeadlineSpec, Delay, Unit
+from hazardflow import DeadlineSpec, Delay, Roll, Unit
 from hazardflow.policies import FireSafetyRules, Layer, ListingRule, ReportingObligation, Rung, extend
 
 __all__ = ["HengyangCity", "HunanProvince"]
@@ -76,6 +76,28 @@ class HengyangCity(FireSafetyRules, Layer):
     reward_channels: ClassVar[frozenset[str]] = frozenset({"public", "internal_whistleblower"})
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
+        ReportingObligation(
+            "weekly_enforcement_statistics",
+            "执法工作每周一统计",
+            "weekly enforcement statistics",
+            "week",
+            DeadlineSpec.natural_days(
+                7, roll=Roll.NEXT_WORKING_DAY, source="seed:003 item 6; inference for the due day"
+            ),
+            "department",
+            "seed:003 item 6 (每周一统计)",
+        ),
+        ReportingObligation(
+            "half_monthly_scheduling",
+            "执法工作每半月一调度",
+            "half-monthly scheduling of enforcement",
+            "half_month",
+            DeadlineSpec.natural_days(
+                15, roll=Roll.NEXT_WORKING_DAY, source="seed:003 item 6; inference for the due day"
+            ),
+            "department",
+            "seed:003 item 6 (每半月一调度)",
+        ),
         ReportingObligation(
             "monthly_notice",
             "一月一通报",
