@@ -6,11 +6,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hazardflow_seed_policies import HengyangCity, HunanProvince, jurisdiction_tree
 
 from hazardflow import Actor, InvalidInput
 from hazardflow._calendar import end_of_local_day
 from hazardflow.workflows.obligation import period_start, periods_between
-from hazardflow_seed_policies import HengyangCity, HunanProvince, jurisdiction_tree
 from timer_support import make_engine
 
 HENGYANG = "430400"
@@ -87,7 +87,8 @@ def test_hengyang_departments_owe_weekly_statistics_and_half_monthly_scheduling(
     clock.set("2026-03-10T09:00:00+08:00")
     engine.run_due()
     late = engine.get(week.id)
-    assert late.overdue and late.sanction_rung == 1
+    assert late.overdue
+    assert late.sanction_rung == 1
     history = engine.history(week.id)
     assert [e.type for e in history] == ["obligation.opened", "case.overdue", "case.sanctioned"]
     assert history[-1].payload["sanction"] == "circular_notice"

@@ -147,7 +147,8 @@ def test_cases_pin_replay_and_migrate_exactly_the_changed_ones(tree: Any, start:
     assert {c.case_id for c in report.movable} == changed
     assert not report.blocked
     result = plan.apply(report)
-    assert set(result.migrated) == changed and not result.failed
+    assert set(result.migrated) == changed
+    assert not result.failed
     for town, cid in opened.items():
         case = engine.get(cid)
         day = later if cid in changed else start

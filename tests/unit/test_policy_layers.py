@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
+from hazardflow_seed_policies import POLICIES, SanxingTownship, ShizhuCounty, jurisdiction_tree
 from typer.testing import CliRunner
 
 from hazardflow import Actor, DeadlineSpec, Engine, PolicyDefinitionError, SimulatedClock, replay
@@ -18,7 +19,6 @@ from hazardflow._audit import GENESIS, event_hash, verify_chain
 from hazardflow._calendar import local_date
 from hazardflow.policies import Layer, NationalBaseline, PolicyRegistry, extend
 from hazardflow.policies.migration import MigrationPlan
-from hazardflow_seed_policies import POLICIES, SanxingTownship, ShizhuCounty, jurisdiction_tree
 
 COUNTY = "500240"
 TOWN = "500240204"
@@ -41,13 +41,13 @@ class County(NationalBaseline):
     policy_version: ClassVar[str] = "2024.1"
     jurisdiction: ClassVar[str] = COUNTY
     name: ClassVar[str] = "测试县"
-    deadlines = {**NationalBaseline.deadlines, "review": SEVEN}
+    deadlines: ClassVar[Any] = {**NationalBaseline.deadlines, "review": SEVEN}
 
 
 class County2026(County):
     policy_version: ClassVar[str] = "2026.1"
     effective_from: ClassVar[date | None] = date(2026, 1, 1)
-    deadlines = {**County.deadlines, "review": NINE}
+    deadlines: ClassVar[Any] = {**County.deadlines, "review": NINE}
 
 
 class Town(County):
@@ -182,7 +182,8 @@ def test_a_layer_states_only_what_it_changes_and_super_is_the_parent() -> None:
 
     reg = PolicyRegistry([Province, Township])
     p = reg.resolve(TOWN)
-    assert p.deadlines["verify"].amount == 2 and p.deadlines["review"] == SEVEN
+    assert p.deadlines["verify"].amount == 2
+    assert p.deadlines["review"] == SEVEN
     assert p.deadlines["extension_decision"] == NationalBaseline.deadlines["extension_decision"]
     assert p.reward_channels == NationalBaseline.reward_channels | {"anonymous"}
     case = attrs.evolve(_probe(), fields={"urgent": True})
@@ -242,9 +243,11 @@ def test_cases_pin_the_chain_and_a_county_version_migrates_them() -> None:
     cid = _open(engine)
     case = engine.get(cid)
     chain = case.policy_chain
-    assert chain[-1] == ("cn.cq.shizhu.sanxing", "2023.1") and ("cn.cq.shizhu", "2023.1") in chain
+    assert chain[-1] == ("cn.cq.shizhu.sanxing", "2023.1")
+    assert ("cn.cq.shizhu", "2023.1") in chain
     assert all(ev.policy_chain == chain for ev in engine.history(cid))
-    assert case.deadline is not None and case.deadline.spec == NationalBaseline.deadlines["review"]
+    assert case.deadline is not None
+    assert case.deadline.spec == NationalBaseline.deadlines["review"]
     # A new county version registered later changes nothing for the open case until it migrates.
     engine.policies.register(Shizhu2026)
     clock.advance(timedelta(days=40))  # into 2026
@@ -254,13 +257,15 @@ def test_cases_pin_the_chain_and_a_county_version_migrates_them() -> None:
     )
     report = plan.dry_run()
     (item,) = report.cases
-    assert item.movable and item.deadline_changed
+    assert item.movable
+    assert item.deadline_changed
     assert item.target_chain == tuple((i, "2026.1" if i == "cn.cq.shizhu" else v) for i, v in chain)
     result = plan.apply(report)
     assert result.migrated == (cid,)
     moved = engine.get(cid)
     assert moved.policy_chain == item.target_chain
-    assert moved.deadline is not None and moved.deadline.spec == NINE
+    assert moved.deadline is not None
+    assert moved.deadline.spec == NINE
     assert plan.apply().migrated == ()  # idempotent: nothing left under the old version
     assert replay(engine.history(cid)) == moved
     assert engine.verify_audit(cid).ok
@@ -271,7 +276,7 @@ def test_cases_pin_the_chain_and_a_county_version_migrates_them() -> None:
 def test_a_plan_in_force_leaves_cases_whose_rules_do_not_change() -> None:
     clock = SimulatedClock("2025-12-01T09:00:00+08:00")
     engine = Engine(clock=clock, policies=POLICIES, jurisdictions=jurisdiction_tree())
-    cid = _open(engine)
+    _open(engine)
 
     class Shizhu2026Same(ShizhuCounty):
         policy_version: ClassVar[str] = "2026.1"
@@ -281,7 +286,9 @@ def test_a_plan_in_force_leaves_cases_whose_rules_do_not_change() -> None:
     clock.advance(timedelta(days=40))
     report = MigrationPlan.in_force(engine, plan_id="p", reason="r", approved_by="a").dry_run()
     (item,) = report.cases
-    assert item.unchanged and not item.movable and item.blocked is None
+    assert item.unchanged
+    assert not item.movable
+    assert item.blocked is None
     assert "规则未变 1 件" in report.render("zh")
 
 
@@ -292,14 +299,14 @@ def test_a_case_pinned_before_layers_still_loads_verifies_and_fires() -> None:
     engine = Engine(clock=clock, policies=POLICIES, jurisdictions=jurisdiction_tree())
     cid = _open(engine)
     old_events, prev = [], GENESIS
-    for ev in engine.history(cid):
-        ev = attrs.evolve(ev, policy_chain=(), prev_hash=prev)
-        body = ev.to_dict()
+    for stored in engine.history(cid):
+        bare = attrs.evolve(stored, policy_chain=(), prev_hash=prev)
+        body = bare.to_dict()
         body.pop("hash")
         assert "policy_chain" not in body  # the form events had before chains
-        ev = attrs.evolve(ev, hash=event_hash(body, None))
-        old_events.append(ev)
-        prev = ev.hash
+        old = attrs.evolve(bare, hash=event_hash(body, None))
+        old_events.append(old)
+        prev = old.hash
     old_case = attrs.evolve(engine.get(cid), policy_chain=(), last_hash=prev)
     assert verify_chain(old_case, old_events, None) is None
     assert replay(old_events) == old_case
@@ -327,7 +334,7 @@ def test_policy_show_flags_shadowing_and_identical_overrides() -> None:
     assert "同值覆盖（可删去）：" in res.output
 
 
-NEW_COUNTY_MODULE = '''
+NEW_COUNTY_MODULE = """
 from datetime import date
 from hazardflow import DeadlineSpec
 from hazardflow_seed_policies import ShizhuCounty
@@ -340,7 +347,7 @@ class Shizhu2026(ShizhuCounty):
 
 
 POLICIES = (Shizhu2026,)
-'''
+"""
 
 
 def test_cli_policy_migrate_dry_run_then_apply(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

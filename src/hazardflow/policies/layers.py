@@ -259,7 +259,7 @@ def _compose(layers: Sequence[type]) -> type[NationalBaseline]:
         ns[meta] = getattr(leaf, meta)
     ns["effective_from"] = getattr(leaf, "effective_from", None)
     ns["_hf_layers"] = tuple(layers)
-    ns["_hf_chain"] = tuple((str(c.policy_id), str(c.policy_version)) for c in layers)
+    ns["_hf_chain"] = tuple((str(getattr(c, "policy_id", "")), str(getattr(c, "policy_version", ""))) for c in layers)
     ns["policy_chain"] = ns["_hf_chain"]
     ns["__module__"] = __name__
     ns["__qualname__"] = f"Effective[{leaf.__qualname__}]"

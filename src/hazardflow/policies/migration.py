@@ -449,8 +449,8 @@ class MigrationPlan:
             if not (isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)):
                 raise InvalidInput(name, value, "must be a (policy_id, policy_version) pair of strings")
             self.engine.policies.layer(*value)
-        if self.source is not None and self.source == self.target:
-            raise InvalidInput("target", "@".join(self.target or ()), "must differ from the source version")
+        if self.source is not None and self.target is not None and self.source == self.target:
+            raise InvalidInput("target", "@".join(self.target), "must differ from the source version")
         self.plan_id = _text("plan_id", self.plan_id, 64)
         self.reason = _text("reason", self.reason, 5000)
         self.approved_by = _text("approved_by", self.approved_by)
