@@ -272,7 +272,7 @@ def _example_errors() -> list[tuple[str, Any]]:
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────────────
-API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies")
+API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies", "hazardflow.glossary")
 
 
 def api_page() -> str:

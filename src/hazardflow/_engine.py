@@ -321,17 +321,25 @@ def _deadline_change(deadline: Deadline | None, pins: Mapping[str, Deadline]) ->
 
 
 class SequentialIds:
-    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering)."""
+    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering).
 
-    def __init__(self, width: int = 6) -> None:
+    ``taken`` (for instance ``lambda i: store.load_case(i) is not None``) makes the numbering skip ids already
+    in use, so a script run again on the database it wrote before numbers its new cases after the old ones.
+    """
+
+    def __init__(self, width: int = 6, *, taken: Callable[[str], bool] | None = None) -> None:
         self._n = 0
         self._width = width
+        self._taken = taken
         self._lock = threading.Lock()
 
     def __call__(self, prefix: str, now: datetime) -> str:
         with self._lock:
-            self._n += 1
-            return f"{prefix}-{self._n:0{self._width}d}"
+            while True:
+                self._n += 1
+                case_id = f"{prefix}-{self._n:0{self._width}d}"
+                if self._taken is None or not self._taken(case_id):
+                    return case_id
 
 
 def _random_id(prefix: str, now: datetime) -> str:

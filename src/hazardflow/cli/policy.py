@@ -75,7 +75,7 @@ def _tree(registry: PolicyRegistry) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    policy = typer.Typer(help="Jurisdiction policies (辖区政策): list, show the effective rules, check.")
+    policy = typer.Typer(help="Jurisdiction policies: list, show the effective rules, check (辖区政策).")
     app.add_typer(policy, name="policy", no_args_is_help=True)
 
     @policy.command("list")
