@@ -226,14 +226,17 @@ def _fresh_store(url: str, *, replace: bool, yes: bool) -> None:
         return
     if path is not None and not path.exists():
         return
+    from .._exceptions import SchemaVersionError
     from ..persistence.sql import SqlStore
     from .db import _shown
 
     shown = _shown(url)
-    with SqlStore(url, check_schema=False) as existing:
-        if existing.schema_revision() is None:
-            return
-        if replace:
+    if replace:
+        try:
+            store = SqlStore(url)
+        except SchemaVersionError:
+            store = SqlStore(url, check_schema=False)  # a schema of another release: dropped all the same
+        with store:
             if not yes:
                 if not sys.stdin.isatty():
                     raise typer.BadParameter(
@@ -245,8 +248,8 @@ def _fresh_store(url: str, *, replace: bool, yes: bool) -> None:
                     f"Drop hazardflow's tables in {shown} (every case and audit event in them) and start afresh?",
                     abort=True,
                 )
-            existing.drop_schema()
-            return
+            store.drop_schema()
+        return
     with SqlStore(url) as existing:
         held = next(iter(existing.iter_cases()), None) is not None
     if not held:

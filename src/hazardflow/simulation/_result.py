@@ -99,6 +99,14 @@ class Period:
         """Cases registered in the period but found before the run started (the stock entered on day one)."""
         return sum(self.flows.carried_in.values())
 
+    def carried_in_by(self, by: str) -> dict[str, int]:
+        """:meth:`carried_in` by ``"grade"``, ``"industry"`` or ``"channel"``."""
+        idx = {"grade": 0, "industry": 1, "channel": 2}[by]
+        out: Counter[str] = Counter()
+        for key, n in self.flows.carried_in.items():
+            out[key[idx]] += n
+        return dict(sorted(out.items()))
+
     def closed(self, grade: str | None = None) -> int:
         return sum(n for (g, _i), n in self.flows.closed.items() if grade is None or g == grade)
 
