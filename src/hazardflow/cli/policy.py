@@ -85,6 +85,8 @@ def register(app: typer.Typer) -> None:
         """List every policy version: id@version, jurisdiction, name, in force from, where it comes from."""
         registry, origin = _load(imports)
         rows = sorted(registry, key=lambda p: (p.jurisdiction, p.policy_id, p.policy_version))
+        # One header row, then tab-separated rows (easy to read, easy to cut or sort in a script).
+        typer.echo("policy@version 政策	jurisdiction 辖区	name 名称	in force from 施行	source 来源")
         for p in rows:
             effective = getattr(p, "effective_from", None)
             typer.echo(

@@ -612,7 +612,7 @@ class SqlStore:
 
     # ── connections ──────────────────────────────────────────────────────────────────────────────
     def drop_schema(self) -> list[str]:
-        """Drop hazardflow's tables (every ``hf_*`` table, the schema revision included) with all they hold.
+        """Drop hazardflow's tables and functions (every ``hf_*`` one, the schema revision included) and their data.
 
         Irreversible: callers ask first (``hazardflow simulate --replace`` on PostgreSQL confirms, or takes
         ``--yes``). Tables of other applications in the same database are left alone. Returns the tables
@@ -630,6 +630,14 @@ class SqlStore:
                 cascade = " CASCADE" if self.dialect == "postgresql" else ""
                 for name in names:
                     conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"{cascade}')
+                if self.dialect == "postgresql":
+                    # The functions the migrations made (the append-only trigger's), so they can run again.
+                    rows = conn.exec_driver_sql(
+                        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE n.nspname = current_schema() AND p.proname LIKE 'hf\\_%%'"
+                    ).all()
+                    for (signature,) in rows:
+                        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
         except sa.exc.DBAPIError as exc:
             self._raise(exc.orig, "dropping the schema")
         finally:
