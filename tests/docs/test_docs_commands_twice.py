@@ -42,8 +42,8 @@ def _commands_of(text: str) -> Iterator[str]:
 
 def _parts(line: str) -> Iterator[str]:
     line = line.strip().removeprefix("$ ")
-    for part in line.split("&&"):
-        part = part.split("  #")[0].strip()
+    for raw in line.split("&&"):
+        part = raw.split("  #")[0].strip()
         if part.startswith(("hazardflow ", ".venv/bin/hazardflow ")) and not PLACEHOLDERS.search(part):
             yield part
 
