@@ -28,7 +28,7 @@ UNTIL = "2024-12-31"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulationResult, str, Path]]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, str, Path]:
     """三甲镇's first campaign year through the CLI at 80 columns (output piped), and the same run in Python."""
     out = tmp_path_factory.mktemp("sim") / "out"
     result = CliRunner(env={"COLUMNS": "80"}).invoke(
@@ -36,7 +36,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulationRe
     )
     assert result.exit_code == 0, result.output
     same = simulate(load_scenario(str(SANJIA)), seed=1, until=date.fromisoformat(UNTIL))
-    yield same, result.output, out
+    return same, result.output, out
 
 
 # ── the report, read alone ──────────────────────────────────────────────────────────────────────────
@@ -100,7 +100,7 @@ def test_every_target_states_its_allowance_and_links_its_sources(
         # every source tag is a link to the paragraph of the sources page that explains it
         tags = re.findall(r"\[([^\]]+)\]\(([^)]+)\)", row[3])
         assert tags, row[3]
-        for tag, link in tags:
+        for _tag, link in tags:
             assert link.startswith(SOURCES_URL + "#"), link
         anchors = {tag.split()[0]: link.rsplit("#", 1)[1] for tag, link in tags}
         assert anchors.get("S16") == "s16"
@@ -116,7 +116,8 @@ def test_the_report_explains_days_to_close_and_its_case_counts(run: tuple[Simula
     en = (out / "report.en.md").read_text(encoding="utf-8")
     total, st = result.total, result.stats
     spot, deadline = total.days_to_close(route="spot"), total.days_to_close(route="deadline")
-    assert spot["n"] and deadline["n"]
+    assert spot["n"]
+    assert deadline["n"]
     assert spot["n"] + deadline["n"] == total.days_to_close()["n"]
     assert f"中位 {deadline['median']:.1f} 天" in zh
     assert f"median {deadline['median']:.1f} days" in en
@@ -136,7 +137,7 @@ def test_the_report_has_no_duplicated_table_and_one_number_format(run: tuple[Sim
     bodies = [tuple(map(tuple, t[2:])) for t in _tables(text)]
     numbers_only = [tuple(tuple(c for c in r[1:]) for r in b) for b in bodies if b]
     assert len(numbers_only) == len(set(numbers_only)), "two tables show the same figures"
-    days = [t for t in _tables(text) if t[0][0] == "期间"][0]
+    days = next(t for t in _tables(text) if t[0][0] == "期间")
     cols = [i for i, h in enumerate(days[0]) if "天数" in h]
     for row in days[2:]:
         for i in cols:
@@ -321,4 +322,3 @@ def test_a_font_named_in_the_environment_is_checked(monkeypatch: pytest.MonkeyPa
     named = cjk_font()
     assert named is not None
     assert named.path == font.path
-
