@@ -362,6 +362,11 @@ class Timer(NamedTuple):
     fired_seq: int | None = None
     late_seconds: float | None = None
 
+    def __repr__(self) -> str:
+        """The fields, with the instants shown in Asia/Shanghai (the same instants, read locally)."""
+        shown = ", ".join(f"{name}={local_repr(value)}" for name, value in zip(self._fields, self, strict=True))
+        return f"Timer({shown})"
+
 
 class Write(NamedTuple):
     """Everything one accepted command writes, committed atomically with the others of its transaction.

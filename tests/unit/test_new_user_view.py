@@ -250,6 +250,8 @@ def test_instants_read_in_asia_shanghai() -> None:
     assert case.deadline.local_due_at == case.deadline.due_at  # the same instant
     event = engine.history(case.id)[-1]
     assert "ZoneInfo(key='Asia/Shanghai')" in repr(event)
+    timer = next(t for t in engine.store.armed_timers(case.id) if t.kind == "deadline")
+    assert "due_at=datetime.datetime(2024, 3, 21, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Shanghai'))" in repr(timer)
 
 
 # ── charts in Chinese ───────────────────────────────────────────────────────────────────────────────
