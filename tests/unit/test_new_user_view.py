@@ -268,10 +268,17 @@ def _latin_font() -> str:
     return str(font_manager.findfont("DejaVu Sans"))
 
 
-def test_charts_render_chinese_without_missing_glyphs(run: tuple[SimulationResult, str, Path], tmp_path: Path) -> None:
+def test_charts_render_chinese_without_missing_glyphs(
+    run: tuple[SimulationResult, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matplotlib.pyplot as plt
+
     from hazardflow.simulation._charts import draw_charts
 
     result, _, _ = run
+    figures: list[object] = []
+    close = plt.close
+    monkeypatch.setattr(plt, "close", lambda fig=None: (figures.append(fig), close(fig)))  # keep a look at each
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         paths = draw_charts(result, tmp_path, require_cjk=True)
@@ -279,6 +286,22 @@ def test_charts_render_chinese_without_missing_glyphs(run: tuple[SimulationResul
     assert missing == []
     assert [p.name for p in paths] == ["open_majors.png", "on_time_by_industry.png", "ladder.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+    majors, industry, ladder = (fig.axes[0] for fig in figures)  # type: ignore[attr-defined]
+    texts = [t.get_text() for ax in (majors, industry, ladder) for t in ax.texts]
+    # markers name the targets in Chinese (glossary), never by code id; every chart states its sample size
+    assert any(t.startswith("存量基本消除：") for t in texts)
+    assert not any("stock_cleared" in t for t in texts)
+    assert any("重大隐患共" in t.get_text() for t in majors.texts)
+    assert any("全程销号" in t.get_text() for t in industry.texts)
+    assert any("进入督办阶梯" in t.get_text() for t in ladder.texts)
+    # Count axes tick at whole numbers, even when the counts are small (matplotlib would tick 0.25, 0.5, ...).
+    figures.clear()
+    small = simulate(load_scenario(str(SANJIA)), seed=1, until=date(2024, 1, 31))
+    assert max(small.total.flows.reached.values(), default=0) <= 4
+    draw_charts(small, tmp_path / "small")
+    for fig in (figures[0], figures[2]):
+        ax = fig.axes[0]  # type: ignore[attr-defined]
+        assert all(float(v).is_integer() for v in ax.get_yticks()), ax.get_yticks()
 
 
 def test_a_title_in_chinese_draws_no_tofu_with_the_font_found() -> None:
