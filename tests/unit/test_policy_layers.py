@@ -377,3 +377,15 @@ def test_cli_policy_migrate_dry_run_then_apply(tmp_path: Any, monkeypatch: pytes
     bad = runner.invoke(app, [*args, "--layer", "cn.cq.shizhu"])
     assert bad.exit_code == 2
     assert "give --layer and --to together" in bad.output
+
+
+def test_a_chain_with_an_unregistered_layer_is_reported_not_raised() -> None:
+    from hazardflow.policies.migration import assess_case
+
+    clock = SimulatedClock("2025-12-01T09:00:00+08:00")
+    engine = Engine(clock=clock, policies=POLICIES, jurisdictions=jurisdiction_tree())
+    case = engine.get(_open(engine))
+    item = assess_case(engine, case, (("cn.national", "2024.1"), ("cn.cq", "2099.1")))
+    assert not item.movable
+    assert item.blocked is not None
+    assert "cn.cq@2099.1" in item.blocked.en

@@ -330,8 +330,22 @@ def assess_case(
     """What moving ``case`` to ``target`` would do, or why it cannot move (see :func:`target_chain`)."""
     now = now if now is not None else engine.now()
     source = (case.policy_id, case.policy_version)
-    chain = target_chain(engine, case, target, now)
-    new = engine.policies.pinned(chain)
+    try:
+        chain = target_chain(engine, case, target, now)
+        new = engine.policies.pinned(chain)
+        old = engine.policies.for_case(case)
+    except InvalidInput as exc:
+        return CaseMigration(
+            case.id,
+            case.workflow,
+            case.state,
+            case.jurisdiction,
+            source,
+            ("", ""),
+            case.deadline,
+            blocked=Finding(f"政策层未在本引擎注册：{exc.value}", f"a policy layer is not registered here: {exc}"),
+            source_chain=case.policy_chain,
+        )
     leaf = chain[-1]
     base = CaseMigration(
         case.id,
@@ -384,7 +398,6 @@ def assess_case(
             f"the case is overdue (ladder at rung {case.sanction_rung}); changing its deadline would restart the "
             "ladder; finish the stage first",
         )
-    old = engine.policies.for_case(case)
     if fingerprint(old) == fingerprint(new):
         return attrs.evolve(base, unchanged=True)
     notes = _rule_notes(case, old, new)
