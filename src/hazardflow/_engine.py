@@ -50,6 +50,7 @@ from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
 from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case, new_event
+from .policies.layers import chain_of
 from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
@@ -159,9 +160,9 @@ class CommandContext:
     owning_jurisdiction: str | None
     set_overdue: bool
     rung: int | None
-    #: Re-pin the case to another ``(policy_id, policy_version)`` (``migrate_policy`` only); the change is
-    #: written to the case and recorded in the event's ``changes``.
-    policy_pin: tuple[str, str] | None
+    #: Re-pin the case to another chain of policy layers, national first (``migrate_policy`` only); the
+    #: change is written to the case and recorded in the event's ``changes``.
+    policy_pin: tuple[tuple[str, str], ...] | None
     #: Replace the running stage deadline with ``restaged_deadline`` (None: the stage runs no deadline any
     #: more); old timers are cancelled and the new deadline's timers armed under the pinned policy.
     restage: bool
@@ -328,17 +329,25 @@ def _deadline_change(deadline: Deadline | None, pins: Mapping[str, Deadline]) ->
 
 
 class SequentialIds:
-    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering)."""
+    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering).
 
-    def __init__(self, width: int = 6) -> None:
+    ``taken`` (for instance ``lambda i: store.load_case(i) is not None``) makes the numbering skip ids already
+    in use, so a script run again on the database it wrote before numbers its new cases after the old ones.
+    """
+
+    def __init__(self, width: int = 6, *, taken: Callable[[str], bool] | None = None) -> None:
         self._n = 0
         self._width = width
+        self._taken = taken
         self._lock = threading.Lock()
 
     def __call__(self, prefix: str, now: datetime) -> str:
         with self._lock:
-            self._n += 1
-            return f"{prefix}-{self._n:0{self._width}d}"
+            while True:
+                self._n += 1
+                case_id = f"{prefix}-{self._n:0{self._width}d}"
+                if self._taken is None or not self._taken(case_id):
+                    return case_id
 
 
 def _random_id(prefix: str, now: datetime) -> str:
@@ -566,8 +575,8 @@ class Engine:
         return lambda: self._listeners.remove(listener)
 
     def policy_for(self, case: Case) -> JurisdictionPolicy:
-        """The policy version a case is pinned to."""
-        return self.policies.get(case.policy_id, case.policy_version)
+        """The effective policy a case is pinned to (its chain of layers, composed once and cached)."""
+        return self.policies.for_case(case)
 
     # ── reading ──────────────────────────────────────────────────────────────────────────────────
     def get(self, case_id: str) -> Case:
@@ -616,11 +625,14 @@ class Engine:
         case = self.get(case_id)
         if actor is SYSTEM or "system" in actor.roles:
             return []  # fire() refuses the reserved system role to everyone
+        return self._allowed_now(case, actor, _UnitOfWork(self.store))
+
+    def _allowed_now(self, case: Case, actor: Actor, uow: _UnitOfWork) -> list[str]:
+        """What :meth:`allowed` answers, for a case in hand (a refusal lists the same triggers)."""
         lc = self._lifecycles[case.workflow]
         policy = self.policy_for(case)
         now = self.now()
         out: set[str] = set()
-        uow = _UnitOfWork(self.store)
         for row in lc.by_state.get(case.state, ()):
             if row.trigger in out:
                 continue
@@ -1150,13 +1162,13 @@ class Engine:
         :class:`TransitionNotAllowed` / :class:`NotAuthorized` (nothing is written)."""
         rows = self._routes.get((case.workflow, trigger, case.state))
         if rows is None:
-            raise self._not_allowed(case, trigger)
+            raise self._not_allowed(case, trigger, actor=actor, uow=uow)
         policy = self.policies.get(case.policy_id, case.policy_version)
         ctx = CommandContext(self, uow, case, actor, policy, self.now(), trigger)
         for r in rows:
             if r.when is None or r.when(ctx):
                 return self._authorize(r, case, actor, policy)
-        raise self._not_allowed(case, trigger, "no transition row applies to this case")
+        raise self._not_allowed(case, trigger, "no transition row applies to this case", actor=actor, uow=uow)
 
     def _authorize_open_replay(
         self,
@@ -1332,6 +1344,7 @@ class Engine:
     ) -> Case:
         jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
+        chain = chain_of(policy)
         row = lc.opener
         if case_id is not None and uow.exists(case_id):
             raise InvalidInput("case_id", case_id, "a case with this id already exists")
@@ -1357,6 +1370,7 @@ class Engine:
                 now,
                 now,
                 public,
+                policy_chain=chain,
             )
 
         provisional = make_case(case_id or "")
@@ -1392,15 +1406,21 @@ class Engine:
             if not res.ok:
                 raise GuardRejected(ctx.case.id, ctx.trigger, name, res.reason_zh, res.reason_en)
 
-    def _not_allowed(self, case: Case, trigger: str, hint: str = "") -> TransitionNotAllowed:
+    def _not_allowed(
+        self, case: Case, trigger: str, hint: str = "", *, actor: Actor | None = None, uow: _UnitOfWork | None = None
+    ) -> TransitionNotAllowed:
         lc = self._lifecycles[case.workflow]
         here = sorted({r.trigger for r in lc.by_state.get(case.state, ()) if r.scope != "system"})
+        terminal = not here
+        if actor is not None and actor is not SYSTEM and "system" not in actor.roles:
+            # What this actor could fire on this case now: the very list engine.allowed() gives.
+            here = self._allowed_now(case, actor, uow if uow is not None else _UnitOfWork(self.store))
         if not hint and trigger not in lc.by_trigger:
             close = close_match(trigger, lc.by_trigger)
             hint = f"{preview(trigger)} is not a trigger of workflow {case.workflow!r}"
             if close:
                 hint += f"; did you mean {close!r}?"
-        return TransitionNotAllowed(case.id, trigger, case.state, case.workflow, tuple(here), hint)
+        return TransitionNotAllowed(case.id, trigger, case.state, case.workflow, tuple(here), hint, terminal)
 
     def _execute(
         self,
@@ -1421,8 +1441,8 @@ class Engine:
         lc = self._lifecycles[case.workflow]
         rows = self._routes.get((case.workflow, trigger, case.state))
         if rows is None:
-            raise self._not_allowed(case, trigger)
-        policy = self.policies.get(case.policy_id, case.policy_version)
+            raise self._not_allowed(case, trigger, actor=actor, uow=uow)
+        policy = self.policies.for_case(case)
         ctx = CommandContext(self, uow, case, actor, policy, now, trigger, EMPTY, "", False, parent, timer)
         row = None
         for r in rows:
@@ -1430,7 +1450,7 @@ class Engine:
                 row = r
                 break
         if row is None:
-            raise self._not_allowed(case, trigger, "no transition row applies to this case")
+            raise self._not_allowed(case, trigger, "no transition row applies to this case", actor=actor, uow=uow)
         ctx.role = self._authorize(row, case, actor, policy)
         what = self._what.get(trigger)
         if what is None:
@@ -1604,6 +1624,7 @@ class Engine:
                     closed_at,
                     case.last_hash,
                     pins_now,
+                    case.policy_chain,
                 )
                 deadline = self._resolve_stage_deadline(state_spec.deadline, preview, pins_now, policy, now)
                 if deadline is not None:
@@ -1616,7 +1637,7 @@ class Engine:
                 overdue = False
                 deadline = ctx.restaged_deadline
                 if deadline is not None:
-                    pinned_policy = self.policies.get(*ctx.policy_pin) if ctx.policy_pin else policy
+                    pinned_policy = self.policies.pinned(ctx.policy_pin) if ctx.policy_pin else policy
                     self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, pinned_policy, now, arm)
             elif key is not None and cpins and key in cpins:
                 cancel = case.deadline is not None or case.overdue
@@ -1675,8 +1696,9 @@ class Engine:
             if cpins:
                 put(changes, "pins", {k: d.to_json() for k, d in cpins.items()})
             if ctx.policy_pin is not None:
-                put(changes, "policy_id", ctx.policy_pin[0])
-                put(changes, "policy_version", ctx.policy_pin[1])
+                put(changes, "policy_chain", [list(pin) for pin in ctx.policy_pin])
+                put(changes, "policy_id", ctx.policy_pin[-1][0])
+                put(changes, "policy_version", ctx.policy_pin[-1][1])
             if rung != case.sanction_rung:
                 put(changes, "sanction_rung", rung)
         reason_field = row.spec.reason
@@ -1709,6 +1731,8 @@ class Engine:
             "type": row.event_type,
             "workflow": case.workflow,
         }
+        if case.policy_chain:
+            body["policy_chain"] = [list(pin) for pin in case.policy_chain]
         body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
         # Every field, in field order: the fast snapshot constructors of ``_model`` take them so.
@@ -1735,8 +1759,9 @@ class Engine:
             late,
             prev_hash,
             digest,
+            case.policy_chain,
         )
-        pin = ctx.policy_pin
+        pin = ctx.policy_pin[-1] if ctx.policy_pin else None
         new_snapshot = new_case(
             case.id,
             case.workflow,
@@ -1755,6 +1780,7 @@ class Engine:
             closed_at,
             digest,
             pins_now,
+            ctx.policy_pin if ctx.policy_pin else case.policy_chain,
         )
         # Every field, in order: the tuple is made directly (the named tuple's ``__new__`` only fills defaults).
         write: Write = _new_tuple(

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import attrs
 
-from ._calendar import Deadline
+from ._calendar import Deadline, local_repr
 
 __all__ = [
     "SYSTEM",
@@ -139,6 +139,9 @@ class Case:
     ``owning_jurisdiction`` is the tier that supervises the case (it moves up on an accepted escalation).
     ``pins`` holds the deadlines a command fixed for a stage key (the rectification date of an order, a plan,
     an extension); when the stage running now is pinned, ``deadline`` is the very same object.
+    ``policy_chain`` is the ``(policy_id, policy_version)`` of every policy layer the case is pinned to,
+    national first (``policy_id``/``policy_version`` name the nearest one); empty on a case opened before
+    policies were layered, which keeps its one ``policy_id@policy_version``.
     """
 
     id: str
@@ -149,15 +152,16 @@ class Case:
     owning_jurisdiction: str
     policy_id: str
     policy_version: str
-    opened_at: datetime
-    updated_at: datetime
-    fields: FrozenDict
+    opened_at: datetime = attrs.field(repr=local_repr)
+    updated_at: datetime = attrs.field(repr=local_repr)
+    fields: FrozenDict = attrs.field()
     deadline: Deadline | None = None
     overdue: bool = False
     sanction_rung: int = 0
-    closed_at: datetime | None = None
+    closed_at: datetime | None = attrs.field(default=None, repr=local_repr)
     last_hash: str = ""
     pins: FrozenDict = EMPTY
+    policy_chain: tuple[tuple[str, str], ...] = ()
 
     # Convenience accessors for the fields every hazard case has (None on other workflows).
     @property
@@ -218,19 +222,28 @@ class AuditEvent:
     actor_role: str
     actor_org: str
     actor_jurisdiction: str
-    occurred_at: datetime
-    policy_id: str
-    policy_version: str
-    payload: FrozenDict
-    changes: FrozenDict
+    occurred_at: datetime = attrs.field(repr=local_repr)
+    policy_id: str = attrs.field()
+    policy_version: str = attrs.field()
+    payload: FrozenDict = attrs.field()
+    changes: FrozenDict = attrs.field()
     reason: str | None = None
     idempotency_key: str | None = None
     late_seconds: float | None = None
     prev_hash: str = ""
     hash: str = ""
+    #: Every policy layer the case was pinned to when the command ran, national first (empty on events of a
+    #: case opened before policies were layered: the key is then left out of the hashed form).
+    policy_chain: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The event as a JSON-ready dict (the form that is hashed, plus ``hash``)."""
+        out = self._dict()
+        if self.policy_chain:
+            out["policy_chain"] = [list(pin) for pin in self.policy_chain]
+        return out
+
+    def _dict(self) -> dict[str, Any]:
         return {
             "case_id": self.case_id,
             "seq": self.seq,
@@ -283,7 +296,15 @@ class AuditEvent:
             late_seconds=data.get("late_seconds"),
             prev_hash=data.get("prev_hash", ""),
             hash=data.get("hash", ""),
+            policy_chain=chain_from(data.get("policy_chain")),
         )
+
+
+def chain_from(value: Any) -> tuple[tuple[str, str], ...]:
+    """A policy chain from its JSON form (a list of ``[policy_id, policy_version]`` pairs); ``()`` for none."""
+    if not value:
+        return ()
+    return tuple((str(pin[0]), str(pin[1])) for pin in value)
 
 
 def _snapshot_factory(cls: type[Any]) -> Any:
@@ -361,6 +382,11 @@ class Timer(NamedTuple):
     fired_at: datetime | None = None
     fired_seq: int | None = None
     late_seconds: float | None = None
+
+    def __repr__(self) -> str:
+        """The fields, with the instants shown in Asia/Shanghai (the same instants, read locally)."""
+        shown = ", ".join(f"{name}={local_repr(value)}" for name, value in zip(self._fields, self, strict=True))
+        return f"Timer({shown})"
 
 
 class Write(NamedTuple):

@@ -63,8 +63,8 @@ from .._exceptions import (
     StorageFull,
 )
 from .._jurisdiction import is_within, subtree_prefix
-from .._model import AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case
-from . import migrate
+from .._model import AuditEvent, Case, FrozenDict, Timer, Write, chain_from, freeze, new_case
+from . import _tables, migrate
 
 __all__ = ["SqlStore"]
 
@@ -82,7 +82,7 @@ def _DUMPS(value: Any) -> str:  # noqa: N802 - a module constant in spirit, kept
 
 _CASE_COLS = (
     "id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, policy_version, deadline, overdue, "
-    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins"
+    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins, policy_chain"
 )
 _TIMER_COLS = (
     "id, case_id, workflow, kind, key, due_at, armed_seq, armed_state, rung, status, lease_owner, "
@@ -92,8 +92,8 @@ _SQL = {
     "insert_case": (
         "INSERT INTO hf_case (id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, "
         "policy_version, grade, industry, source, department, business_unit, deadline_at, deadline, overdue, "
-        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins, policy_chain) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
     ),
     "insert_event": (
         "INSERT INTO hf_event (case_id, seq, workflow, type, trigger, from_state, to_state, actor_id, actor_name, "
@@ -151,8 +151,8 @@ _SQL_SQLITE = {
     **_SQL,
     "load_case": f"SELECT {_CASE_COLS_SQLITE} FROM hf_case WHERE id = ?",
     "insert_case": _SQL["insert_case"].replace(
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?)",
     ),
     "insert_event": _SQL["insert_event"].replace(
         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -187,7 +187,7 @@ _N_TIMER_COLS = len(_TIMER_COLS.split(", "))
 _OPTIONAL: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1 << 0, ("state",)),
     (1 << 1, ("owning_jurisdiction",)),
-    (1 << 2, ("policy_id", "policy_version")),
+    (1 << 2, ("policy_id", "policy_version", "policy_chain")),
     (1 << 3, ("grade",)),
     (1 << 4, ("industry",)),
     (1 << 5, ("source",)),
@@ -211,6 +211,7 @@ _TOP_BITS = (
     ("owning_jurisdiction", 1 << 1),
     ("policy_id", 1 << 2),
     ("policy_version", 1 << 2),
+    ("policy_chain", 1 << 2),
     ("deadline", 1 << 8),
     ("overdue", 1 << 9),
     ("sanction_rung", 1 << 10),
@@ -338,6 +339,10 @@ def _pins_out(pins: Mapping[str, Deadline]) -> str | None:
 
 
 _NO_PINS = FrozenDict()
+
+
+def _chain_out(chain: tuple[tuple[str, str], ...]) -> str | None:
+    return _DUMPS([list(pin) for pin in chain]) if chain else None
 
 
 def _json_in(value: Any) -> Any:
@@ -623,6 +628,39 @@ class SqlStore:
         return now or ""
 
     # ── connections ──────────────────────────────────────────────────────────────────────────────
+    def drop_schema(self) -> list[str]:
+        """Drop hazardflow's tables and functions (every ``hf_*`` one, the schema revision included) and their data.
+
+        Irreversible: callers ask first (``hazardflow simulate --replace`` on PostgreSQL confirms, or takes
+        ``--yes``). Tables of other applications in the same database are left alone. Returns the tables
+        dropped; the next ``SqlStore(url)`` creates the schema afresh.
+        """
+        self._immediate = True
+        try:
+            with self._engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7213490512)")
+                found = {n for n in sa.inspect(conn).get_table_names() if n.startswith("hf_")}
+                # Tables that others reference go last (SQLite checks foreign keys on DROP TABLE).
+                known = [t.name for t in reversed(_tables.metadata.sorted_tables) if t.name in found]
+                names = [n for n in sorted(found) if n not in known] + known
+                cascade = " CASCADE" if self.dialect == "postgresql" else ""
+                for name in names:
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"{cascade}')
+                if self.dialect == "postgresql":
+                    # The functions the migrations made (the append-only trigger's), so they can run again.
+                    rows = conn.exec_driver_sql(
+                        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE n.nspname = current_schema() AND p.proname LIKE 'hf\\_%%'"
+                    ).all()
+                    for (signature,) in rows:
+                        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
+        except sa.exc.DBAPIError as exc:
+            self._raise(exc.orig, "dropping the schema")
+        finally:
+            self._immediate = False
+        return names
+
     def _get(self) -> _Conn:
         if self._closed:
             raise PersistenceError(self.url, "the store is closed")
@@ -791,6 +829,7 @@ class SqlStore:
             dt(r[13]),
             r[15],
             pins,
+            chain_from(_json_in(r[17])),
         )
 
     def load_events(self, case_id: str) -> list[AuditEvent]:
@@ -1151,6 +1190,7 @@ class SqlStore:
                         json_out(f),
                         c.last_hash,
                         _pins_out(c.pins),
+                        _chain_out(c.policy_chain),
                     )
                 )
             else:
@@ -1162,7 +1202,7 @@ class SqlStore:
                     if b & 2:
                         vals.append(c.owning_jurisdiction)
                     if b & 4:
-                        vals += (c.policy_id, c.policy_version)
+                        vals += (c.policy_id, c.policy_version, _chain_out(c.policy_chain))
                     if b & 0xF8:
                         for name, bit in _FIELD_BITS:
                             if b & bit:
