@@ -89,3 +89,14 @@ def fresh_postgres_url(postgres_url: str) -> str:
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {_HF_TABLES} RESTART IDENTITY")
     return postgres_url
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> Iterator[None]:
+    """Commands run in-process (``hazardflow worker``) configure structlog for their process, bound to a stream
+    the test runner closes afterwards: every test starts from the configuration it found."""
+    import structlog
+
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)

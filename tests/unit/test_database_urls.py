@@ -50,8 +50,8 @@ def assert_one_clean_error(res: Result, *words: str) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
-def test_engine_from_url_reads_both_spellings(postgres_url: str, scheme: str) -> None:
-    with Engine.from_url(spelled(postgres_url, scheme)) as engine:
+def test_engine_from_url_reads_both_spellings(postgres_databases: Callable[[], str], scheme: str) -> None:
+    with Engine.from_url(spelled(postgres_databases(), scheme)) as engine:
         assert engine.store.url.startswith("postgresql+psycopg://")  # type: ignore[attr-defined]
         assert engine.verify_audit().ok
 
