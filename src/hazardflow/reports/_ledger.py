@@ -281,7 +281,7 @@ def export_ledger(
 
 def _write_csv(path: str | Path | IO[bytes], rows: Iterator[list[Any]]) -> int:
     own = isinstance(path, str | Path)
-    raw: IO[bytes] = open(path, "wb") if own else path  # type: ignore[arg-type]  # noqa: SIM115
+    raw: Any = open(path, "wb") if isinstance(path, str | Path) else path  # noqa: SIM115
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
     n = 0
     try:
@@ -338,7 +338,7 @@ def _write_xlsx(path: str | Path | IO[bytes], rows: Iterator[list[Any]], title: 
             groups.append((col.group, i, i))
     ws.append([styled(col.group) for col in COLUMNS])
     ws.append([styled(col.zh) for col in COLUMNS])
-    for group, first, last in groups:
+    for _group, first, last in groups:
         if last > first:
             ws.merged_cells.add(f"{_letter(first)}2:{_letter(last)}2")
     lists = _code_lists()
