@@ -10,13 +10,13 @@ from typing import Any
 
 import openpyxl
 import pytest
-from hazard_world import ORDER, People, World
 from typer.testing import CliRunner
-from workflow_support import DESK, receive
 
+from hazard_world import ORDER, People, World
 from hazardflow import Engine, SequentialIds, SimulatedClock
 from hazardflow.persistence.sql import SqlStore
 from hazardflow.policies.registry import PolicyRegistry
+from workflow_support import DESK, receive
 
 runner = CliRunner()
 OFFICER = ["--actor-id", "t-liu", "--actor-name", "刘安办", "--role", "township_officer", "--org", "三星乡安办"]
