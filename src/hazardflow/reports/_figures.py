@@ -19,6 +19,7 @@ Grouping fields (jurisdiction, grade, industry, department, source) are the case
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -285,10 +286,15 @@ def figures_by(
     scope: CaseFilter | None = None,
     stock_before: datetime | date | str | None = None,
     major_grades: Iterable[str] = ("major",),
-) -> dict[str | None, Figures]:
+    departed: Iterable[tuple[Any, Sequence[Any]]] = (),
+) -> dict[Any, Figures]:
     """:func:`figures` for each value of ``group_by`` (a grouping of ``jurisdiction`` gives the divisions one
     level below the scope's, e.g. the townships of a county). Several dimensions give tuple keys in their
-    order. Groups with nothing to count are left out."""
+    order. Groups with nothing to count are left out.
+
+    ``departed``: ``(case, events)`` of cases a memory store no longer holds (``MemoryStore(retention="evict")``
+    drops a case when it closes), counted as if it still held them; not for a SQL store.
+    """
     flt = _scope(scope)
     t0 = _bound("start", start)
     t1 = _bound("end", end)
@@ -299,9 +305,11 @@ def figures_by(
     grouping = _Grouping.of(group_by, flt)
     store = store_of(store_or_engine)
     if _is_sql(store):
+        if departed:
+            raise InvalidInput("departed", "…", "a SQL store keeps every case; departed cases are for a memory store")
         cases, events = _cubes_sql(store, flt, grouping, t0, t1, cut)
     else:
-        cases, events = _cubes_scan(store, flt, grouping, t0, t1, cut)
+        cases, events = _cubes_scan(store, flt, grouping, t0, t1, cut, departed)
     return _derive(cases, events, t0, t1, cut, majors)
 
 
@@ -396,12 +404,18 @@ def _derive(
             if late:
                 a["reports_filed_late"] += n
     out: dict[str | None, Figures] = {}
-    for g in sorted(acc, key=lambda k: (k is not None, k or "")):
+    for g in sorted(acc, key=_order):
         a = acc[g]
         for name in ("open_by_grade", "listed_by_level", "open_by_state", "close_days", "rungs_reached"):
             a[name] = dict(sorted(a[name].items()))
         out[g] = Figures(t0, t1, cut, **a)
     return out
+
+
+def _order(key: Any) -> tuple[tuple[bool, str], ...]:
+    """Group keys in order, None (a missing value) first; tuple keys element by element."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return tuple((v is not None, "" if v is None else str(v)) for v in parts)
 
 
 _COUNTS = tuple(
@@ -441,15 +455,17 @@ def _cubes_scan(
     t0: datetime,
     t1: datetime,
     cut: datetime,
+    departed: Iterable[tuple[Any, Sequence[Any]]] = (),
 ) -> tuple[Counter[CaseCell], Counter[EventCell]]:
     cases: Counter[CaseCell] = Counter()
     events: Counter[EventCell] = Counter()
-    for case in store.iter_cases():
+    held: Iterable[tuple[Any, Sequence[Any] | None]] = ((c, None) for c in store.iter_cases())
+    for case, given in itertools.chain(held, departed):
         if case.opened_at >= t1 or not flt.matches(case):
             continue
         f = case.fields
         g = grouping.of_case(case)
-        evs: Sequence[Any] | None = None
+        evs: Sequence[Any] | None = given
         if case.updated_at < t1:
             st, od, ls = case.state, bool(case.overdue), f.get("listed") is True
             r1 = case.sanction_rung
