@@ -12,10 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from hazard_world import ORDER, PLAN, REGISTER, REPORT_BODY, People
-from workflow_support import OFFICER, escalate, receive
-
 from hazardflow import Actor, CommandRefused, Engine, InvalidInput, SequentialIds, SimulatedClock
 from hazardflow.abc import Store
+from workflow_support import OFFICER, escalate, receive
 
 PLACES = ("500240204", "500240105", "500240")
 INDUSTRIES = ("industry_trade", "construction", "chemicals")
