@@ -108,6 +108,7 @@ KIND_TITLES = {
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
     "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
+    "figure": ("统计指标", "Report figures"),
 }
 
 
@@ -394,7 +395,14 @@ def _example_errors() -> list[tuple[str, Any]]:
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────────────
-API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies", "hazardflow.glossary")
+API_MODULES = (
+    "hazardflow",
+    "hazardflow.testing",
+    "hazardflow.abc",
+    "hazardflow.policies",
+    "hazardflow.glossary",
+    "hazardflow.reports",
+)
 
 
 def api_page() -> str:

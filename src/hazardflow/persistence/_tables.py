@@ -85,6 +85,7 @@ class CaseRow(_Base, table=True):
         sa.Index(None, "business_unit"),
         sa.Index(None, "deadline_at"),
         sa.Index(None, "closed_at"),
+        sa.Index(None, "opened_at", "id"),
         {"comment": "案件（隐患、举报、提级）当前状态快照"},
     )
 
@@ -124,6 +125,8 @@ class EventRow(_Base, table=True):
         sa.UniqueConstraint("case_id", "seq"),
         sa.Index(None, "occurred_at"),
         sa.Index(None, "actor_id"),
+        sa.Index(None, "case_id", "occurred_at"),
+        sa.Index(None, "trigger", "occurred_at"),
         {"comment": "审计事件（只追加，按案件哈希链接）"},
     )
 
