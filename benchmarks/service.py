@@ -10,11 +10,11 @@ hazard of its own (opened beforehand, untimed, in one batch), so every fire is a
 authorize, validate, guards, the hash-chained audit event, a deadline and a reminder armed, the commit.
 
 * **in-process**: ``Engine.fire`` in a loop, one thread, on an engine over the same database.
-* **http ×1 / http ×4**: ``POST /v1/cases/{id}/fire`` with a JWT bearer token, to ``hazardflow serve`` with 1
+* **http x1 / http x4**: ``POST /v1/cases/{id}/fire`` with a JWT bearer token, to ``hazardflow serve`` with 1
   or 4 uvicorn worker processes, from ``--concurrency`` concurrent keep-alive connections (httpx, asyncio) in
   this process. Both services run for the whole run; only one contender is driven at a time.
 
-Each round times a slice of ``--fires`` for every contender in turn (in-process, ×1, ×4), so machine drift hits
+Each round times a slice of ``--fires`` for every contender in turn (in-process, x1, x4), so machine drift hits
 them alike; figures are medians over rounds (range min-max), ratios are taken per round. Latency p50/p99 is over
 every HTTP request of the contender. The load generator shares the machine with the service and the database:
 on a 2-core machine it takes a good part of one core, which holds the HTTP figures down.
@@ -35,7 +35,6 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import jwt
@@ -56,7 +55,11 @@ REGISTER = {
     "location": "一号车间",
     "description": "砂轮机防护罩缺失",
 }
-PAYLOAD = {"deadline": (date.today() + timedelta(days=30)).isoformat(), "measures": "加装防护罩", "responsible": "李安全"}
+PAYLOAD = {
+    "deadline": (date.today() + timedelta(days=30)).isoformat(),
+    "measures": "加装防护罩",
+    "responsible": "李安全",
+}
 SECRET = "benchmark-secret-0123456789-abcdefghijklmnop"
 CLI = str(Path(sys.executable).with_name("hazardflow"))
 
@@ -69,8 +72,14 @@ def free_port() -> int:
 
 def bearer(actor: Actor) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": actor.id, "name": actor.name, "roles": sorted(actor.roles), "org": actor.org,
-              "jurisdiction": actor.jurisdiction, "exp": int((now + timedelta(hours=2)).timestamp())}
+    claims = {
+        "sub": actor.id,
+        "name": actor.name,
+        "roles": sorted(actor.roles),
+        "org": actor.org,
+        "jurisdiction": actor.jurisdiction,
+        "exp": int((now + timedelta(hours=2)).timestamp()),
+    }
     return "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")
 
 
@@ -79,10 +88,25 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [CLI, "serve", "--url", url, "--port", str(self.port), "--workers", str(workers),
-             "--jwt-secret-env", "HF_BENCH_SECRET", "--log-level", "warning", "--no-access-log"],
-            env={**os.environ, "HF_BENCH_SECRET": SECRET}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                CLI,
+                "serve",
+                "--url",
+                url,
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--jwt-secret-env",
+                "HF_BENCH_SECRET",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env={**os.environ, "HF_BENCH_SECRET": SECRET},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -152,8 +176,11 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         ratios: dict[str, list[float]] = {"http x1": [], "http x4": []}
         for _ in range(args.rounds):
             ids = open_cases(engine, 3 * args.fires)
-            slices = {"in-process": ids[: args.fires], "http x1": ids[args.fires : 2 * args.fires],
-                      "http x4": ids[2 * args.fires :]}
+            slices = {
+                "in-process": ids[: args.fires],
+                "http x1": ids[args.fires : 2 * args.fires],
+                "http x4": ids[2 * args.fires :],
+            }
             rate_in = args.fires / in_process(engine, slices["in-process"])
             rates["in-process"].append(rate_in)
             for workers, label in ((1, "http x1"), (4, "http x4")):
@@ -201,8 +228,11 @@ def main() -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        run_backend("PostgreSQL", base.set(drivername="postgresql+psycopg", database=name)
-                    .render_as_string(hide_password=False), args)
+        run_backend(
+            "PostgreSQL",
+            base.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False),
+            args,
+        )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -420,7 +420,9 @@ def http_api_page() -> str:
     ]
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
-            out.append(f"### `{method.upper()} {path}`\n\n**{op.get('summary', '')}**\n\n{op.get('description', '')}\n\n")
+            out.append(
+                f"### `{method.upper()} {path}`\n\n**{op.get('summary', '')}**\n\n{op.get('description', '')}\n\n"
+            )
             params = op.get("parameters", [])
             if params:
                 out.append("| parameter | in | description |\n|---|---|---|\n")

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from hazard_world import ORDER, PLAN, REGISTER, REPORT_BODY, People
-
 from hazardflow import Actor, CommandRefused, Engine, InvalidInput, SequentialIds, SimulatedClock
 from hazardflow.abc import Store
 
@@ -96,7 +95,9 @@ def _progress(engine: Engine, case_id: str, kind: str) -> None:
             order = {**ORDER, "deadline": (engine.clock.now() + timedelta(days=20)).date().isoformat()}
             fire(case_id, "set_deadline", actor=officer_for(case.jurisdiction), payload=order)
         elif case.state == "rectifying":
-            fire(case_id, "submit_review", actor=People.manager, payload={"evidence": ["照片.jpg"], "rectified_by": "x"})
+            fire(
+                case_id, "submit_review", actor=People.manager, payload={"evidence": ["照片.jpg"], "rectified_by": "x"}
+            )
         elif case.state == "under_review":
             fire(case_id, "approve", actor=People.supervisor, payload={"opinion": "通过"})
     elif kind == "list":

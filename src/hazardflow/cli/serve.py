@@ -56,7 +56,9 @@ def register(app: typer.Typer) -> None:
 
             from ..server._serve import CONFIG_ENV, app_from_config, authenticator_from_config
         except ImportError as exc:
-            typer.echo(f'error: the service needs the "server" extra: pip install "hazardflow[server]" ({exc})', err=True)
+            typer.echo(
+                f'error: the service needs the "server" extra: pip install "hazardflow[server]" ({exc})', err=True
+            )
             raise typer.Exit(2) from None
         from .._exceptions import HazardflowError
         from .worker import configure_json_logging
