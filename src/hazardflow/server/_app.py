@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import structlog
@@ -46,6 +46,9 @@ from ._problems import (
     problem_for,
     validation_problem,
 )
+
+if TYPE_CHECKING:
+    from ..todos import TodoConfig
 
 __all__ = ["API_PREFIX", "JsonResponse", "ServiceState", "create_app", "current_actor", "engine_of"]
 
@@ -88,10 +91,18 @@ class _InFlight:
 class ServiceState:
     """What the routes share: the engine, the authenticator, the keys in flight (``app.state.hazardflow``)."""
 
-    def __init__(self, engine: Engine, authenticator: Authenticator) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        authenticator: Authenticator,
+        todo_config: Any = None,
+        webhook_admin_roles: frozenset[str] = frozenset(),
+    ) -> None:
         self.engine = engine
         self.authenticator = authenticator
         self.in_flight = _InFlight()
+        self.todo_config = todo_config
+        self.webhook_admin_roles = webhook_admin_roles
 
 
 def _state(request: Request) -> ServiceState:
@@ -289,6 +300,7 @@ _CASE_LINKS = {
 
 TAGS = [
     {"name": "cases", "description": "案件：登记、触发、查询 / Cases: open, fire, read, list"},
+    {"name": "oa", "description": "统一待办与 Webhook 订阅 / To-dos and webhook subscriptions"},
     {"name": "service", "description": "服务状态 / Service status"},
 ]
 
@@ -355,6 +367,8 @@ def create_app(
     authenticator: Authenticator | None = None,
     routers: Iterable[APIRouter] = (),
     title: str = "hazardflow",
+    todo_config: TodoConfig | None = None,
+    webhook_admin_roles: Iterable[str] | None = None,
 ) -> FastAPI:
     """The HTTP service over ``engine`` (mount it in a host app, or run it with uvicorn).
 
@@ -363,6 +377,10 @@ def create_app(
     handling; their routes take the caller with ``Depends(hazardflow.server.current_actor)`` and the engine with
     ``Depends(hazardflow.server.engine_of)``. A router can also be added later with ``app.include_router``
     (call it before the first request: the OpenAPI schema is built once).
+
+    ``todo_config`` writes the to-do items of ``GET /v1/todos`` (system code, PC/mobile URL templates);
+    ``webhook_admin_roles`` may manage webhook subscriptions (default: the safety committee office and the
+    emergency office, each within its jurisdiction).
     """
     from .. import __version__
 
@@ -378,9 +396,13 @@ def create_app(
         openapi_tags=TAGS,
         redoc_url=None,
     )
-    app.state.hazardflow = ServiceState(engine, auth)
+    from ._oa import DEFAULT_WEBHOOK_ADMIN_ROLES, oa_router
+
+    admins = frozenset(webhook_admin_roles) if webhook_admin_roles is not None else DEFAULT_WEBHOOK_ADMIN_ROLES
+    app.state.hazardflow = ServiceState(engine, auth, todo_config, admins)
     _install_error_handlers(app)
     app.include_router(_api_router())
+    app.include_router(oa_router())
     for router in routers:
         app.include_router(router)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -30,6 +30,7 @@ from .._exceptions import (
     NotAuthorized,
     PersistenceError,
     TransitionNotAllowed,
+    WebhookNotFoundError,
 )
 from ._errors import AccessDenied, AuthenticationFailed, IdempotencyKeyInFlight, IdempotencyKeyReused
 
@@ -52,6 +53,7 @@ TYPE_PREFIX = "urn:hazardflow:problem:"
 STATUS: dict[type[HazardflowError], int] = {
     InvalidInput: 422,
     CaseNotFoundError: 404,
+    WebhookNotFoundError: 404,
     TransitionNotAllowed: 409,
     NotAuthorized: 403,
     GuardRejected: 409,
