@@ -619,18 +619,14 @@ def webhook_store(store: Any) -> WebhookStore:
     from ..persistence.memory import MemoryStore
     from ..persistence.sql import SqlStore
 
+    if not isinstance(store, SqlStore | MemoryStore):
+        raise InvalidInput(
+            "store", type(store).__name__, "webhooks need a SqlStore or a MemoryStore", ("MemoryStore", "SqlStore")
+        )
     with _STORES_LOCK:
         found = _STORES.get(store)
         if found is not None:
             return found
-        made: WebhookStore
-        if isinstance(store, SqlStore):
-            made = SqlWebhookStore(store)
-        elif isinstance(store, MemoryStore):
-            made = MemoryWebhookStore(store)
-        else:
-            raise InvalidInput(
-                "store", type(store).__name__, "webhooks need a SqlStore or a MemoryStore", ("MemoryStore", "SqlStore")
-            )
+        made: WebhookStore = SqlWebhookStore(store) if isinstance(store, SqlStore) else MemoryWebhookStore(store)
         _STORES[store] = made
         return made
