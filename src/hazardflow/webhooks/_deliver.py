@@ -251,6 +251,7 @@ class WebhookDeliverer:
         self.client = client or httpx.Client(timeout=self.timeout, follow_redirects=False)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="hf-deliver")
         self._stop = threading.Event()
+        self._gone: set[str] = set()  # subscriptions found gone (410) in the current round
 
     def run_once(self) -> DeliveryReport:
         """One round: fan out, claim, send, record. Returns what it did."""
@@ -264,6 +265,7 @@ class WebhookDeliverer:
         if not claimed:
             return report
         subs = {s.id: s for s in self.webhooks.list_subscriptions()}
+        self._gone.clear()
         outcomes: Sequence[str]
         if self.concurrency == 1 or len(claimed) == 1:
             outcomes = [self._send(d, subs.get(d.subscription_id)) for d in claimed]
@@ -277,7 +279,7 @@ class WebhookDeliverer:
         import httpx
 
         now = self.clock.now()
-        if sub is None or not sub.active:
+        if sub is None or not sub.active or sub.id in self._gone:
             why = "the subscription is disabled" if sub is not None else "the subscription was removed"
             self.webhooks.mark_failed(d.id, now, retry_at=None, error=why)
             return "dead"
@@ -305,6 +307,7 @@ class WebhookDeliverer:
             error = f"{type(exc).__name__}: {exc}"[:500]
         now = self.clock.now()
         if status == 410:
+            self._gone.add(sub.id)
             self.webhooks.disable_subscription(sub.id, "the receiver answered 410 Gone")
             self.webhooks.mark_failed(d.id, now, retry_at=None, status_code=status, error="410 Gone")
             return "dead"
