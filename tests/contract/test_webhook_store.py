@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hazard_world import COUNTY, OTHER_COUNTY, People, World, new_engine
 
+from hazard_world import COUNTY, OTHER_COUNTY, People, World, new_engine
 from hazardflow import InvalidInput, WebhookNotFoundError
 from hazardflow.webhooks import Delivery, fan_out, new_secret, webhook_store
 
@@ -37,18 +37,21 @@ def test_subscriptions_are_added_listed_found_and_removed(world: World) -> None:
     b = hooks.add_subscription(
         "https://oa.example/hooks", now=now, event_types=["todo.updated", "hazard.*"], jurisdiction=COUNTY
     )
-    assert a.secret.startswith("whsec_") and a.secret != b.secret
+    assert a.secret.startswith("whsec_")
+    assert a.secret != b.secret
     assert b.event_types == ("hazard.*", "todo.updated")
     assert {s.id for s in hooks.list_subscriptions()} == {a.id, b.id}
     assert hooks.get_subscription(b.id) == b
-    assert "secret" not in b.to_json() and b.to_json(show_secret=True)["secret"] == b.secret
+    assert "secret" not in b.to_json()
+    assert b.to_json(show_secret=True)["secret"] == b.secret
     hooks.disable_subscription(a.id, "test")
     assert hooks.get_subscription(a.id).active is False
     hooks.remove_subscription(a.id)
     assert [s.id for s in hooks.list_subscriptions()] == [b.id]
     with pytest.raises(WebhookNotFoundError) as err:
         hooks.get_subscription(a.id)
-    assert err.value.known == (b.id,) and a.id in str(err.value)
+    assert err.value.known == (b.id,)
+    assert a.id in str(err.value)
     with pytest.raises(WebhookNotFoundError):
         hooks.remove_subscription("sub_nope")
 
@@ -110,7 +113,8 @@ def test_fan_out_queues_one_message_per_event_and_subscription_with_filters(worl
         "owning_jurisdiction": case.owning_jurisdiction,
     }
     todos = _bodies(hooks.list_deliveries(subscription_id=todo.id, limit=1000))
-    assert todos and {t["type"] for t in todos} == {"todo.updated"}
+    assert todos
+    assert {t["type"] for t in todos} == {"todo.updated"}
     assert queued == 3 + len(todos)
     # fanned out once: a second round (or a second worker) queues nothing more
     assert fan_out(store, now=now) == (0, 0)
@@ -152,7 +156,8 @@ def test_claims_are_exclusive_until_the_lease_runs_out(world: World) -> None:
     fan_out(store, now=now)
     first = hooks.claim("w1", now, limit=2, lease=timedelta(seconds=30))
     second = hooks.claim("w2", now, limit=10, lease=timedelta(seconds=30))
-    assert len(first) == 2 and len(second) == 1
+    assert len(first) == 2
+    assert len(second) == 1
     assert {d.id for d in first}.isdisjoint(d.id for d in second)
     assert all(d.lease_owner == "w1" for d in first)
     assert hooks.claim("w3", now + timedelta(seconds=29), limit=10) == []
@@ -176,7 +181,8 @@ def test_outcomes_delivered_retry_dead_and_redeliver(world: World) -> None:
     got_a, got_b = hooks.get_delivery(a.id), hooks.get_delivery(b.id)
     assert (got_a.status, got_a.attempts, got_a.last_status, got_a.delivered_at) == ("delivered", 1, 204, now)
     assert (got_b.status, got_b.attempts, got_b.next_attempt_at, got_b.last_error) == ("pending", 1, later, "HTTP 500")
-    assert got_b.first_attempt_at == now and got_b.lease_owner is None
+    assert got_b.first_attempt_at == now
+    assert got_b.lease_owner is None
     assert hooks.claim("w", now + timedelta(minutes=4), limit=10) == []
     (b2,) = hooks.claim("w", later, limit=10)
     assert b2.id == b.id

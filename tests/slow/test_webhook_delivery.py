@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hazard_world import People, World, new_engine
-from webhook_support import Receiver
 
+from hazard_world import People, World, new_engine
 from hazardflow.persistence.sql import SqlStore
 from hazardflow.webhooks import RetryPolicy, WebhookDeliverer, new_secret, webhook_store
+from webhook_support import Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -130,7 +130,8 @@ def test_a_receiver_that_keeps_failing_ends_in_the_dead_letters(world: World) ->
         with WebhookDeliverer(world.engine.store, retry=retry) as d:
             _drive(d, lambda: hooks.counts()["dead"] == 1)
         (dead,) = hooks.list_deliveries(status="dead")
-        assert dead.attempts == rx.ids[dead.id] >= 2 and dead.last_error == "HTTP 500"
+        assert dead.attempts == rx.ids[dead.id] >= 2
+        assert dead.last_error == "HTTP 500"
         # a manual replay sends it again with the same id
         rx.status = 204
         hooks.redeliver(dead.id, world.clock.now())
