@@ -106,6 +106,8 @@ KIND_TITLES = {
     "timer": ("计时器", "Timers"),
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
+    "todo_status": ("待办状态", "To-do statuses"),
+    "urgency": ("紧急程度", "Urgency"),
 }
 
 
