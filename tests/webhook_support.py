@@ -57,6 +57,13 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a production receiver
+
+            def _answer(self, code: int) -> None:
+                self.send_response(code)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -66,8 +73,7 @@ class Receiver:
                 except (WebhookVerificationError, AssertionError):
                     with receiver.lock:
                         receiver.bad_signatures += 1
-                    self.send_response(400)
-                    self.end_headers()
+                    self._answer(400)
                     return
                 if receiver.delay:
                     time.sleep(receiver.delay)
@@ -80,13 +86,18 @@ class Receiver:
                     if 200 <= code < 300:
                         receiver.accepted[msg_id] += 1
                         receiver.messages[msg_id] = payload
-                self.send_response(code)
-                self.end_headers()
+                self._answer(code)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the default 5 drops connections under concurrent senders
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a sender killed mid-request resets its connection: expected here
+
+        self._server = Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -255,3 +255,32 @@ def test_new_secret_bounds() -> None:
     assert len(new_secret(24)) > 6
     with pytest.raises(InvalidInput):
         new_secret(8)
+
+
+def test_a_round_of_outcomes_is_recorded_at_once(world: World) -> None:
+    from hazardflow.webhooks import Outcome
+
+    store = world.engine.store
+    hooks = webhook_store(store)
+    now = world.clock.now()
+    hooks.add_subscription("http://127.0.0.1:9/a", now=now, event_types=["hazard.*"])
+    for _ in range(3):
+        world.register()
+    fan_out(store, now=now)
+    a, b, c = hooks.claim("w", now, limit=10)
+    later = now + timedelta(seconds=5)
+    hooks.record(
+        [
+            Outcome(a.id, now, delivered=True, status_code=200),
+            Outcome(b.id, now, delivered=False, status_code=503, retry_at=later, error="HTTP 503"),
+            Outcome(c.id, now, delivered=False, error="ConnectError"),
+            Outcome("msg_unknown", now, delivered=True),
+        ]
+    )
+    assert [hooks.get_delivery(x.id).status for x in (a, b, c)] == ["delivered", "pending", "dead"]
+    assert hooks.get_delivery(b.id).next_attempt_at == later
+    assert hooks.get_delivery(c.id).last_error == "ConnectError"
+    # recording again changes nothing: finished deliveries stay as they are
+    hooks.record([Outcome(a.id, later, delivered=False, error="late")])
+    assert hooks.get_delivery(a.id).status == "delivered"
+    assert hooks.get_delivery(a.id).attempts == 1

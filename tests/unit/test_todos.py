@@ -47,7 +47,9 @@ def test_a_registered_case_is_pending_for_who_may_move_it_on(world: World) -> No
 def test_items_keep_their_ids_and_move_from_pending_to_done_to_closed(world: World) -> None:
     case = world.register()
     first = {i.id: i for i in _items(world, case.id)}
-    case = world.fire(case, "set_deadline", People.officer, {"deadline": "2024-03-20", "measures": "m", "responsible": "r"})
+    case = world.fire(
+        case, "set_deadline", People.officer, {"deadline": "2024-03-20", "measures": "m", "responsible": "r"}
+    )
     second = {i.id: i for i in _items(world, case.id)}
     assert set(first) <= set(second)
     assert {second[i].status for i in first} == {"done"}
