@@ -42,10 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hazard_world import People, World, new_engine  # noqa: E402
-from webhook_support import Receiver  # noqa: E402
-
 from hazardflow.persistence.sql import SqlStore  # noqa: E402
 from hazardflow.webhooks import RetryPolicy, WebhookDeliverer, new_secret, sign, webhook_store  # noqa: E402
+from webhook_support import Receiver  # noqa: E402
 
 FAST = RetryPolicy(schedule=(timedelta(milliseconds=100), timedelta(milliseconds=300)), jitter=0.2)
 
@@ -111,11 +110,11 @@ def throughput(url: str, messages: int, rounds: int, concurrency: int) -> dict[s
                     delivered += messages
                     return time.perf_counter() - t0
 
-                def run_base() -> float:
-                    if not pending_bodies:
+                def run_base(bodies: list[tuple[str, bytes]] = pending_bodies) -> float:
+                    if not bodies:
                         recent = hooks.list_deliveries(status="delivered", limit=10**9)[-messages:]
-                        pending_bodies.extend((f"base_{uuid.uuid4().hex}", m.body.encode()) for m in recent)
-                    return _baseline(pending_bodies, rx, secret, concurrency)
+                        bodies.extend((f"base_{uuid.uuid4().hex}", m.body.encode()) for m in recent)
+                    return _baseline(bodies, rx, secret, concurrency)
 
                 if r % 2 == 0:
                     t_ours = run_ours()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hazard_world import COUNTY, TOWNSHIP, UNIT, People, World, new_engine
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hazard_world import COUNTY, TOWNSHIP, UNIT, People, World, new_engine
 from hazardflow import InvalidInput
 from hazardflow.todos import TodoConfig, list_todos, todos_for, todos_for_case, todos_for_event
 
