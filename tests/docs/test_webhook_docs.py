@@ -17,7 +17,7 @@ DOCS = Path(__file__).parent.parent.parent / "docs" / "how-to"
 
 
 def _signed(secret: str) -> tuple[bytes, dict[str, str]]:
-    body = '{"type":"hazard.register","data":{"case_id":"HZ-1","state":"registered"}}'.encode()
+    body = b'{"type":"hazard.register","data":{"case_id":"HZ-1","state":"registered"}}'
     ts = int(time.time())
     return body, {
         "webhook-id": "msg_1",
