@@ -108,6 +108,7 @@ KIND_TITLES = {
     "policy_rule": ("政策规则", "Policy rules"),
     "todo_status": ("待办状态", "To-do statuses"),
     "urgency": ("紧急程度", "Urgency"),
+    "figure": ("统计指标", "Report figures"),
 }
 
 
@@ -274,7 +275,14 @@ def _example_errors() -> list[tuple[str, Any]]:
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────────────
-API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies", "hazardflow.server")
+API_MODULES = (
+    "hazardflow",
+    "hazardflow.testing",
+    "hazardflow.abc",
+    "hazardflow.policies",
+    "hazardflow.reports",
+    "hazardflow.server",
+)
 
 
 def api_page() -> str:
