@@ -108,6 +108,7 @@ KIND_TITLES = {
     "policy_rule": ("政策规则", "Policy rules"),
     "todo_status": ("待办状态", "To-do statuses"),
     "urgency": ("紧急程度", "Urgency"),
+    "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
     "figure": ("统计指标", "Report figures"),
 }
 
@@ -280,6 +281,7 @@ API_MODULES = (
     "hazardflow.testing",
     "hazardflow.abc",
     "hazardflow.policies",
+    "hazardflow.glossary",
     "hazardflow.reports",
     "hazardflow.server",
 )
