@@ -211,7 +211,9 @@ def register(app: typer.Typer) -> None:
                 log.info("deliver.start", name=deliverer.name)
                 if once:
                     report = deliverer.run_once()
-                    log.info("deliver.round", **vars(report))
+                    import attrs
+
+                    log.info("deliver.round", **attrs.asdict(report))
                 else:
                     deliverer.run(interval=interval)
         except HazardflowError as exc:
