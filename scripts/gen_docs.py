@@ -108,6 +108,7 @@ KIND_TITLES = {
     "policy_rule": ("政策规则", "Policy rules"),
     "todo_status": ("待办状态", "To-do statuses"),
     "urgency": ("紧急程度", "Urgency"),
+    "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
 }
 
 
@@ -274,7 +275,7 @@ def _example_errors() -> list[tuple[str, Any]]:
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────────────
-API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies")
+API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies", "hazardflow.glossary")
 
 
 def api_page() -> str:

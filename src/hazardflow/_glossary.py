@@ -265,6 +265,11 @@ GLOSSARY: tuple[Term, ...] = (
     _t("urgency", "urgent",       "急",   "urgent",      "Overdue, or the first rung of the overdue ladder reached.", "inference from the overdue ladder"),
     _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
     _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    # ── campaign targets of a simulation (short names, for chart markers) ──────────────────────────────
+    _t("target", "stock_cleared",   "存量基本消除", "stock cleared",    "Major hazards found before the campaign are (basically) all closed by the end of 2024.", "S16; seed:000 item 22; inference"),
+    _t("target", "inflow_curbed",   "增量有效遏制", "inflow curbed",    "Open new major hazards do not grow from the end of 2024 to the end of 2025.", "S16; seed:000 一(二); inference"),
+    _t("target", "dynamic_zero",    "动态清零",     "dynamic zeroing",  "No open major hazard past its deadline at any quarter end of 2026.", "S16; seed:000 一(二); inference"),
+    _t("target", "majors_governed", "重大隐患五落实", "majors governed", "Every major hazard found in the ledger drive has an adopted plan (五落实) by the deadline.", "seed:002 四(二)(三)"),
 )
 # fmt: on
 
