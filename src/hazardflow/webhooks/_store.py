@@ -504,39 +504,46 @@ class SqlWebhookStore:
         conflict = "ON CONFLICT (id) DO NOTHING" if self._pg else ""
         verb = "INSERT" if self._pg else "INSERT OR IGNORE"
         sql = self._q(f"{verb} INTO hf_webhook_delivery ({_DEL_COLS}) VALUES ({', '.join('?' * 16)}) {conflict}")
-        mark = self._q("UPDATE hf_outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL")
         t = self._ts(now)
-        n = 0
+        ids = [int(outbox_id) for outbox_id, _ in batch]
+        if not ids:
+            return 0
+        if self._pg:
+            mark = "UPDATE hf_outbox SET delivered_at = %s WHERE id = ANY(%s) AND delivered_at IS NULL RETURNING id"
+            params: tuple[Any, ...] = (t, ids)
+        else:
+            marks = ", ".join("?" * len(ids))
+            mark = f"UPDATE hf_outbox SET delivered_at = ? WHERE id IN ({marks}) AND delivered_at IS NULL RETURNING id"
+            params = (t, *ids)
         with self._tx("queueing webhook deliveries") as db:
-            for outbox_id, deliveries in batch:
-                if db.execute(mark, (t, outbox_id)).rowcount != 1:  # another worker fanned it out first
-                    continue
-                rows = [
-                    (
-                        d.id,
-                        d.subscription_id,
-                        d.outbox_id,
-                        d.case_id,
-                        d.event_type,
-                        d.body,
-                        d.status,
-                        d.attempts,
-                        self._ts(d.created_at),
-                        self._ts(d.next_attempt_at),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
-                    for d in deliveries
-                ]
-                if rows:
-                    cur = db.cursor()
-                    cur.executemany(sql, rows)
-                    n += len(rows) if cur.rowcount < 0 else cur.rowcount
-        return n
+            # rows another worker fanned out first are skipped with their deliveries: each message is queued once
+            won = {int(r[0]) for r in db.execute(mark, params).fetchall()}
+            rows = [
+                (
+                    d.id,
+                    d.subscription_id,
+                    d.outbox_id,
+                    d.case_id,
+                    d.event_type,
+                    d.body,
+                    d.status,
+                    d.attempts,
+                    self._ts(d.created_at),
+                    self._ts(d.next_attempt_at),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+                for outbox_id, deliveries in batch
+                if outbox_id in won
+                for d in deliveries
+            ]
+            if rows:
+                db.cursor().executemany(sql, rows)
+        return len(rows)
 
     # deliveries
     def claim(self, owner: str, now: datetime, *, limit: int = 50, lease: timedelta = _DEFAULT_LEASE) -> list[Delivery]:
