@@ -101,7 +101,6 @@ class Server:
                 "HF_BENCH_SECRET",
                 "--log-level",
                 "warning",
-                "--no-access-log",
             ],
             env={**os.environ, "HF_BENCH_SECRET": SECRET},
             start_new_session=True,

@@ -128,7 +128,6 @@ JWT_ARGS: Sequence[str] = (
     ISSUER,
     "--jwt-audience",
     AUDIENCE,
-    "--no-access-log",
     "--log-level",
     "warning",
 )

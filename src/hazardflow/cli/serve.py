@@ -18,50 +18,49 @@ from .db import URL_ENV
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
-        url: str = typer.Option(..., "--url", envvar=URL_ENV, help=f"Database URL (defaults to ${URL_ENV})."),
-        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-        port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
-        workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+        url: str = typer.Option(..., "--url", envvar=URL_ENV, help="Database URL."),
+        host: str = typer.Option("127.0.0.1", "--host", metavar="ADDR", help="Address to listen on."),
+        port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on."),
+        workers: int = typer.Option(1, "--workers", min=1, metavar="N", help="uvicorn worker processes."),
         jwt_secret_env: str | None = typer.Option(
-            None, "--jwt-secret-env", help="Environment variable holding the HS256 secret (>= 32 bytes)."
+            None, "--jwt-secret-env", metavar="VAR", help="Variable holding the HS256 secret (>= 32 bytes)."
         ),
         jwt_public_key: str | None = typer.Option(
-            None, "--jwt-public-key", help="PEM file of the identity provider's public key (RS256)."
+            None, "--jwt-public-key", metavar="PEM", help="Identity provider's public key file (RS256)."
         ),
         jwt_algorithm: str | None = typer.Option(
-            None, "--jwt-algorithm", help="JWT algorithm (default HS256 with a secret, RS256 with a public key)."
+            None, "--jwt-algorithm", metavar="ALG", help="JWT algorithm (default HS256 or RS256)."
         ),
-        jwt_issuer: str | None = typer.Option(None, "--jwt-issuer", help="Required 'iss' claim."),
-        jwt_audience: str | None = typer.Option(None, "--jwt-audience", help="Required 'aud' claim."),
+        jwt_issuer: str | None = typer.Option(None, "--jwt-issuer", metavar="ISS", help="Required 'iss' claim."),
+        jwt_audience: str | None = typer.Option(None, "--jwt-audience", metavar="AUD", help="Required 'aud' claim."),
         jwt_claim: list[str] = typer.Option(
-            [], "--jwt-claim", help="FIELD=CLAIM (repeatable): id, name, roles, org, jurisdiction; dotted paths."
+            [], "--jwt-claim", metavar="F=CLAIM", help="Claim of an actor field (id, name, roles, org, jurisdiction)."
         ),
         trusted_gateway: list[str] = typer.Option(
-            [], "--trusted-gateway", help="Address or network of a trusted gateway (repeatable; off by default)."
+            [], "--trusted-gateway", metavar="ADDR", help="Trusted gateway address or network (off by default)."
         ),
         gateway_header: list[str] = typer.Option(
-            [], "--gateway-header", help="FIELD=HEADER (repeatable): the gateway's header for an actor field."
+            [], "--gateway-header", metavar="F=HEADER", help="The gateway's header for an actor field."
         ),
-        policy: list[str] = typer.Option([], "--policy", help="Extra policy as module:attribute (repeatable)."),
+        policy: list[str] = typer.Option([], "--policy", metavar="MOD:ATTR", help="Extra policy (repeatable)."),
         key_env: str = typer.Option(
-            "HAZARDFLOW_AUDIT_KEY", "--key-env", help="Environment variable holding the HMAC audit key, if any."
+            "HAZARDFLOW_AUDIT_KEY", "--key-env", metavar="VAR", help="Variable holding the audit HMAC key."
         ),
-        todo_system_code: str = typer.Option("hazardflow", "--todo-system-code", help="System code of to-do items."),
+        todo_system_code: str = typer.Option(
+            "hazardflow", "--todo-code", metavar="CODE", help="System code of to-do items."
+        ),
         todo_pc_url: str = typer.Option(
-            "/cases/{case_id}", "--todo-pc-url", help="PC URL template of to-do items ({case_id}, {task_id} ...)."
+            "/cases/{case_id}", "--todo-pc-url", metavar="TEMPLATE", help="To-do PC URL ({case_id}, {task_id} ...)."
         ),
         todo_mobile_url: str = typer.Option(
-            "/m/cases/{case_id}", "--todo-mobile-url", help="Mobile URL template of to-do items."
+            "/m/cases/{case_id}", "--todo-mobile-url", metavar="TEMPLATE", help="To-do mobile URL."
         ),
         webhook_admin_role: list[str] = typer.Option(
-            [],
-            "--webhook-admin-role",
-            help="Role that manages webhook subscriptions (repeatable; default: "
-            "safety_committee_office, emergency_office).",
+            [], "--webhook-admin", metavar="ROLE", help="Role managing webhook subscriptions (repeatable)."
         ),
-        outbox: bool = typer.Option(True, "--outbox/--no-outbox", help="Write an outbox row per event (webhooks)."),
-        log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
-        access_log: bool = typer.Option(False, "--access-log/--no-access-log", help="Log every request."),
+        no_outbox: bool = typer.Option(False, "--no-outbox", help="Write no outbox rows (no webhooks)."),
+        log_level: str = typer.Option("info", "--log-level", metavar="LEVEL", help="debug, info, warning or error."),
+        access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
     ) -> None:
         """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) over the database."""
         try:
@@ -91,7 +90,7 @@ def register(app: typer.Typer) -> None:
             "gateway_headers": gateway_header,
             "policies": policy,
             "audit_key_env": key_env,
-            "outbox": outbox,
+            "outbox": not no_outbox,
             "todo": {"system_code": todo_system_code, "pc_url": todo_pc_url, "mobile_url": todo_mobile_url},
             "webhook_admin_roles": webhook_admin_role,
         }
