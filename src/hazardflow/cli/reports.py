@@ -24,7 +24,7 @@ import typer
 
 from .db import URL_ENV
 
-_URL_HELP = f"Database URL (sqlite:///file.db or postgresql+psycopg://...); defaults to ${URL_ENV}."
+_URL_HELP = f"Database URL (defaults to ${URL_ENV})."
 
 
 class Lang(enum.StrEnum):
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
 
 # ── report ───────────────────────────────────────────────────────────────────────────────────────
 def _register_report(app: typer.Typer) -> None:
-    report = typer.Typer(help="Periodic reports (月报、季报、年报) as Markdown and Excel.", no_args_is_help=True)
+    report = typer.Typer(help="Periodic reports (月报、季报、年报).", no_args_is_help=True)
     app.add_typer(report, name="report")
 
     def run(
@@ -182,7 +182,7 @@ def _register_report(app: typer.Typer) -> None:
                 document_no,
             )
 
-        command.__doc__ = f"Write the {cmd} report ({zh}) of a jurisdiction as Markdown and Excel."
+        command.__doc__ = f"The {cmd} report ({zh}), Markdown + Excel."
         report.command(cmd)(command)
 
     for kind, cmd, zh in (("month", "monthly", "月报"), ("quarter", "quarterly", "季报"), ("year", "annual", "年报")):
@@ -191,7 +191,7 @@ def _register_report(app: typer.Typer) -> None:
 
 # ── ledger ───────────────────────────────────────────────────────────────────────────────────────
 def _register_ledger(app: typer.Typer) -> None:
-    ledger = typer.Typer(help="The 台账 (hazard ledger): export to Excel/CSV, import.", no_args_is_help=True)
+    ledger = typer.Typer(help="The 台账 (hazard ledger): export, import.", no_args_is_help=True)
     app.add_typer(ledger, name="ledger")
 
     @ledger.command("export")
@@ -202,7 +202,7 @@ def _register_ledger(app: typer.Typer) -> None:
         state: list[str] = typer.Option([], "--state", help="Only hazards in this state (repeatable)."),
         output: Path = typer.Option(..., "--output", "-o", help="台账.xlsx or 台账.csv"),
     ) -> None:
-        """Write one row per hazard (streamed: any number of rows in flat memory)."""
+        """One row per hazard, to Excel or CSV."""
         from datetime import UTC, datetime, time
 
         from .._calendar import SHANGHAI
@@ -234,7 +234,7 @@ def _register_ledger(app: typer.Typer) -> None:
         actor_jurisdiction: str | None = typer.Option(None, "--actor-jurisdiction"),
         max_rows: int = typer.Option(200_000, "--max-rows", help="Refuse a workbook with more data rows."),
     ) -> None:
-        """Register the hazards of an existing ledger (re-importing the same rows adds nothing)."""
+        """Register an existing ledger's hazards."""
         from .._exceptions import HazardflowError
         from ..reports._import import import_ledger
 
@@ -308,12 +308,12 @@ def _label(kind: str, value: Any) -> str:
 
 
 def _register_cases(app: typer.Typer) -> None:
-    cases = typer.Typer(help="Look at the register: list, show and trace cases (案件查询).", no_args_is_help=True)
+    cases = typer.Typer(help="Look at the register (案件查询).", no_args_is_help=True)
     app.add_typer(cases, name="cases")
 
     @cases.command("list")
     def list_(
-        url: str = typer.Option(..., "--url", envvar=URL_ENV, help=_URL_HELP),
+        url: str = typer.Option(..., "--url", envvar=URL_ENV, show_envvar=False, help="Database URL."),
         jurisdiction: str | None = typer.Option(None, "--jurisdiction", help="Division code (with its subtree)."),
         workflow: list[str] = typer.Option([], "--workflow", help="hazard, tipoff, escalation, report_obligation."),
         state: list[str] = typer.Option([], "--state"),
@@ -331,7 +331,7 @@ def _register_cases(app: typer.Typer) -> None:
         cursor: str | None = typer.Option(None, "--cursor", help="The next-page cursor a previous list printed."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object: items and next_cursor."),
     ) -> None:
-        """List the cases a filter selects, a page at a time (the reporter is never shown)."""
+        """List cases, a page at a time."""
         from .._calendar import local_date
         from .._exceptions import HazardflowError
         from ..reports import CaseFilter, count_cases, find_cases
@@ -386,7 +386,7 @@ def _register_cases(app: typer.Typer) -> None:
         org: str | None = typer.Option(None, "--org"),
         actor_jurisdiction: str | None = typer.Option(None, "--actor-jurisdiction"),
     ) -> None:
-        """Show one case with bilingual labels (the reporter only through --reveal-reporter)."""
+        """Show one case (中英文标签)."""
         from .._exceptions import HazardflowError
 
         with _engine(url) as engine:
@@ -440,7 +440,7 @@ def _register_cases(app: typer.Typer) -> None:
         url: str = typer.Option(..., "--url", envvar=URL_ENV, help=_URL_HELP),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """The case's audit events: who did what, when, from which state to which."""
+        """A case's audit events (审计记录)."""
         with _engine(url) as engine:
             if engine.store.load_case(case_id) is None:
                 typer.echo(f"error: no case with id {case_id!r} (案件不存在)", err=True)
