@@ -6,7 +6,7 @@
 was handed to the subscriptions (fanned out).
 
 Revision ID: 0005_webhooks
-Revises: 0004
+Revises: 0005_policy_chain
 Create Date: 2026-12-04
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005_webhooks"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_policy_chain"
 branch_labels: str | None = None
 depends_on: str | None = None
 
