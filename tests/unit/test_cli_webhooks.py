@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+import structlog
 from typer.testing import CliRunner
 
 from hazard_world import World, new_engine
@@ -12,6 +15,13 @@ from hazardflow.cli import app
 from hazardflow.persistence.sql import SqlStore
 from hazardflow.webhooks import new_secret, webhook_store
 from webhook_support import Receiver
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The commands configure structlog to print to their stdout; later tests must not print to a closed one."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_add_list_deliver_redeliver_remove(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import typer
 from .._clock import SystemClock
 from .db import URL_ENV
 
-_URL_HELP = f"Database URL (defaults to ${URL_ENV})."
+_URL_HELP = "Database URL."
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
             None, "--jurisdiction", "-j", help="Only cases in this division code's subtree."
         ),
         secret: str | None = typer.Option(
-            None, "--secret", help="A whsec_ secret to use (default: a new random one, printed once)."
+            None, "--secret", help="A whsec_ secret (default: a new random one, printed once)."
         ),
     ) -> None:
         """Add a subscription; prints it as JSON with its secret (shown only now)."""
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
 
     @hooks.command("remove")
     def remove(
-        subscription_id: str = typer.Argument(..., help="The subscription id (sub_…)."),
+        subscription_id: str = typer.Argument(..., help="The subscription id (sub_ and 16 hex digits)."),
         url: str = typer.Option(..., "--url", envvar=URL_ENV, help=_URL_HELP),
     ) -> None:
         """Remove a subscription and its deliveries."""
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
 
     @hooks.command("redeliver")
     def redeliver(
-        delivery_id: str = typer.Argument(..., help="The delivery's webhook-id (msg_…)."),
+        delivery_id: str = typer.Argument(..., help="The delivery's webhook-id (msg_ prefix)."),
         url: str = typer.Option(..., "--url", envvar=URL_ENV, help=_URL_HELP),
     ) -> None:
         """Queue a delivery again (a dead letter, or one to replay), with the same webhook-id."""
@@ -171,7 +171,7 @@ def register(app: typer.Typer) -> None:
         system_code: str = typer.Option("hazardflow", "--system-code", help="To-do items' system code."),
         pc_url: str = typer.Option("/cases/{case_id}", "--pc-url", help="To-do PC URL template."),
         mobile_url: str = typer.Option("/m/cases/{case_id}", "--mobile-url", help="To-do mobile URL template."),
-        name: str | None = typer.Option(None, "--name", help="Worker name (default host:pid:…)."),
+        name: str | None = typer.Option(None, "--name", help="Worker name (default: host and process id)."),
         once: bool = typer.Option(False, "--once", help="One round, then exit."),
     ) -> None:
         """Deliver the outbox as signed webhooks (Standard Webhooks 1.0) until SIGTERM or Ctrl-C."""

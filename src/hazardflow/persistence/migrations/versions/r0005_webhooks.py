@@ -6,7 +6,7 @@
 was handed to the subscriptions (fanned out).
 
 Revision ID: 0005_webhooks
-Revises: 0004
+Revises: 0005_policy_chain
 Create Date: 2026-12-04
 """
 
