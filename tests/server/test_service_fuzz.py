@@ -6,7 +6,8 @@ phases, following the schema's links from a new case to the operations on it. ``
 is left out: the schema cannot say which payload fields a trigger needs in a case's current state, and those
 requests are rightly refused with a 422 problem. ``negative_data_rejection`` is left out too: its "invalid" query
 values (a number or an object where a list of strings is declared) reach the service as text, which is a valid
-filter value that matches nothing, so a 200 with an empty page is the right answer, not a failure. Bounded by ``--max-examples`` and ``--max-time``; run on
+filter value that matches nothing, so a 200 with an empty page is the right answer, not a failure.
+Bounded by ``--max-examples`` and ``--max-time``; run on
 SQLite (the HTTP tests cover PostgreSQL).
 """
 
