@@ -1,14 +1,13 @@
 """schemathesis against the running service, from its own OpenAPI schema: every operation, hostile inputs.
 
-Every check schemathesis has (no 5xx, status codes, content types and bodies as the schema says, schema-
-invalid requests refused, ...) plus ours (every error is problem+json with a stable code), through all four
+Every check schemathesis has (no 5xx; status codes, content types, headers and bodies as the schema says; no
+auth bypass; ...) but two, plus ours (every error is problem+json with a stable code), through all four
 phases, following the schema's links from a new case to the operations on it. ``positive_data_acceptance``
 is left out: the schema cannot say which payload fields a trigger needs in a case's current state, and those
 requests are rightly refused with a 422 problem. ``negative_data_rejection`` is left out too: its "invalid" query
 values (a number or an object where a list of strings is declared) reach the service as text, which is a valid
 filter value that matches nothing, so a 200 with an empty page is the right answer, not a failure.
-Bounded by ``--max-examples`` and ``--max-time``; run on
-SQLite (the HTTP tests cover PostgreSQL).
+Bounded by ``--max-examples`` and ``--max-time``; run on SQLite (the HTTP tests cover PostgreSQL).
 """
 
 from __future__ import annotations
