@@ -257,6 +257,14 @@ GLOSSARY: tuple[Term, ...] = (
     _t("policy_rule", "calendar",               "工作日历",             "working calendar",           "Statutory holidays, 调休 and local adjustments.", "S23"),
     _t("policy_rule", "separations",            "职责分离",             "separation of duty",         "Who may not fire a trigger on a case they acted on.", "seed:002 (五)3"),
     _t("policy_rule", "permissions",            "权限调整",             "permission overrides",       "Roles and scope per trigger, replacing the lifecycle table's.", "inference"),
+    # ── to-do items (统一待办) and their urgency ──────────────────────────────────────────────────────
+    _t("todo_status", "pending",  "待办", "pending", "The case is at this step now; the receiver is expected to act.", "integration §1.2 (e-cology isremark 0)"),
+    _t("todo_status", "done",     "已办", "done",    "The case moved on from this step.", "integration §1.2 (e-cology isremark 2)"),
+    _t("todo_status", "closed",   "办结", "closed",  "The case reached a terminal state; nothing is left to do.", "integration §1.2 (e-cology isremark 4)"),
+    _t("urgency", "normal",       "一般", "normal",      "On time: no overdue sanction rung reached.", "inference from the overdue ladder"),
+    _t("urgency", "urgent",       "急",   "urgent",      "Overdue, or the first rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
     # ── report figures (hazardflow.reports; the period is [start, end), levels are as of end) ─────────────
     _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period.", "S1 §10; seed:000 item 22"),
     _t("figure", "registered_stock",      "本期登记的存量隐患数（截止日前发现）", "hazards registered in the period, found before the cutoff", "Hazards registered in the period whose discovery (discovered_at) lies before the stock cutoff: the stock entered (存量录入), not newly found.", "S16; inference"),

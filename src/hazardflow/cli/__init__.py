@@ -36,7 +36,7 @@ app = typer.Typer(
 )
 
 #: Modules that register commands on ``app`` (each has ``register(app)``).
-COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy", "reports")
+COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy", "serve", "webhooks", "reports")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}").register(app)
