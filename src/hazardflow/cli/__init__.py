@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 #: Modules that register commands on ``app`` (each has ``register(app)``).
-COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy")
+COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy", "dashboard")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}").register(app)

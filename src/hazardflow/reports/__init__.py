@@ -8,3 +8,6 @@ from __future__ import annotations
 from ._query import ORDERS, CaseFilter, CasePage, count_cases, find_cases
 
 __all__ = ["ORDERS", "CaseFilter", "CasePage", "count_cases", "find_cases"]
+from ._grouped import GROUP_KEYS, child_division, count_cases_by
+
+__all__ += ["GROUP_KEYS", "child_division", "count_cases_by"]
