@@ -96,7 +96,9 @@ def _progress(engine: Engine, case_id: str, kind: str) -> None:
             order = {**ORDER, "deadline": (engine.clock.now() + timedelta(days=20)).date().isoformat()}
             fire(case_id, "set_deadline", actor=officer_for(case.jurisdiction), payload=order)
         elif case.state == "rectifying":
-            fire(case_id, "submit_review", actor=People.manager, payload={"evidence": ["照片.jpg"], "rectified_by": "x"})
+            fire(
+                case_id, "submit_review", actor=People.manager, payload={"evidence": ["照片.jpg"], "rectified_by": "x"}
+            )
         elif case.state == "under_review":
             fire(case_id, "approve", actor=People.supervisor, payload={"opinion": "通过"})
     elif kind == "list":

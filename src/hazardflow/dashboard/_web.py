@@ -14,8 +14,7 @@ Who may look: the ``authenticator`` (the service's) turns the request into an :c
 a viewer sees the boards of their own jurisdiction and the divisions below it, nothing else.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations, some of them local.
 import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime
