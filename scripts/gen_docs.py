@@ -106,6 +106,7 @@ KIND_TITLES = {
     "timer": ("计时器", "Timers"),
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
+    "figure": ("统计指标", "Report figures"),
 }
 
 

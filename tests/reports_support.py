@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from hazard_world import ORDER, PLAN, REGISTER, REPORT_BODY, People
-
 from hazardflow import Actor, CommandRefused, Engine, InvalidInput, SequentialIds, SimulatedClock
 from hazardflow.abc import Store
 

@@ -257,6 +257,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("policy_rule", "calendar",               "工作日历",             "working calendar",           "Statutory holidays, 调休 and local adjustments.", "S23"),
     _t("policy_rule", "separations",            "职责分离",             "separation of duty",         "Who may not fire a trigger on a case they acted on.", "seed:002 (五)3"),
     _t("policy_rule", "permissions",            "权限调整",             "permission overrides",       "Roles and scope per trigger, replacing the lifecycle table's.", "inference"),
+<<<<<<< HEAD
     # ── dashboard (挂图作战): panels, figures and the three status colours (三色督办) ─────────────────────
     _t("dashboard", "title",           "隐患治理挂图作战",   "hazard campaign board",       "One picture per jurisdiction: who must fix what by when, and where it is late.", "seed:000 保障(二)"),
     _t("dashboard", "overdue",         "逾期",               "overdue",                     "Red (红): open and past the running stage deadline.", "suqian.gov.cn 2025-06-06 (三色督办)"),
@@ -305,6 +306,34 @@ GLOSSARY: tuple[Term, ...] = (
     _t("dashboard", "auto_refresh",    "案件变化时自动刷新", "refreshes itself when cases change", "", "inference"),
     _t("dashboard", "chart_data",      "图表数据",           "chart data",                  "The numbers behind a chart, as a table (its text alternative).", "WCAG 2.1 1.1.1"),
     _t("dashboard", "month",           "月份",               "month",                       "", "inference"),
+=======
+    # ── report figures (hazardflow.reports; the period is [start, end), levels are as of end) ─────────────
+    _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period.", "S1 §10; seed:000 item 22"),
+    _t("figure", "closed",                "本期销号次数（全部等级）",           "closures in the period (all grades)",              "Events that moved a hazard case into 已销号 in the period (a case reopened and closed again counts each time).", "S1 §23"),
+    _t("figure", "closed_on_time",        "本期按期销号次数",                   "closures in the period that met every deadline",   "Closures in the period of cases that had not been marked overdue on any stage (整改、审核、延期审批…) before closing.", "seed:000 保障(五); inference"),
+    _t("figure", "on_time_rate",          "按期整改率（本期）",                 "on-time closure rate (period)",                    "closed_on_time ÷ closed, both of the period; empty when nothing closed.", "seed:001; COMPASS M17"),
+    _t("figure", "voided",                "本期作废隐患数",                     "hazards voided in the period",                     "Events that voided a hazard case (registered in error) in the period.", "inference"),
+    _t("figure", "open",                  "期末未销号隐患数（全部等级）",       "open hazards at the end (all grades)",             "Hazard cases not closed and not voided after their events before the end instant.", "S1 §23"),
+    _t("figure", "open_majors",           "期末未销号重大隐患数",               "open major hazards at the end",                    "Open hazards at the end whose grade is major (national 重大).", "S16; seed:000 item 22"),
+    _t("figure", "open_majors_stock",     "期末未销号重大隐患数（存量：截止日前发现）", "open major hazards found before the cutoff (stock)", "Open major hazards at the end found (discovered_at, else registration) before the stock cutoff (the campaign start).", "S16; seed:000 item 22"),
+    _t("figure", "open_majors_new",       "期末未销号重大隐患数（增量：截止日起发现）", "open major hazards found from the cutoff (new)",     "Open major hazards at the end found on or after the stock cutoff.", "S16; seed:000 item 22"),
+    _t("figure", "overdue_open",          "期末逾期未销号隐患数（全部等级）",   "open overdue hazards at the end (all grades)",     "Open hazards at the end whose running stage deadline had passed (marked overdue by the engine).", "seed:000 保障(五)"),
+    _t("figure", "overdue_open_majors",   "期末逾期未销号重大隐患数",           "open overdue major hazards at the end",            "overdue_open restricted to major hazards.", "seed:000 保障(五)"),
+    _t("figure", "listed_open",           "期末挂牌督办在办隐患数",             "listed hazards open at the end",                   "Open hazards at the end listed for supervision (挂牌督办) and not delisted; by the listing authority's level.", "S18; S19 §10"),
+    _t("figure", "close_days",            "销号用时（天，登记至销号）",         "days from registration to closure",                "Whole days from registration to each closure of the period; mean, median and 90th percentile (nearest rank).", "inference"),
+    _t("figure", "rungs_reached",         "本期达到逾期督办第N级的隐患数",      "hazards reaching ladder rung n in the period",     "Hazards whose highest rung of the overdue ladder (函告→通报→约谈→曝光→移送) rose to n or above during the period.", "seed:000 保障(五)"),
+    _t("figure", "open_under_sanction",   "期末受逾期督办的未销号隐患数",       "open hazards under sanction at the end",           "Open hazards at the end that have reached at least the first rung of the overdue ladder.", "seed:000 保障(五)"),
+    _t("figure", "tipoffs_received",      "本期受理举报数",                     "tip-offs received in the period",                  "Tip-off cases received in the period.", "seed:000 item 24"),
+    _t("figure", "tipoffs_substantiated", "本期举报查实数",                     "tip-offs substantiated in the period",             "Tip-offs found true (a hazard case opened) in the period.", "seed:000 item 24"),
+    _t("figure", "escalations_proposed",  "本期提请纳入蓄水池数",               "escalations proposed in the period",               "Escalation cases proposed in the period.", "seed:002 (八)"),
+    _t("figure", "escalations_pooled",    "本期进入蓄水池数",                   "escalations pooled in the period",                 "Escalations admitted to the upper tier's pool in the period.", "seed:002 (八)"),
+    _t("figure", "escalations_accepted",  "本期上级接收数",                     "escalations accepted in the period",               "Escalations the upper tier accepted (supervision moved up) in the period.", "seed:002 (八)"),
+    _t("figure", "escalations_returned",  "本期上级退回数",                     "escalations returned in the period",               "Escalations the upper tier returned in the period.", "seed:002 (八)"),
+    _t("figure", "escalations_in_pool",   "期末蓄水池在池数",                   "escalations in the pool at the end",               "Escalations waiting in the upper tier's pool at the end.", "seed:002 (八)"),
+    _t("figure", "reports_filed",         "本期报送次数",                       "reports filed in the period",                      "Reporting obligations filed in the period.", "S1 §14; seed:000 保障(六)"),
+    _t("figure", "reports_filed_late",    "本期逾期报送次数",                   "reports filed late in the period",                 "Filings in the period of obligations that had been marked overdue before.", "S1 §14"),
+    _t("figure", "reports_overdue",       "期末逾期未报送数",                   "reports overdue at the end",                       "Reporting obligations still due and past their date at the end.", "S1 §14"),
+>>>>>>> h18-reports
 )
 # fmt: on
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from reports_support import new_engine, play
 
 from hazardflow import InvalidInput, UnknownJurisdictionError
 from hazardflow.reports import CaseFilter, count_cases, find_cases
+from reports_support import new_engine, play
 
 STEPS: list[tuple[Any, ...]] = []
 for i in range(24):

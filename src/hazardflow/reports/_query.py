@@ -31,7 +31,7 @@ __all__ = ["ORDERS", "CaseFilter", "CasePage", "count_cases", "find_cases", "sto
 #: (soonest first; cases without one last).
 ORDERS = ("opened", "-opened", "deadline")
 MAX_LIMIT = 1000
-WORKFLOWS = ("hazard", "tipoff", "escalation", "obligation")
+WORKFLOWS = ("hazard", "tipoff", "escalation", "report_obligation")
 
 Order = Literal["opened", "-opened", "deadline"]
 
@@ -132,9 +132,7 @@ class CaseFilter:
             return False
         if self.jurisdiction is not None and not is_within(case.jurisdiction, self.jurisdiction):
             return False
-        if self.owning_jurisdiction is not None and not is_within(
-            case.owning_jurisdiction, self.owning_jurisdiction
-        ):
+        if self.owning_jurisdiction is not None and not is_within(case.owning_jurisdiction, self.owning_jurisdiction):
             return False
         if self.state and case.state not in self.state:
             return False
@@ -303,7 +301,7 @@ def _check_page(order: str, limit: int) -> None:
 
 def find_cases(
     store_or_engine: Any,
-    filter: CaseFilter | None = None,  # noqa: A002 - the name callers use
+    filter: CaseFilter | None = None,
     *,
     cursor: str | None = None,
     limit: int = 50,
@@ -372,7 +370,7 @@ def _find_sql(store: Any, flt: CaseFilter, after: tuple[Any, ...] | None, n: int
     return [store._case_from_row(r) for r in store._query(sql, params)]
 
 
-def count_cases(store_or_engine: Any, filter: CaseFilter | None = None) -> int:  # noqa: A002
+def count_cases(store_or_engine: Any, filter: CaseFilter | None = None) -> int:
     """How many cases ``filter`` selects (one ``count(*)`` on a SQL store)."""
     flt = filter if filter is not None else CaseFilter()
     if not isinstance(flt, CaseFilter):
