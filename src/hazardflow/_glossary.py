@@ -257,7 +257,6 @@ GLOSSARY: tuple[Term, ...] = (
     _t("policy_rule", "calendar",               "工作日历",             "working calendar",           "Statutory holidays, 调休 and local adjustments.", "S23"),
     _t("policy_rule", "separations",            "职责分离",             "separation of duty",         "Who may not fire a trigger on a case they acted on.", "seed:002 (五)3"),
     _t("policy_rule", "permissions",            "权限调整",             "permission overrides",       "Roles and scope per trigger, replacing the lifecycle table's.", "inference"),
-<<<<<<< HEAD
     # ── dashboard (挂图作战): panels, figures and the three status colours (三色督办) ─────────────────────
     _t("dashboard", "title",           "隐患治理挂图作战",   "hazard campaign board",       "One picture per jurisdiction: who must fix what by when, and where it is late.", "seed:000 保障(二)"),
     _t("dashboard", "overdue",         "逾期",               "overdue",                     "Red (红): open and past the running stage deadline.", "suqian.gov.cn 2025-06-06 (三色督办)"),
@@ -306,7 +305,6 @@ GLOSSARY: tuple[Term, ...] = (
     _t("dashboard", "auto_refresh",    "案件变化时自动刷新", "refreshes itself when cases change", "", "inference"),
     _t("dashboard", "chart_data",      "图表数据",           "chart data",                  "The numbers behind a chart, as a table (its text alternative).", "WCAG 2.1 1.1.1"),
     _t("dashboard", "month",           "月份",               "month",                       "", "inference"),
-=======
     # ── report figures (hazardflow.reports; the period is [start, end), levels are as of end) ─────────────
     _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period.", "S1 §10; seed:000 item 22"),
     _t("figure", "closed",                "本期销号次数（全部等级）",           "closures in the period (all grades)",              "Events that moved a hazard case into 已销号 in the period (a case reopened and closed again counts each time).", "S1 §23"),
@@ -333,7 +331,6 @@ GLOSSARY: tuple[Term, ...] = (
     _t("figure", "reports_filed",         "本期报送次数",                       "reports filed in the period",                      "Reporting obligations filed in the period.", "S1 §14; seed:000 保障(六)"),
     _t("figure", "reports_filed_late",    "本期逾期报送次数",                   "reports filed late in the period",                 "Filings in the period of obligations that had been marked overdue before.", "S1 §14"),
     _t("figure", "reports_overdue",       "期末逾期未报送数",                   "reports overdue at the end",                       "Reporting obligations still due and past their date at the end.", "S1 §14"),
->>>>>>> h18-reports
 )
 # fmt: on
 

@@ -15,11 +15,7 @@ app = typer.Typer(
 )
 
 #: Modules that register commands on ``app`` (each has ``register(app)``).
-<<<<<<< HEAD
-COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy", "dashboard")
-=======
-COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy", "reports")
->>>>>>> h18-reports
+COMMAND_MODULES = ("lifecycle", "demo", "db", "audit", "worker", "simulate", "policy", "reports", "serve", "dashboard")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}").register(app)
