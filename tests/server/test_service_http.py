@@ -30,14 +30,21 @@ def soon(days: int = 20) -> str:
 
 def open_hazard(svc: Service, actor: Any = People.inspector, **fields: Any) -> dict[str, Any]:
     with svc.client(actor) as c:
-        r = c.post("/v1/cases", json={"workflow": "hazard", "jurisdiction": People.inspector.jurisdiction,
-                                       "fields": {**REGISTER, "grade": "general", **fields}})
+        r = c.post(
+            "/v1/cases",
+            json={
+                "workflow": "hazard",
+                "jurisdiction": People.inspector.jurisdiction,
+                "fields": {**REGISTER, "grade": "general", **fields},
+            },
+        )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
-def fire(svc: Service, actor: Any, case_id: str, trigger: str, payload: dict[str, Any] | None = None,
-         **kw: Any) -> httpx.Response:
+def fire(
+    svc: Service, actor: Any, case_id: str, trigger: str, payload: dict[str, Any] | None = None, **kw: Any
+) -> httpx.Response:
     with svc.client(actor) as c:
         return c.post(f"/v1/cases/{case_id}/fire", json={"trigger": trigger, "payload": payload or {}}, **kw)
 
@@ -75,10 +82,17 @@ def test_a_hazard_from_registration_to_closure_over_http(svc: Service) -> None:
     with svc.client(People.manager) as c:
         allowed = c.get(f"/v1/cases/{cid}/triggers").json()
     assert "set_deadline" in [t["trigger"] for t in allowed["triggers"]]
-    assert {"trigger": "set_deadline", "zh": "限期整改", "en": "order rectification by a deadline"} in allowed["triggers"]
+    assert {"trigger": "set_deadline", "zh": "限期整改", "en": "order rectification by a deadline"} in allowed[
+        "triggers"
+    ]
 
-    r = fire(svc, People.manager, cid, "set_deadline",
-             {"deadline": soon(), "measures": "加装防护罩", "responsible": "李安全"})
+    r = fire(
+        svc,
+        People.manager,
+        cid,
+        "set_deadline",
+        {"deadline": soon(), "measures": "加装防护罩", "responsible": "李安全"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "rectifying"
     assert r.json()["deadline"]["key"]
@@ -106,8 +120,7 @@ def test_a_hazard_from_registration_to_closure_over_http(svc: Service) -> None:
 # ── refusals ───────────────────────────────────────────────────────────────────────────────────────────
 def test_an_unknown_case_is_404(svc: Service) -> None:
     with svc.client(People.officer) as c:
-        for r in (c.get("/v1/cases/HZ-NOPE"), c.get("/v1/cases/HZ-NOPE/history"),
-                  c.get("/v1/cases/HZ-NOPE/triggers")):
+        for r in (c.get("/v1/cases/HZ-NOPE"), c.get("/v1/cases/HZ-NOPE/history"), c.get("/v1/cases/HZ-NOPE/triggers")):
             body = assert_problem(r, 404, "hazardflow.case_not_found")
             assert body["case_id"] == "HZ-NOPE"
     assert_problem(fire(svc, People.officer, "HZ-NOPE", "approve"), 404, "hazardflow.case_not_found")
@@ -116,8 +129,9 @@ def test_an_unknown_case_is_404(svc: Service) -> None:
 def test_a_trigger_not_possible_now_is_409_with_the_allowed_ones_and_changes_nothing(svc: Service) -> None:
     cid = open_hazard(svc)["id"]
     before = get_case(svc, cid)
-    body = assert_problem(fire(svc, People.officer, cid, "approve", {"opinion": "同意"}), 409,
-                          "hazardflow.transition_not_allowed")
+    body = assert_problem(
+        fire(svc, People.officer, cid, "approve", {"opinion": "同意"}), 409, "hazardflow.transition_not_allowed"
+    )
     assert body["case_id"] == cid
     assert body["trigger"] == "approve"
     assert body["state"] == "registered"
@@ -130,9 +144,11 @@ def test_a_trigger_not_possible_now_is_409_with_the_allowed_ones_and_changes_not
 def test_an_actor_without_the_role_is_403_not_authorized(svc: Service) -> None:
     cid = open_hazard(svc)["id"]
     before = get_case(svc, cid)
-    body = assert_problem(fire(svc, People.inspector, cid, "set_deadline",
-                               {"deadline": soon(), "measures": "m", "responsible": "r"}),
-                          403, "hazardflow.not_authorized")
+    body = assert_problem(
+        fire(svc, People.inspector, cid, "set_deadline", {"deadline": soon(), "measures": "m", "responsible": "r"}),
+        403,
+        "hazardflow.not_authorized",
+    )
     assert body["actor_id"] == People.inspector.id
     assert body["required_roles"]
     assert get_case(svc, cid) == before
@@ -144,8 +160,9 @@ def test_a_rule_refusal_is_409_guard_rejected_naming_the_guard(svc: Service) -> 
     fire(svc, People.manager, cid, "submit_review", {"evidence": ["照片"], "rectified_by": "e-chen"})
     before = get_case(svc, cid)
     # The one who submitted may not also approve (DESIGN invariant 1).
-    body = assert_problem(fire(svc, People.manager, cid, "approve", {"opinion": "自己批"}), 409,
-                          "hazardflow.guard_rejected")
+    body = assert_problem(
+        fire(svc, People.manager, cid, "approve", {"opinion": "自己批"}), 409, "hazardflow.guard_rejected"
+    )
     assert body["guard"] == "reviewer_independent"
     assert body["reason_zh"] and body["reason_en"]
     assert get_case(svc, cid) == before
@@ -153,8 +170,9 @@ def test_a_rule_refusal_is_409_guard_rejected_naming_the_guard(svc: Service) -> 
 
 def test_bad_payloads_and_bodies_are_422_invalid_input(svc: Service) -> None:
     cid = open_hazard(svc)["id"]
-    body = assert_problem(fire(svc, People.manager, cid, "set_deadline", {"deadline": "tomorrow-ish"}), 422,
-                          "hazardflow.invalid_input")
+    body = assert_problem(
+        fire(svc, People.manager, cid, "set_deadline", {"deadline": "tomorrow-ish"}), 422, "hazardflow.invalid_input"
+    )
     assert body["field"]
     with svc.client(People.officer) as c:
         r = c.post(f"/v1/cases/{cid}/fire", content=b"{not json", headers={"content-type": "application/json"})
@@ -207,8 +225,9 @@ def test_idempotency_key_replays_the_first_result_and_refuses_another_body(svc: 
     with svc.client(People.officer) as c:
         assert len(c.get(f"/v1/cases/{cid}/history").json()) == 2  # one command, recorded once
     # Another caller with the same key is another request (keys are scoped to the caller).
-    assert_problem(fire(svc, People.boss, cid, "set_deadline", payload, headers=key), 409,
-                   "hazardflow.transition_not_allowed")
+    assert_problem(
+        fire(svc, People.boss, cid, "set_deadline", payload, headers=key), 409, "hazardflow.transition_not_allowed"
+    )
 
 
 def test_idempotency_key_on_open_returns_the_same_case(svc: Service) -> None:
@@ -216,9 +235,12 @@ def test_idempotency_key_on_open_returns_the_same_case(svc: Service) -> None:
     with svc.client(People.inspector) as c:
         a = c.post("/v1/cases", json=body, headers={"Idempotency-Key": "open-0001"})
         b = c.post("/v1/cases", json=body, headers={"Idempotency-Key": "open-0001"})
-        other = c.post("/v1/cases", json={**body, "fields": {**body["fields"], "location": "二号车间"}},
-                       headers={"Idempotency-Key": "open-0001"})
-        bad = c.post("/v1/cases", json=body, headers={"Idempotency-Key": 'not a token'})
+        other = c.post(
+            "/v1/cases",
+            json={**body, "fields": {**body["fields"], "location": "二号车间"}},
+            headers={"Idempotency-Key": "open-0001"},
+        )
+        bad = c.post("/v1/cases", json=body, headers={"Idempotency-Key": "not a token"})
     assert a.status_code == b.status_code == 201
     assert a.json() == b.json()
     assert a.headers["location"] == b.headers["location"] == f"/v1/cases/{a.json()['id']}"
@@ -233,8 +255,11 @@ def test_a_key_still_in_flight_is_409(svc: Service, db_url: str) -> None:
     key = {"Idempotency-Key": '"in-flight-1"'}
     results: dict[str, httpx.Response] = {}
     with hold_write_lock(db_url, cid):
-        t = threading.Thread(target=lambda: results.setdefault(
-            "first", fire(svc, People.manager, cid, "set_deadline", payload, headers=key)))
+        t = threading.Thread(
+            target=lambda: results.setdefault(
+                "first", fire(svc, People.manager, cid, "set_deadline", payload, headers=key)
+            )
+        )
         t.start()
         time.sleep(1.0)  # the first request is now waiting for the lock
         second = fire(svc, People.manager, cid, "set_deadline", payload, headers=key)
@@ -297,8 +322,10 @@ def test_the_reporter_is_read_only_by_allowed_roles_and_every_reading_is_audited
         assert "13900001111" not in r.text
         read = c.post(f"/v1/cases/{tid}/reporter", json={"purpose": "回访举报人核实细节"})
         assert read.status_code == 200, read.text
-        assert read.json() == {"case_id": tid, "reporter": {"reporter_name": "举报人甲",
-                                                             "reporter_contact": "13900001111"}}
+        assert read.json() == {
+            "case_id": tid,
+            "reporter": {"reporter_name": "举报人甲", "reporter_contact": "13900001111"},
+        }
         assert read.headers["cache-control"] == "no-store"
         history = c.get(f"/v1/cases/{tid}/history")
         case = c.get(f"/v1/cases/{tid}")
@@ -347,7 +374,8 @@ def test_case_lists_filter_scope_and_page_with_cursors(svc: Service) -> None:
         assert made[0] in [i["id"] for i in rect]
         assert all(i["state"] in ("rectifying", "closed") for i in rect)
         assert c.get("/v1/cases", params={"jurisdiction": "500240204", "grade": "major"}).json()["items"] == [] or all(
-            i["fields"]["grade"] == "major" for i in c.get("/v1/cases", params={"grade": "major"}).json()["items"])
+            i["fields"]["grade"] == "major" for i in c.get("/v1/cases", params={"grade": "major"}).json()["items"]
+        )
         assert_problem(c.get("/v1/cases", params={"cursor": "garbage!"}), 422, "hazardflow.invalid_input")
         assert_problem(c.get("/v1/cases", params={"limit": 0}), 422, "hazardflow.invalid_input")
     with svc.client(People.other_officer) as c:  # another township: none of these

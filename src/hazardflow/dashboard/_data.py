@@ -18,7 +18,7 @@ import attrs
 from .._calendar import SHANGHAI
 from .._exceptions import InvalidInput
 from .._jurisdiction import canonical, level_of
-from ..reports import CaseFilter, count_cases, count_cases_by, find_cases
+from ..reports import CaseFilter, Figures, count_cases, count_cases_by, figures, figures_by, find_cases
 from ..reports._query import store_of
 
 __all__ = [
@@ -47,6 +47,9 @@ STATUSES = ("overdue", "behind", "due_soon")
 LIST_LIMIT = 50
 TREND_MONTHS = 12
 DEFAULT_SOON_DAYS = 3
+#: The 存量 cutoff: major hazards found before it are the stock the 治本攻坚 campaign must clear, those found
+#: since are the inflow it must curb [seed:000 一(二): "2023年及以前排查发现的重大事故隐患存量"].
+CAMPAIGN_START = date(2024, 1, 1)
 
 # CaseFilter fields a link may carry, and how each is read back from a query string.
 _TEXT = ("workflow", "state", "grade", "industry", "department", "source", "business_unit")
@@ -272,13 +275,15 @@ def build_board(
     now: datetime | None = None,
     soon_days: int = DEFAULT_SOON_DAYS,
     rows: str | None = None,
+    campaign_start: date = CAMPAIGN_START,
 ) -> Board:
     """Assemble the board of ``jurisdiction`` (and every division below it) from :mod:`hazardflow.reports`.
 
     ``now`` (default: the engine clock, else the wall clock) fixes the current month and the due-soon
-    window of ``soon_days`` days. ``rows`` is ``"division"`` or ``"department"`` (default: divisions when
-    cases lie in more than one division below, else departments). Bad arguments raise
-    :class:`~hazardflow.InvalidInput` naming them.
+    window of ``soon_days`` days; ``campaign_start`` is the 存量 cutoff of the majors series (major hazards
+    found before it are the stock, those found since the inflow). ``rows`` is ``"division"`` or
+    ``"department"`` (default: divisions when cases lie in a division below, else departments). Bad
+    arguments raise :class:`~hazardflow.InvalidInput` naming them.
     """
     code = _check_jurisdiction(jurisdiction)
     if isinstance(soon_days, bool) or not isinstance(soon_days, int) or not 0 <= soon_days <= 60:
@@ -292,10 +297,14 @@ def build_board(
         now = now_fn() if callable(now_fn) else datetime.now(UTC)
     if not isinstance(now, datetime) or now.tzinfo is None:
         raise InvalidInput("now", now, "must be a timezone-aware datetime")
+    if not isinstance(campaign_start, date) or isinstance(campaign_start, datetime):
+        raise InvalidInput("campaign_start", campaign_start, "must be a date (the first day of the campaign)")
     tree = _names(engine)
     local_today = now.astimezone(SHANGHAI).date()
     month0 = _local_midnight(_month_start(local_today))
     soon = now + timedelta(days=soon_days)
+    # Periods end just after ``now``: what happened at ``now`` itself (a timer fired on the dot) counts.
+    until = now + timedelta(microseconds=1)
 
     hz = CaseFilter(workflow="hazard", jurisdiction=code)
     open_ = attrs.evolve(hz, open=True)
@@ -303,18 +312,20 @@ def build_board(
     blue = attrs.evolve(open_, overdue=False, deadline_before=soon)
     yellow = attrs.evolve(open_, overdue=False, min_rung=1, deadline_after=soon)
     year0 = _local_midnight(_add_months(_month_start(local_today), -(TREND_MONTHS - 1)))
-    closed_year = attrs.evolve(hz, state="closed", closed_from=year0)
+    closed_year = attrs.evolve(hz, state="closed", closed_from=year0, closed_until=until)
+    stock_cutoff = _local_midnight(campaign_start)
 
     def count(flt: CaseFilter) -> Figure:
         return _fig(count_cases(store, flt), flt)
 
     status = {"overdue": count(red), "behind": count(yellow), "due_soon": count(blue)}
-    on_time_total = count_cases_by(store, closed_year, by="on_time")
-    closed_n = sum(on_time_total.values())
+    scope = CaseFilter(jurisdiction=code)
+    # The month so far: registrations and closures of the period [1st of the month, now).
+    month = figures(store, start=month0, end=until, scope=scope, stock_before=stock_cutoff)
     kpis = {
         "open": count(open_),
-        "opened_month": count(attrs.evolve(hz, opened_from=month0)),
-        "closed_month": count(attrs.evolve(hz, state="closed", closed_from=month0)),
+        "opened_month": _fig(month.registered, attrs.evolve(hz, opened_from=month0, opened_until=until)),
+        "closed_month": _fig(month.closed, attrs.evolve(hz, state="closed", closed_from=month0, closed_until=until)),
         "open_major": count(attrs.evolve(open_, grade="major")),
         "listed": count(attrs.evolve(open_, listed=True)),
         **status,
@@ -391,65 +402,59 @@ def build_board(
         row["target"] = c.owning_jurisdiction
         pool.append(row)
 
-    # ── open majors month by month: 存量 at each month's end, 增量 and closures in the month ───────────────
+    # ── open majors month by month: 存量 (found before the campaign cutoff) and 增量 (found since), as of each
+    # month's end (the current month: as of now) ──────────────────────────────────────────────────────────
     starts = [_add_months(_month_start(local_today), -i) for i in range(TREND_MONTHS - 1, -1, -1)]
-    edges = [_local_midnight(d) for d in [*starts, _add_months(starts[-1], 1)]]
-    majors = attrs.evolve(hz, grade="major")
-    opened_by = count_cases_by(store, majors, by="opened_bin", edges=edges)
-    closed_by = count_cases_by(store, majors, by="closed_bin", edges=edges)
-    stock = count_cases(store, attrs.evolve(majors, opened_until=edges[0])) - count_cases(
-        store, attrs.evolve(majors, closed_until=edges[0])
-    )
+    edges = [_local_midnight(d) for d in starts] + [until]
     trend: list[dict[str, Any]] = []
     for i, start in enumerate(starts):
-        inflow = opened_by.get((i,), 0)
-        out = closed_by.get((i,), 0)
-        stock += inflow - out
-        until = edges[i + 1]
+        last = i == len(starts) - 1
+        f = month if last else figures(store, start=edges[i], end=edges[i + 1], scope=scope, stock_before=stock_cutoff)
+        # A level at a past month's end is read from the audit events, not a filter of cases as they are now:
+        # only the current month's levels link to their cases (the majors open now).
+        open_majors_now = attrs.evolve(open_, grade="major")
         trend.append(
             {
                 "month": start.strftime("%Y-%m"),
-                # The stock at a past month's end is a difference of two counts, not one filter: only the
-                # current month's links to its cases (the majors open now).
-                "stock": _fig(stock, attrs.evolve(majors, open=True, opened_until=until))
-                if i == len(starts) - 1
-                else Figure(stock, {}),
-                "inflow": _fig(inflow, attrs.evolve(majors, opened_from=edges[i], opened_until=until)),
-                "closed": _fig(out, attrs.evolve(majors, closed_from=edges[i], closed_until=until)),
+                "stock": Figure(f.open_majors_stock, {}),
+                "new": Figure(f.open_majors_new, {}),
+                "open": _fig(f.open_majors, open_majors_now) if last else Figure(f.open_majors, {}),
             }
         )
 
     # ── on-time closure (last 12 months) by industry and by division ──────────────────────────────────
     def rates(by: str) -> list[dict[str, Any]]:
-        grouped = count_cases_by(store, closed_year, by=(by, "on_time"))
-        ids = sorted({k[0] for k in grouped}, key=lambda v: (v is None, str(v)))
+        grouped: dict[str | None, Figures] = figures_by(
+            store, "industry" if by == "industry" else "jurisdiction", start=year0, end=until, scope=scope
+        )
         out: list[dict[str, Any]] = []
-        for gid in ids:
-            closed = grouped.get((gid, True), 0) + grouped.get((gid, False), 0)
-            on_time = grouped.get((gid, True), 0)
+        for gid in sorted(grouped, key=lambda v: (v is None, str(v))):
+            f = grouped[gid]
+            if not f.closed:
+                continue
             narrowed = closed_year
             exact = False
             if by == "industry" and gid is not None:
                 narrowed = attrs.evolve(closed_year, industry=gid)
-            elif by == "division":
+            elif by == "division" and gid is not None:
                 narrowed = attrs.evolve(closed_year, jurisdiction=gid)
                 exact = gid == code
             out.append(
                 {
                     "id": gid,
-                    "label": _name(tree, gid) if by == "division" else gid,
-                    "closed": _fig(closed, narrowed, exact=exact),
-                    "on_time": on_time,
-                    "rate": _percent(on_time, closed),
+                    "label": _name(tree, gid) if by == "division" and gid is not None else gid,
+                    "closed": _fig(f.closed, narrowed, exact=exact),
+                    "on_time": f.closed_on_time,
+                    "rate": _percent(f.closed_on_time, f.closed),
                 }
             )
         return out
 
-    on_time = on_time_total.get((True,), 0)
+    year = figures(store, start=year0, end=until, scope=scope)
     on_time_summary = {
-        "closed": _fig(closed_n, closed_year),
-        "on_time": on_time,
-        "rate": _percent(on_time, closed_n),
+        "closed": _fig(year.closed, closed_year),
+        "on_time": year.closed_on_time,
+        "rate": _percent(year.closed_on_time, year.closed),
     }
     return Board(
         jurisdiction=code,

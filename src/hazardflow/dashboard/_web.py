@@ -79,7 +79,8 @@ def dashboard_router(
     :class:`~hazardflow.Actor`, or raises to refuse; ``None`` serves every board to anyone (for a host that
     authenticates in front, or a local look). A viewer outside the requested jurisdiction gets 403.
     """
-    router = APIRouter(prefix=prefix, tags=["dashboard"])
+    # Pages, not API: kept out of the service's OpenAPI schema.
+    router = APIRouter(prefix=prefix, tags=["dashboard"], include_in_schema=False)
     headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
     async def viewer(request: Request) -> Any:
@@ -131,9 +132,13 @@ def dashboard_router(
         lang = lang_of(request)
         version = board_version(engine)
         board = board_of(code, request)
-        html = render_board(
-            board, lang=lang, base=f"{prefix}/{code}", root=prefix, poll_seconds=poll_seconds, version=version
-        )
+        refresh = request.query_params.get("refresh")
+        every = poll_seconds
+        if refresh is not None:
+            if not refresh.isdigit() or not 1 <= int(refresh) <= 3600:
+                raise HTTPException(422, f"refresh={refresh!r}: seconds between checks for changes, 1 to 3600")
+            every = float(refresh)
+        html = render_board(board, lang=lang, base=f"{prefix}/{code}", root=prefix, poll_seconds=every, version=version)
         return HTMLResponse(html, headers=headers)
 
     @router.get("/{jurisdiction}/data.json", summary="The board's figures as JSON")

@@ -8,10 +8,8 @@ answers the whole table with one ``GROUP BY`` on a SQL store and one scan elsewh
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from .._exceptions import InvalidInput
@@ -20,11 +18,9 @@ from ._query import CaseFilter, _is_sql, store_of
 
 __all__ = ["GROUP_KEYS", "child_division", "count_cases_by"]
 
-#: The keys a count can be grouped by. ``division``: the division directly below the filter's
-#: jurisdiction that holds the case (the jurisdiction itself for a case registered at that level);
-#: ``opened_bin`` / ``closed_bin``: the index ``i`` of the period ``[edges[i], edges[i+1])`` holding the
-#: registration / closure time (None outside every period, or not closed); ``on_time``: the case never
-#: missed a deadline (its ``missed_deadlines`` field is empty) — meaningful for closed cases [inference].
+#: The keys a count can be grouped by: the case's columns, and ``division``, the division directly below
+#: the filter's jurisdiction that holds the case (the jurisdiction itself for a case registered at that
+#: level). Figures over periods (closures, on-time rates, 存量/增量) are :func:`figures_by`'s.
 GROUP_KEYS = (
     "workflow",
     "state",
@@ -35,9 +31,6 @@ GROUP_KEYS = (
     "business_unit",
     "overdue",
     "division",
-    "opened_bin",
-    "closed_bin",
-    "on_time",
 )
 _FIELD_KEYS = ("grade", "industry", "department", "source", "business_unit")
 
@@ -68,7 +61,7 @@ def child_division(code: str, under: str) -> str:
     return child if len(child) >= len(under) else under
 
 
-def _check(flt: CaseFilter | None, by: Sequence[str], edges: Sequence[datetime]) -> tuple[CaseFilter, tuple[str, ...]]:
+def _check(flt: CaseFilter | None, by: str | Sequence[str]) -> tuple[CaseFilter, tuple[str, ...]]:
     flt = flt if flt is not None else CaseFilter()
     if not isinstance(flt, CaseFilter):
         raise InvalidInput("filter", type(flt).__name__, "expected a CaseFilter")
@@ -82,24 +75,7 @@ def _check(flt: CaseFilter | None, by: Sequence[str], edges: Sequence[datetime])
         raise InvalidInput("by", by, "a key may appear once")
     if "division" in keys and flt.jurisdiction is None:
         raise InvalidInput("by", "division", "grouping by division needs the filter's jurisdiction (the parent)")
-    if {"opened_bin", "closed_bin"} & set(keys):
-        if len(edges) < 2:
-            raise InvalidInput("edges", list(edges), "time bins need at least two edges (start and end)")
-        for e in edges:
-            if not isinstance(e, datetime) or e.tzinfo is None or e.utcoffset() is None:
-                raise InvalidInput("edges", e, "each edge must be a timezone-aware datetime")
-        if any(b <= a for a, b in itertools.pairwise(edges)):
-            raise InvalidInput("edges", [e.isoformat() for e in edges], "edges must increase strictly")
     return flt, keys
-
-
-def _bin(value: datetime | None, edges: Sequence[datetime]) -> int | None:
-    if value is None or value < edges[0]:
-        return None
-    for i in range(len(edges) - 1):
-        if value < edges[i + 1]:
-            return i
-    return None
 
 
 def count_cases_by(
@@ -107,18 +83,17 @@ def count_cases_by(
     filter: CaseFilter | None = None,
     *,
     by: str | Sequence[str],
-    edges: Sequence[datetime] = (),
 ) -> dict[tuple[Any, ...], int]:
     """``{(value of each key in by, ...): number of cases}`` for the cases ``filter`` selects.
 
-    Only combinations that occur are returned. ``by`` names keys of :data:`GROUP_KEYS`; ``edges`` are the
-    period bounds of ``opened_bin`` / ``closed_bin``. A bad key, a division grouping without a
-    jurisdiction, or bad edges raise :class:`~hazardflow.InvalidInput` naming them.
+    Only combinations that occur are returned; they add up to ``count_cases(filter)``. ``by`` names keys of
+    :data:`GROUP_KEYS`. A bad key, or a division grouping without a jurisdiction, raises
+    :class:`~hazardflow.InvalidInput` naming it.
     """
-    flt, keys = _check(filter, by, edges)
+    flt, keys = _check(filter, by)
     store = store_of(store_or_engine)
     if _is_sql(store):
-        return _by_sql(store, flt, keys, edges)
+        return _by_sql(store, flt, keys)
     out: Counter[tuple[Any, ...]] = Counter()
     for case in store.iter_cases():
         if not flt.matches(case):
@@ -131,22 +106,14 @@ def count_cases_by(
                 row.append(case.fields.get(k))
             elif k == "overdue":
                 row.append(bool(case.overdue))
-            elif k == "division":
+            else:  # division
                 assert flt.jurisdiction is not None
                 row.append(child_division(case.jurisdiction, flt.jurisdiction))
-            elif k == "opened_bin":
-                row.append(_bin(case.opened_at, edges))
-            elif k == "closed_bin":
-                row.append(_bin(case.closed_at, edges))
-            else:  # on_time
-                row.append(not case.fields.get("missed_deadlines"))
         out[tuple(row)] += 1
     return dict(out)
 
 
-def _by_sql(
-    store: Any, flt: CaseFilter, keys: tuple[str, ...], edges: Sequence[datetime]
-) -> dict[tuple[Any, ...], int]:
+def _by_sql(store: Any, flt: CaseFilter, keys: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
     dialect = store.dialect
     ts = store._ts
     exprs: list[str] = []
@@ -154,7 +121,7 @@ def _by_sql(
     for k in keys:
         if k in ("workflow", "state", "overdue", *_FIELD_KEYS):
             exprs.append(k)
-        elif k == "division":
+        else:  # division
             assert flt.jurisdiction is not None
             under = canonical(flt.jurisdiction)
             level = level_of(under)
@@ -168,21 +135,6 @@ def _by_sql(
                     f"CASE WHEN length(jurisdiction) > {digits} THEN substr(jurisdiction, 1, {digits}) || '{pad}' "
                     "ELSE jurisdiction END"
                 )
-        elif k in ("opened_bin", "closed_bin"):
-            column = "opened_at" if k == "opened_bin" else "closed_at"
-            whens = [f"WHEN {column} IS NULL OR {column} < ? THEN NULL"]
-            params.append(ts(edges[0]))
-            for i in range(len(edges) - 1):
-                whens.append(f"WHEN {column} < ? THEN {i}")
-                params.append(ts(edges[i + 1]))
-            exprs.append("CASE " + " ".join(whens) + " ELSE NULL END")
-        elif dialect == "sqlite":  # on_time
-            exprs.append("COALESCE(json_array_length(fields, '$.missed_deadlines'), 0) = 0")
-        else:
-            exprs.append(
-                "CASE WHEN jsonb_typeof(fields -> 'missed_deadlines') = 'array' "
-                "THEN jsonb_array_length(fields -> 'missed_deadlines') = 0 ELSE true END"
-            )
     where, wparams = flt.sql(dialect, ts)
     cols = ", ".join(f"{e} AS k{i}" for i, e in enumerate(exprs))
     group = ", ".join(f"k{i}" for i in range(len(exprs)))
@@ -194,8 +146,6 @@ def _by_sql(
         sql = sql.replace("?", "%s")
     out: dict[tuple[Any, ...], int] = {}
     for row in store._query(sql, [*params, *wparams]):
-        key = tuple(
-            bool(v) if k in ("overdue", "on_time") and v is not None else v for k, v in zip(keys, row, strict=False)
-        )
+        key = tuple(bool(v) if k == "overdue" and v is not None else v for k, v in zip(keys, row, strict=False))
         out[key] = out.get(key, 0) + int(row[-1])
     return out

@@ -342,6 +342,7 @@ def create_app(
     authenticator: Authenticator | None = None,
     routers: Iterable[APIRouter] = (),
     title: str = "hazardflow",
+    dashboard: bool | None = None,
 ) -> FastAPI:
     """The HTTP service over ``engine`` (mount it in a host app, or run it with uvicorn).
 
@@ -350,6 +351,8 @@ def create_app(
     handling; their routes take the caller with ``Depends(hazardflow.server.current_actor)`` and the engine with
     ``Depends(hazardflow.server.engine_of)``. A router can also be added later with ``app.include_router``
     (call it before the first request: the OpenAPI schema is built once).
+    ``dashboard``: serve the read-only boards (``/dashboard/{jurisdiction}``, same authenticator) — by default
+    when the ``dashboard`` extra (Jinja2) is installed; ``True`` requires it.
     """
     from .. import __version__
 
@@ -370,6 +373,14 @@ def create_app(
     app.include_router(_api_router())
     for router in routers:
         app.include_router(router)
+    if dashboard is None:
+        import importlib.util
+
+        dashboard = importlib.util.find_spec("jinja2") is not None
+    if dashboard:
+        from ..dashboard._web import dashboard_router
+
+        app.include_router(dashboard_router(engine, authenticator=auth.authenticate))
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -21,14 +21,13 @@
   var months = data.trend.map(function (m) { return m.month; });
   chart("chart-trend", {
     tooltip: { trigger: "axis" },
-    legend: { top: 0, data: [L.stock, L.inflow, L.closed] },
+    legend: { top: 0, data: [L.stock, L.inflow] },
     grid: { left: 40, right: 20, top: 40, bottom: 30 },
     xAxis: { type: "category", data: months },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: L.stock, type: "line", data: data.trend.map(function (m) { return m.stock.n; }), color: colours.stock },
-      { name: L.inflow, type: "bar", data: data.trend.map(function (m) { return m.inflow.n; }), color: colours.inflow },
-      { name: L.closed, type: "bar", data: data.trend.map(function (m) { return m.closed.n; }), color: colours.closed }
+      { name: L.stock, type: "bar", stack: "open", data: data.trend.map(function (m) { return m.stock.n; }), color: colours.stock },
+      { name: L.inflow, type: "bar", stack: "open", data: data.trend.map(function (m) { return m.new.n; }), color: colours.inflow }
     ]
   });
 
