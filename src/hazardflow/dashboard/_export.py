@@ -34,3 +34,24 @@ def export_board(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def scenario_jurisdiction(scenario: Any) -> str:
+    """The division a simulated campaign's board shows: its one township, or the lowest division that
+    holds all its townships (their county, city or province)."""
+    from .._jurisdiction import ancestors
+
+    codes = [t.code for t in scenario.townships]
+    if len(codes) == 1:
+        return str(codes[0])
+    common = set(ancestors(codes[0]))
+    for code in codes[1:]:
+        common &= set(ancestors(code))
+    return max(common, key=len)
+
+
+def export_simulation_board(engine: Any, scenario: Any, out: str | Path) -> Path:
+    """Write ``挂图.html`` into a simulation's output folder: the board of its jurisdiction at the end of the run
+    (the simulated clock's now)."""
+    folder = Path(out)
+    return export_board(engine, scenario_jurisdiction(scenario), folder / "挂图.html", now=engine.now())
