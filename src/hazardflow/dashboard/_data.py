@@ -18,7 +18,7 @@ import attrs
 from .._calendar import SHANGHAI
 from .._exceptions import InvalidInput
 from .._jurisdiction import canonical, level_of
-from ..reports import CaseFilter, Figures, count_cases, count_cases_by, figures, figures_by, find_cases
+from ..reports import CaseFilter, count_cases, count_cases_by, find_cases
 from ..reports._query import store_of
 
 __all__ = [
@@ -197,6 +197,9 @@ class Board:
         }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _percent(part: int, whole: int) -> float | None:
     """``part / whole`` in per cent, one decimal (the one rounding every view shows); None when ``whole`` is 0."""
     return round(100 * part / whole, 1) if whole else None
@@ -319,13 +322,10 @@ def build_board(
         return _fig(count_cases(store, flt), flt)
 
     status = {"overdue": count(red), "behind": count(yellow), "due_soon": count(blue)}
-    scope = CaseFilter(jurisdiction=code)
-    # The month so far: registrations and closures of the period [1st of the month, now).
-    month = figures(store, start=month0, end=until, scope=scope, stock_before=stock_cutoff)
     kpis = {
         "open": count(open_),
-        "opened_month": _fig(month.registered, attrs.evolve(hz, opened_from=month0, opened_until=until)),
-        "closed_month": _fig(month.closed, attrs.evolve(hz, state="closed", closed_from=month0, closed_until=until)),
+        "opened_month": count(attrs.evolve(hz, opened_from=month0, opened_until=until)),
+        "closed_month": count(attrs.evolve(hz, state="closed", closed_from=month0, closed_until=until)),
         "open_major": count(attrs.evolve(open_, grade="major")),
         "listed": count(attrs.evolve(open_, listed=True)),
         **status,
@@ -402,36 +402,45 @@ def build_board(
         row["target"] = c.owning_jurisdiction
         pool.append(row)
 
-    # ── open majors month by month: 存量 (found before the campaign cutoff) and 增量 (found since), as of each
-    # month's end (the current month: as of now) ──────────────────────────────────────────────────────────
+    # ── open majors month by month: 存量 (found before the campaign began) and 增量 (found since), at each
+    # month's end (the current month: now). One grouped count by registration and closure month gives every
+    # level: open at t = registered before t - closed before t (a case reopened by a look-back counts as open
+    # from its registration). The figures' own definitions (hazardflow.reports.figures: open_majors_stock,
+    # open_majors_new) read the audit events instead; a test holds the two equal.
     starts = [_add_months(_month_start(local_today), -i) for i in range(TREND_MONTHS - 1, -1, -1)]
-    edges = [_local_midnight(d) for d in starts] + [until]
+    edges = [_EPOCH] + [_local_midnight(d) for d in starts] + [until]
+    majors = attrs.evolve(hz, grade="major")
+    opened_by = count_cases_by(store, majors, by=("found_before", "opened_bin"), edges=edges, cutoff=stock_cutoff)
+    closed_by = count_cases_by(store, majors, by=("found_before", "closed_bin"), edges=edges, cutoff=stock_cutoff)
+    level_now = {True: 0, False: 0}
     trend: list[dict[str, Any]] = []
-    for i, start in enumerate(starts):
-        last = i == len(starts) - 1
-        f = month if last else figures(store, start=edges[i], end=edges[i + 1], scope=scope, stock_before=stock_cutoff)
-        # A level at a past month's end is read from the audit events, not a filter of cases as they are now:
-        # only the current month's levels link to their cases (the majors open now).
-        open_majors_now = attrs.evolve(open_, grade="major")
+    for i in range(len(edges) - 1):
+        for found in (True, False):
+            level_now[found] += opened_by.get((found, i), 0) - closed_by.get((found, i), 0)
+        if i == 0:
+            continue  # the bin before the first month: the levels the series starts from
+        last = i == len(edges) - 2
+        total = level_now[True] + level_now[False]
         trend.append(
             {
-                "month": start.strftime("%Y-%m"),
-                "stock": Figure(f.open_majors_stock, {}),
-                "new": Figure(f.open_majors_new, {}),
-                "open": _fig(f.open_majors, open_majors_now) if last else Figure(f.open_majors, {}),
+                "month": starts[i - 1].strftime("%Y-%m"),
+                "stock": Figure(level_now[True], {}),
+                "new": Figure(level_now[False], {}),
+                # A past month's level is not a filter of the cases as they are now: only the current month's
+                # links to its cases (the majors open now).
+                "open": _fig(total, attrs.evolve(open_, grade="major")) if last else Figure(total, {}),
             }
         )
 
-    # ── on-time closure (last 12 months) by industry and by division ──────────────────────────────────
+    # ── on-time closure (last 12 months) by industry and by division: closed cases of the period, and
+    # those never marked overdue (the cases figures() counts in closed_on_time) ───────────────────────────
     def rates(by: str) -> list[dict[str, Any]]:
-        grouped: dict[str | None, Figures] = figures_by(
-            store, "industry" if by == "industry" else "jurisdiction", start=year0, end=until, scope=scope
-        )
+        key = "industry" if by == "industry" else "division"
+        grouped = count_cases_by(store, closed_year, by=(key, "on_time"))
         out: list[dict[str, Any]] = []
-        for gid in sorted(grouped, key=lambda v: (v is None, str(v))):
-            f = grouped[gid]
-            if not f.closed:
-                continue
+        for gid in sorted({k[0] for k in grouped}, key=lambda v: (v is None, str(v))):
+            on_time = grouped.get((gid, True), 0)
+            closed = on_time + grouped.get((gid, False), 0)
             narrowed = closed_year
             exact = False
             if by == "industry" and gid is not None:
@@ -443,18 +452,19 @@ def build_board(
                 {
                     "id": gid,
                     "label": _name(tree, gid) if by == "division" and gid is not None else gid,
-                    "closed": _fig(f.closed, narrowed, exact=exact),
-                    "on_time": f.closed_on_time,
-                    "rate": _percent(f.closed_on_time, f.closed),
+                    "closed": _fig(closed, narrowed, exact=exact),
+                    "on_time": on_time,
+                    "rate": _percent(on_time, closed),
                 }
             )
         return out
 
-    year = figures(store, start=year0, end=until, scope=scope)
+    year = count_cases_by(store, closed_year, by="on_time")
+    year_closed = year.get((True,), 0) + year.get((False,), 0)
     on_time_summary = {
-        "closed": _fig(year.closed, closed_year),
-        "on_time": year.closed_on_time,
-        "rate": _percent(year.closed_on_time, year.closed),
+        "closed": _fig(year_closed, closed_year),
+        "on_time": year.get((True,), 0),
+        "rate": _percent(year.get((True,), 0), year_closed),
     }
     return Board(
         jurisdiction=code,

@@ -8,19 +8,27 @@ answers the whole table with one ``GROUP BY`` on a SQL store and one scan elsewh
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from .._exceptions import InvalidInput
 from .._jurisdiction import canonical, level_of
+from ._figures import _found, _sql_parts
 from ._query import CaseFilter, _is_sql, store_of
 
 __all__ = ["GROUP_KEYS", "child_division", "count_cases_by"]
 
-#: The keys a count can be grouped by: the case's columns, and ``division``, the division directly below
-#: the filter's jurisdiction that holds the case (the jurisdiction itself for a case registered at that
-#: level). Figures over periods (closures, on-time rates, 存量/增量) are :func:`figures_by`'s.
+#: The keys a count can be grouped by: the case's columns; ``division``, the division directly below the
+#: filter's jurisdiction that holds the case (the jurisdiction itself for a case registered at that level);
+#: ``opened_bin`` / ``closed_bin``, the index ``i`` of the period ``[edges[i], edges[i+1])`` holding the
+#: registration / closure time (None outside every period, or not closed); ``found_before``, the hazard was
+#: found (``discovered_at``, else registered) before ``cutoff`` (存量, as :func:`figures` counts it);
+#: ``on_time``, the case was never marked overdue (its ``missed_deadlines`` is empty: the cases whose closure
+#: :func:`figures` counts in ``closed_on_time``). One query answers a whole table: a wall board's series
+#: and rates without one :func:`figures` call per month (a property test holds the two together).
 GROUP_KEYS = (
     "workflow",
     "state",
@@ -31,6 +39,10 @@ GROUP_KEYS = (
     "business_unit",
     "overdue",
     "division",
+    "opened_bin",
+    "closed_bin",
+    "found_before",
+    "on_time",
 )
 _FIELD_KEYS = ("grade", "industry", "department", "source", "business_unit")
 
@@ -61,7 +73,9 @@ def child_division(code: str, under: str) -> str:
     return child if len(child) >= len(under) else under
 
 
-def _check(flt: CaseFilter | None, by: str | Sequence[str]) -> tuple[CaseFilter, tuple[str, ...]]:
+def _check(
+    flt: CaseFilter | None, by: str | Sequence[str], edges: Sequence[datetime], cutoff: datetime | None
+) -> tuple[CaseFilter, tuple[str, ...]]:
     flt = flt if flt is not None else CaseFilter()
     if not isinstance(flt, CaseFilter):
         raise InvalidInput("filter", type(flt).__name__, "expected a CaseFilter")
@@ -75,7 +89,28 @@ def _check(flt: CaseFilter | None, by: str | Sequence[str]) -> tuple[CaseFilter,
         raise InvalidInput("by", by, "a key may appear once")
     if "division" in keys and flt.jurisdiction is None:
         raise InvalidInput("by", "division", "grouping by division needs the filter's jurisdiction (the parent)")
+    if {"opened_bin", "closed_bin"} & set(keys):
+        if len(edges) < 2:
+            raise InvalidInput("edges", list(edges), "time bins need at least two edges (start and end)")
+        for e in edges:
+            if not isinstance(e, datetime) or e.tzinfo is None or e.utcoffset() is None:
+                raise InvalidInput("edges", e, "each edge must be a timezone-aware datetime")
+        if any(b <= a for a, b in itertools.pairwise(edges)):
+            raise InvalidInput("edges", [e.isoformat() for e in edges], "edges must increase strictly")
+    if "found_before" in keys and (
+        not isinstance(cutoff, datetime) or cutoff.tzinfo is None or cutoff.utcoffset() is None
+    ):
+        raise InvalidInput("cutoff", cutoff, "grouping by found_before needs a timezone-aware cutoff")
     return flt, keys
+
+
+def _bin(value: datetime | None, edges: Sequence[datetime]) -> int | None:
+    if value is None or value < edges[0]:
+        return None
+    for i in range(len(edges) - 1):
+        if value < edges[i + 1]:
+            return i
+    return None
 
 
 def count_cases_by(
@@ -83,17 +118,20 @@ def count_cases_by(
     filter: CaseFilter | None = None,
     *,
     by: str | Sequence[str],
+    edges: Sequence[datetime] = (),
+    cutoff: datetime | None = None,
 ) -> dict[tuple[Any, ...], int]:
     """``{(value of each key in by, ...): number of cases}`` for the cases ``filter`` selects.
 
     Only combinations that occur are returned; they add up to ``count_cases(filter)``. ``by`` names keys of
-    :data:`GROUP_KEYS`. A bad key, or a division grouping without a jurisdiction, raises
-    :class:`~hazardflow.InvalidInput` naming it.
+    :data:`GROUP_KEYS`; ``edges`` are the period bounds of ``opened_bin`` / ``closed_bin``, ``cutoff`` the
+    instant of ``found_before``. A bad key, a division grouping without a jurisdiction, bad edges or a missing
+    cutoff raise :class:`~hazardflow.InvalidInput` naming them.
     """
-    flt, keys = _check(filter, by)
+    flt, keys = _check(filter, by, edges, cutoff)
     store = store_of(store_or_engine)
     if _is_sql(store):
-        return _by_sql(store, flt, keys)
+        return _by_sql(store, flt, keys, edges, cutoff)
     out: Counter[tuple[Any, ...]] = Counter()
     for case in store.iter_cases():
         if not flt.matches(case):
@@ -106,14 +144,25 @@ def count_cases_by(
                 row.append(case.fields.get(k))
             elif k == "overdue":
                 row.append(bool(case.overdue))
-            else:  # division
+            elif k == "division":
                 assert flt.jurisdiction is not None
                 row.append(child_division(case.jurisdiction, flt.jurisdiction))
+            elif k == "opened_bin":
+                row.append(_bin(case.opened_at, edges))
+            elif k == "closed_bin":
+                row.append(_bin(case.closed_at, edges))
+            elif k == "found_before":
+                assert cutoff is not None
+                row.append(_found(case) < cutoff)
+            else:  # on_time
+                row.append(not case.fields.get("missed_deadlines"))
         out[tuple(row)] += 1
     return dict(out)
 
 
-def _by_sql(store: Any, flt: CaseFilter, keys: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
+def _by_sql(
+    store: Any, flt: CaseFilter, keys: tuple[str, ...], edges: Sequence[datetime], cutoff: datetime | None
+) -> dict[tuple[Any, ...], int]:
     dialect = store.dialect
     ts = store._ts
     exprs: list[str] = []
@@ -121,6 +170,25 @@ def _by_sql(store: Any, flt: CaseFilter, keys: tuple[str, ...]) -> dict[tuple[An
     for k in keys:
         if k in ("workflow", "state", "overdue", *_FIELD_KEYS):
             exprs.append(k)
+        elif k in ("opened_bin", "closed_bin"):
+            column = "opened_at" if k == "opened_bin" else "closed_at"
+            whens = [f"WHEN {column} IS NULL OR {column} < ? THEN NULL"]
+            params.append(ts(edges[0]))
+            for i in range(len(edges) - 1):
+                whens.append(f"WHEN {column} < ? THEN {i}")
+                params.append(ts(edges[i + 1]))
+            exprs.append("CASE " + " ".join(whens) + " ELSE NULL END")
+        elif k == "found_before":
+            exprs.append(_sql_parts(dialect)["found"].replace("c.", ""))
+            params.append(ts(cutoff))
+        elif k == "on_time":
+            if dialect == "sqlite":
+                exprs.append("COALESCE(json_array_length(fields, '$.missed_deadlines'), 0) = 0")
+            else:
+                exprs.append(
+                    "CASE WHEN jsonb_typeof(fields -> 'missed_deadlines') = 'array' "
+                    "THEN jsonb_array_length(fields -> 'missed_deadlines') = 0 ELSE true END"
+                )
         else:  # division
             assert flt.jurisdiction is not None
             under = canonical(flt.jurisdiction)
