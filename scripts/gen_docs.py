@@ -107,6 +107,7 @@ KIND_TITLES = {
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
     "figure": ("统计指标", "Report figures"),
+    "dashboard": ("挂图作战看板", "The board (dashboard)"),
 }
 
 

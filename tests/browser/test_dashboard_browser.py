@@ -381,3 +381,46 @@ def test_export_refuses_a_bad_jurisdiction(database: tuple[str, str], tmp_path: 
     )
     assert done.returncode == 2
     assert "--as-of" in done.stderr
+
+
+def test_the_readme_campaign_on_hazardflow_serve(browser: Any, tmp_path: Path) -> None:
+    """The README's simulated campaign (三甲镇 2024—2026): its board, served by ``hazardflow serve``, and the
+    ``挂图.html`` the simulation wrote."""
+    exe = Path(sys.executable).with_name("hazardflow")
+    scenario = Path(__file__).parents[2] / "examples" / "scenarios" / "sanjia_2024_2026.py"
+    db = tmp_path / "simulation.db"
+    done = subprocess.run(
+        [
+            str(exe),
+            "simulate",
+            str(scenario),
+            "--seed",
+            "1",
+            "--store",
+            f"sqlite:///{db}",
+            "--replace",
+            "--out",
+            str(tmp_path / "simulation-output"),
+            "--no-charts",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "simulation-output" / "挂图.html").is_file()
+    office = Actor("sanjia", "三甲镇安委办", {"safety_committee_office"}, "三甲镇安委办", "140581102")
+    with service(f"sqlite:///{db}", *JWT_ARGS) as svc:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900}, extra_http_headers=bearer(office))
+        pg = ctx.new_page()
+        watch = Watch(pg)
+        _open_board(pg, f"{svc.base}/dashboard/140581102")
+        assert pg.title().startswith("三甲镇")
+        assert "山西省 / 高平市 / 三甲镇" in pg.inner_text("header")
+        with SqlStore(f"sqlite:///{db}", create=False) as store:
+            open_hazards = count_cases(store, filter_from_query({"workflow": "hazard", "open": "true"}))
+        assert pg.inner_text("[data-kpi=open] .num") == str(open_hazards)
+        assert_cjk_glyphs(pg, "table.matrix thead", "campaign")
+        screenshot(pg, "campaign-zh")
+        watch.clean()
+        ctx.close()
