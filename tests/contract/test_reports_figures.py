@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from hazard_world import ORDER, People
 from hazardflow import InvalidInput, replay
+from hazardflow._calendar import SHANGHAI
 from hazardflow.reports import CaseFilter, Figures, figures, figures_by
 from hazardflow.reports._figures import OPEN_TERMINAL, OUTCOMES, _child
 from reports_support import new_engine, play
@@ -105,6 +106,8 @@ def recount(
     for case in store.iter_cases():
         if not scope.matches(case) or case.opened_at >= t1:
             continue
+        raw = case.fields.get("discovered_at")
+        found = datetime.fromisoformat(raw) if raw else case.opened_at
         evs = store.load_events(case.id)
         at_end = replay([e for e in evs if e.occurred_at < t1])
         before_start = [e for e in evs if e.occurred_at < t0]
@@ -113,6 +116,8 @@ def recount(
             g = None
         elif group == "jurisdiction":
             g = _child(case.jurisdiction, 9)
+        elif group == "found_month":
+            g = found.astimezone(SHANGHAI).strftime("%Y-%m")
         else:
             g = case.fields.get(group)
         a = acc.setdefault(
@@ -130,8 +135,6 @@ def recount(
         wf = case.workflow
         fresh = case.opened_at >= t0
         is_open = at_end.state not in OPEN_TERMINAL[wf]
-        raw = case.fields.get("discovered_at")
-        found = datetime.fromisoformat(raw) if raw else case.opened_at
         if wf == "hazard":
             n["registered"] += fresh
             for r in range(rung0 + 1, at_end.sanction_rung + 1):
@@ -144,6 +147,7 @@ def recount(
                 n["open_majors"] += major
                 n["open_majors_stock"] += major and found < cut
                 n["open_majors_new"] += major and found >= cut
+                n["open_majors_unplanned"] += major and at_end.state in ("registered", "confirming", "reporting")
                 n["overdue_open"] += at_end.overdue
                 n["overdue_open_majors"] += at_end.overdue and major
                 if at_end.fields.get("listed") is True:
@@ -238,7 +242,7 @@ def _check_history(stores: list[Any], steps: list[Any], cuts: list[tuple[int, in
 @given(
     steps=st.lists(step, min_size=3, max_size=45),
     cuts=st.lists(st.tuples(st.integers(0, 150), st.integers(0, 150)), min_size=1, max_size=3),
-    group=st.sampled_from([None, "jurisdiction", "grade", "industry", "source"]),
+    group=st.sampled_from([None, "jurisdiction", "grade", "industry", "source", "found_month"]),
 )
 def test_memory_figures_equal_the_recount_from_events(
     steps: list[Any], cuts: list[tuple[int, int]], group: str | None
@@ -272,7 +276,7 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Callabl
 @given(
     steps=st.lists(step, min_size=3, max_size=40),
     cuts=st.lists(st.tuples(st.integers(0, 150), st.integers(0, 150)), min_size=1, max_size=2),
-    group=st.sampled_from([None, "jurisdiction", "grade"]),
+    group=st.sampled_from([None, "jurisdiction", "grade", "found_month"]),
 )
 def test_every_store_gives_the_same_figures(
     new_store: Callable[[], Any], steps: list[Any], cuts: list[tuple[int, int]], group: str | None
@@ -292,3 +296,26 @@ def test_a_long_fixed_history_on_every_store(any_store: Any) -> None:
     steps += [("void", 5), ("advance", 60)]
     _check_history([None, any_store], steps, [(0, 30), (10, 70), (40, 160), (0, 200)], "jurisdiction")
     _check_history([any_store], [], [(0, 200)], None)
+
+
+def test_several_dimensions_split_the_same_totals(any_store: Any) -> None:
+    engine, clock = new_engine(any_store)
+    steps: list[Any] = [("register", i % 3, i % 3 == 0, i, i, (i % 4) * 100) for i in range(18)]
+    steps += [("advance_case", i) for i in range(18)] + [("advance", 45)] + [("advance_case", i) for i in range(9)]
+    play(engine, clock, steps)
+    kw: dict[str, Any] = {"start": "2024-03-01", "end": "2024-06-01", "stock_before": "2024-01-01"}
+    cube = figures_by(engine, ("grade", "industry", "found_month"), **kw)
+    assert all(isinstance(k, tuple) and len(k) == 3 for k in cube)
+    by_grade = figures_by(engine, "grade", **kw)
+    total = figures(engine, **kw)
+    for name in ("registered", "closed", "open", "open_majors", "open_majors_stock", "open_majors_unplanned"):
+        assert sum(getattr(f, name) for f in cube.values()) == getattr(total, name), name
+        for grade, f in by_grade.items():
+            assert sum(getattr(x, name) for k, x in cube.items() if k[0] == grade) == getattr(f, name)
+    assert total.open_majors_stock > 0
+    assert total.open_majors_new > 0
+    reference, ref_clock = new_engine()
+    play(reference, ref_clock, steps)
+    assert figures_by(reference, ("grade", "industry", "found_month"), **kw) == cube
+    with pytest.raises(InvalidInput):
+        figures_by(engine, ("grade", "grade"), **kw)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ Grouping fields (jurisdiction, grade, industry, department, source) are the case
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -26,15 +27,16 @@ from typing import Any, Literal
 
 import attrs
 
+from .._calendar import SHANGHAI
 from .._exceptions import InvalidInput
 from .._jurisdiction import canonical, level_of
 from ._query import CaseFilter, _instant, _is_sql, listed_sql, store_of
 
 __all__ = ["GROUPS", "Figures", "figures", "figures_by"]
 
-#: What figures may be grouped by.
-GROUPS = ("jurisdiction", "grade", "industry", "department", "source")
-Group = Literal["jurisdiction", "grade", "industry", "department", "source"]
+#: What figures may be grouped by (``found_month``: the month, in Asia/Shanghai, the hazard was found in).
+GROUPS = ("jurisdiction", "grade", "industry", "department", "source", "found_month")
+Group = Literal["jurisdiction", "grade", "industry", "department", "source", "found_month"]
 
 OPEN_TERMINAL = {
     "hazard": ("closed", "voided"),
@@ -42,6 +44,8 @@ OPEN_TERMINAL = {
     "escalation": ("accepted", "returned", "withdrawn"),
     "report_obligation": ("fulfilled",),
 }
+#: Hazard states before a plan or an order exists (登记、确认、双报告).
+UNPLANNED = ("registered", "confirming", "reporting")
 #: The states whose reaching in the period the event cube counts, and the figure each feeds.
 OUTCOMES = ("closed", "voided", "substantiated", "pooled", "accepted", "returned", "fulfilled")
 #: Digits of the division one level below a scope's level (the children a jurisdiction grouping shows).
@@ -88,6 +92,8 @@ class Figures:
     open_majors: int = 0
     open_majors_stock: int = 0
     open_majors_new: int = 0
+    #: open major hazards at ``end`` with no governance plan adopted yet (still 登记/确认/报告)
+    open_majors_unplanned: int = 0
     #: open hazards whose running deadline had passed at ``end`` (逾期未销号), all grades / majors only
     overdue_open: int = 0
     overdue_open_majors: int = 0
@@ -177,14 +183,63 @@ def _bound(name: str, value: Any) -> datetime:
     return out.astimezone(UTC)
 
 
-def _group_key(group: str | None, scope: CaseFilter) -> tuple[str | None, int]:
-    if group is None:
-        return None, 0
-    if group not in GROUPS:
-        raise InvalidInput("group_by", group, "figures are grouped by one of", GROUPS)
-    if group == "jurisdiction":
-        return group, _CHILD_DIGITS[level_of(canonical(scope.jurisdiction or "000000"))]
-    return group, 0
+@attrs.frozen
+class _Grouping:
+    """The dimensions figures are grouped by; a key is one value, or a tuple of values for several."""
+
+    dims: tuple[str, ...]
+    digits: int
+
+    @classmethod
+    def of(cls, group_by: str | Sequence[str] | None, scope: CaseFilter) -> _Grouping:
+        dims: tuple[str, ...] = (
+            () if group_by is None else (group_by,) if isinstance(group_by, str) else tuple(group_by)
+        )
+        for d in dims:
+            if d not in GROUPS:
+                raise InvalidInput("group_by", d, "figures are grouped by one of", GROUPS)
+        if len(set(dims)) != len(dims):
+            raise InvalidInput("group_by", ",".join(dims), "each dimension once")
+        return cls(dims, _CHILD_DIGITS[level_of(canonical(scope.jurisdiction or "000000"))])
+
+    def key(self, values: Sequence[Any]) -> Any:
+        if not self.dims:
+            return None
+        out = tuple(
+            _child(v, self.digits) if d == "jurisdiction" and v is not None else v
+            for d, v in zip(self.dims, values, strict=True)
+        )
+        return out[0] if len(out) == 1 else out
+
+    def of_case(self, case: Any) -> Any:
+        values = []
+        for d in self.dims:
+            if d == "jurisdiction":
+                values.append(case.jurisdiction)
+            elif d == "found_month":
+                found = _found(case).astimezone(SHANGHAI)
+                values.append(f"{found.year:04d}-{found.month:02d}")
+            else:
+                values.append(case.fields.get(d))
+        return self.key(values)
+
+    def sql(self, dialect: str) -> list[str]:
+        out = []
+        for d in self.dims:
+            if d == "jurisdiction":
+                out.append(f"substr(c.jurisdiction, 1, {int(self.digits)})")
+            elif d == "found_month":
+                if dialect == "sqlite":
+                    found = "COALESCE(json_extract(c.fields, '$.discovered_at'), c.opened_at)"
+                    out.append(f"strftime('%Y-%m', {found}, '+8 hours')")
+                else:
+                    out.append(
+                        "to_char(COALESCE((c.fields ->> 'discovered_at')::timestamptz, c.opened_at) "
+                        "AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+                    )
+            else:
+                out.append(f"c.{d}")
+        return out
 
 
 def _child(code: str, digits: int) -> str:
@@ -224,16 +279,22 @@ def figures(
 
 def figures_by(
     store_or_engine: Any,
-    group_by: Group | None,
+    group_by: Group | Sequence[Group] | None,
     *,
     start: datetime | date | str,
     end: datetime | date | str,
     scope: CaseFilter | None = None,
     stock_before: datetime | date | str | None = None,
     major_grades: Iterable[str] = ("major",),
-) -> dict[str | None, Figures]:
+    departed: Iterable[tuple[Any, Sequence[Any]]] = (),
+) -> dict[Any, Figures]:
     """:func:`figures` for each value of ``group_by`` (a grouping of ``jurisdiction`` gives the divisions one
-    level below the scope's, e.g. the townships of a county). Groups with nothing to count are left out."""
+    level below the scope's, e.g. the townships of a county). Several dimensions give tuple keys in their
+    order. Groups with nothing to count are left out.
+
+    ``departed``: ``(case, events)`` of cases a memory store no longer holds (``MemoryStore(retention="evict")``
+    drops a case when it closes), counted as if it still held them; not for a SQL store.
+    """
     flt = _scope(scope)
     t0 = _bound("start", start)
     t1 = _bound("end", end)
@@ -241,12 +302,14 @@ def figures_by(
         raise InvalidInput("end", t1.isoformat(), f"the period ends before it starts ({t0.isoformat()})")
     cut = _bound("stock_before", stock_before if stock_before is not None else t0)
     majors = frozenset(_codes_of(major_grades))
-    group, digits = _group_key(group_by, flt)
+    grouping = _Grouping.of(group_by, flt)
     store = store_of(store_or_engine)
     if _is_sql(store):
-        cases, events = _cubes_sql(store, flt, group, digits, t0, t1, cut)
+        if departed:
+            raise InvalidInput("departed", "…", "a SQL store keeps every case; departed cases are for a memory store")
+        cases, events = _cubes_sql(store, flt, grouping, t0, t1, cut)
     else:
-        cases, events = _cubes_scan(store, flt, group, digits, t0, t1, cut)
+        cases, events = _cubes_scan(store, flt, grouping, t0, t1, cut, departed)
     return _derive(cases, events, t0, t1, cut, majors)
 
 
@@ -301,6 +364,8 @@ def _derive(
                 if major:
                     a["open_majors"] += n
                     a["open_majors_stock" if stock else "open_majors_new"] += n
+                    if st in UNPLANNED:
+                        a["open_majors_unplanned"] += n
                 if od:
                     a["overdue_open"] += n
                     if major:
@@ -339,12 +404,18 @@ def _derive(
             if late:
                 a["reports_filed_late"] += n
     out: dict[str | None, Figures] = {}
-    for g in sorted(acc, key=lambda k: (k is not None, k or "")):
+    for g in sorted(acc, key=_order):
         a = acc[g]
         for name in ("open_by_grade", "listed_by_level", "open_by_state", "close_days", "rungs_reached"):
             a[name] = dict(sorted(a[name].items()))
         out[g] = Figures(t0, t1, cut, **a)
     return out
+
+
+def _order(key: Any) -> tuple[tuple[bool, str], ...]:
+    """Group keys in order, None (a missing value) first; tuple keys element by element."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return tuple((v is not None, "" if v is None else str(v)) for v in parts)
 
 
 _COUNTS = tuple(
@@ -380,25 +451,21 @@ def _found(case: Any) -> datetime:
 def _cubes_scan(
     store: Any,
     flt: CaseFilter,
-    group: str | None,
-    digits: int,
+    grouping: _Grouping,
     t0: datetime,
     t1: datetime,
     cut: datetime,
+    departed: Iterable[tuple[Any, Sequence[Any]]] = (),
 ) -> tuple[Counter[CaseCell], Counter[EventCell]]:
     cases: Counter[CaseCell] = Counter()
     events: Counter[EventCell] = Counter()
-    for case in store.iter_cases():
+    held: Iterable[tuple[Any, Sequence[Any] | None]] = ((c, None) for c in store.iter_cases())
+    for case, given in itertools.chain(held, departed):
         if case.opened_at >= t1 or not flt.matches(case):
             continue
         f = case.fields
-        if group is None:
-            g = None
-        elif group == "jurisdiction":
-            g = _child(case.jurisdiction, digits)
-        else:
-            g = f.get(group)
-        evs: Sequence[Any] | None = None
+        g = grouping.of_case(case)
+        evs: Sequence[Any] | None = given
         if case.updated_at < t1:
             st, od, ls = case.state, bool(case.overdue), f.get("listed") is True
             r1 = case.sanction_rung
@@ -497,8 +564,7 @@ def _at(dialect: str, key: str, when: str, cast: str) -> str:
 def _cubes_sql(
     store: Any,
     flt: CaseFilter,
-    group: str | None,
-    digits: int,
+    grouping: _Grouping,
     t0: datetime,
     t1: datetime,
     cut: datetime,
@@ -507,12 +573,10 @@ def _cubes_sql(
     ts = store._ts
     p = _sql_parts(dialect)
     where, wparams = flt.sql(dialect, ts, "c")
-    if group is None:
-        gexpr = "NULL"
-    elif group == "jurisdiction":
-        gexpr = f"substr(c.jurisdiction, 1, {int(digits)})"
-    else:
-        gexpr = f"c.{group}"
+    gexprs = grouping.sql(dialect) or ["NULL"]
+    gsel = ", ".join(f"{e} AS g{i}" for i, e in enumerate(gexprs))
+    gcols = ", ".join(f"g{i}" for i in range(len(gexprs)))
+    ng = len(gexprs)
     if dialect == "sqlite":
         as_bool = "CAST({x} AS INTEGER)"
         as_int = "CAST({x} AS INTEGER)"
@@ -530,8 +594,8 @@ def _cubes_sql(
         "(SELECT e.to_state FROM hf_event e WHERE e.case_id = c.id AND e.occurred_at < ? ORDER BY e.seq DESC LIMIT 1)"
     )
     case_sql = f"""
-SELECT g, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1, count(*) FROM (
-  SELECT {gexpr} AS g, c.workflow AS workflow, c.grade AS grade,
+SELECT {gcols}, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1, count(*) FROM (
+  SELECT {gsel}, c.workflow AS workflow, c.grade AS grade,
     CASE WHEN c.updated_at < ? THEN c.state ELSE {state_then} END AS st,
     CASE WHEN c.updated_at < ? THEN {od_now}
          ELSE COALESCE({_at(dialect, "overdue", "?", as_bool)}, {false}) END AS od,
@@ -544,7 +608,7 @@ SELECT g, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1, count(*) FROM 
     CASE WHEN c.updated_at < ? THEN c.sanction_rung
          ELSE COALESCE({_at(dialect, "sanction_rung", "?", as_int)}, 0) END AS r1
   FROM hf_case c WHERE {" AND ".join([*where, "c.opened_at < ?"])}
-) x GROUP BY g, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1"""
+) x GROUP BY {gcols}, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1"""
     s0, s1 = ts(t0), ts(t1)
     case_params = [s1, s1, s1, s1, s1, s1, ts(cut), s0, s0, s0, s1, s1, *wparams, s1]
     missed = (
@@ -552,23 +616,25 @@ SELECT g, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1, count(*) FROM 
     )
     outcomes = ", ".join(f"'{s}'" for s in OUTCOMES)
     event_sql = f"""
-SELECT g, workflow, st, late, days, count(*) FROM (
-  SELECT {gexpr} AS g, c.workflow AS workflow, e.to_state AS st, {missed} AS late, {p["days"]} AS days
+SELECT {gcols}, workflow, st, late, days, count(*) FROM (
+  SELECT {gsel}, c.workflow AS workflow, e.to_state AS st, {missed} AS late, {p["days"]} AS days
   FROM hf_event e JOIN hf_case c ON c.id = e.case_id
   WHERE e.occurred_at >= ? AND e.occurred_at < ? AND e.to_state IN ({outcomes})
     AND e.from_state IS NOT NULL AND e.from_state <> e.to_state
     {"".join(" AND " + w for w in where)}
-) x GROUP BY g, workflow, st, late, days"""
+) x GROUP BY {gcols}, workflow, st, late, days"""
     event_params = [s0, s1, *wparams]
     if dialect == "postgresql":
         case_sql = case_sql.replace("?", "%s")
         event_sql = event_sql.replace("?", "%s")
     cases: Counter[CaseCell] = Counter()
-    for g, wf, grade, st, od, ls, lvl, stock, fresh, r0, r1, n in store._query(case_sql, case_params):
-        key = _child(g, digits) if group == "jurisdiction" and g is not None else g
+    for row in store._query(case_sql, case_params):
+        key = grouping.key(row[:ng]) if grouping.dims else None
+        wf, grade, st, od, ls, lvl, stock, fresh, r0, r1, n = row[ng:]
         cases[(key, wf, grade, st, bool(od), bool(ls), lvl, bool(stock), bool(fresh), int(r0), int(r1))] += n
     events: Counter[EventCell] = Counter()
-    for g, wf, st, late, days, n in store._query(event_sql, event_params):
-        key = _child(g, digits) if group == "jurisdiction" and g is not None else g
+    for row in store._query(event_sql, event_params):
+        key = grouping.key(row[:ng]) if grouping.dims else None
+        wf, st, late, days, n = row[ng:]
         events[(key, wf, st, bool(late), int(days))] += n
     return cases, events

@@ -71,7 +71,7 @@ def _refuse(path: Any, rule: str, hint: str = "") -> InvalidInput:
     return InvalidInput("file", str(path), rule, hint=hint or "nothing was imported")
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(path: Path, max_rows: int) -> None:
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -91,15 +91,19 @@ def _check_zip(path: Path) -> None:
                 raise _refuse(path, "not an Excel workbook (.xlsx): no xl/workbook.xml inside")
             for name in names:
                 if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
-                    _check_merges(path, z.read(name))
+                    _check_sheet(path, z.read(name), max_rows)
     except zipfile.BadZipFile:
         raise _refuse(path, "not an Excel workbook (.xlsx): the file is not a ZIP archive") from None
 
 
 _MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+)(\d+)(?::[A-Z]+(\d+))?"')
+_ROW = re.compile(rb'<row[^>]*\sr="(\d+)"')
 
 
-def _check_merges(path: Path, xml: bytes) -> None:
+def _check_sheet(path: Path, xml: bytes, max_rows: int) -> None:
+    last = max((int(m.group(1)) for m in _ROW.finditer(xml)), default=0)
+    if last - HEADER_ROW > max_rows:
+        raise _refuse(path, f"a row numbered {last:,}: more than {max_rows:,} data rows", "split the file")
     for m in _MERGE.finditer(xml):
         first = int(m.group(2))
         if first > HEADER_ROW:
@@ -143,7 +147,7 @@ def read_ledger(path: str | Path, *, max_rows: int = 200_000) -> Iterator[tuple[
     p = Path(path)
     if not p.is_file():
         raise _refuse(p, "no such file")
-    _check_zip(p)
+    _check_zip(p, max_rows)
     try:
         wb = load_workbook(p, read_only=True, data_only=False)
     except HazardflowError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
@@ -236,9 +237,10 @@ def store_of(store_or_engine: Any) -> Store:
 
 
 def _is_sql(store: Any) -> bool:
-    from ..persistence.sql import SqlStore
-
-    return isinstance(store, SqlStore)
+    # Without importing the SQL store (and SQLAlchemy) when no SqlStore was ever made: a memory store's
+    # figures must not pay for it.
+    module = sys.modules.get("hazardflow.persistence.sql")
+    return module is not None and isinstance(store, module.SqlStore)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

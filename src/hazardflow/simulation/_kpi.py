@@ -1,32 +1,39 @@
-"""Figures kept incrementally from the engine's committed events (``Engine.subscribe``).
+"""The simulation's figures: computed by :mod:`hazardflow.reports` over the simulated store.
 
-The collector holds one small record per *open* hazard case and a handful of counters, so its memory tracks
-open cases, never closed ones. The driver cuts the counters into *segments* at every boundary (each quarter
-end, each target checkpoint, the end of the run); quarters, years and the whole run are sums of segments.
+There is one definition of each figure (the glossary's ``figure`` rows; :func:`hazardflow.reports.figures`):
+at every boundary (each quarter end, each target checkpoint, the end of the run) the collector asks
+``figures_by`` for the segment since the previous boundary, grouped by grade, industry, source channel and
+month found, and keeps the flows (registered, closed and on time, voided, days to close, ladder rungs
+reached) and the levels at the boundary (open by grade and industry, open majors 存量/增量 and without a
+plan, overdue, under sanction). Quarters, years and the whole run are sums of segments.
 
-Definitions (documented in docs/how-to/simulation.md):
+From the event stream the collector keeps only counts of events (commands by trigger, refusals, missed
+deadlines by stage, ladder events by sanction) and the set of open hazards (for progress).
+
+Definitions (the glossary's ``figure`` rows, shown in docs/reference/glossary.md):
 
 * **open majors, stock / new**: open major hazards found before / on or after the scenario's stock cutoff
   (the campaign start; 存量 / 增量 [S16; seed:000 item 22]). "Found" is the registered ``discovered_at``,
   else the registration time.
-* **on time**: a case closed without ever missing a deadline of any stage (rectification, review, extension
-  decision, ...): its ``missed_deadlines`` field is empty when it closes [inference].
-* **days to close**: registration to closure, in days.
-* **ladder rung reached**: the first time a case gets rung *n* of the overdue ladder (函告 → 通报 → 约谈 → 曝光
-  → 移送).
+* **on time**: a closure of a case that had not been marked overdue on any stage before it closed.
+* **days to close**: whole days from registration to closure.
+* **ladder rung reached**: hazards whose highest rung of the overdue ladder rose to *n* or above in the period.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._calendar import SHANGHAI
+
 if TYPE_CHECKING:
     from .._model import AuditEvent, Case
+    from ..abc import Store
 
 __all__ = ["KpiCollector", "Levels", "Segment"]
 
@@ -45,22 +52,6 @@ def _found_day(case: Case) -> date:
         except ValueError:
             pass
     return _local_day(case.opened_at)
-
-
-class _Open:
-    __slots__ = ("grade", "industry", "major", "month", "opened", "overdue", "planned", "rung", "stock")
-
-    def __init__(self, case: Case, stock_before: date) -> None:
-        self.grade = str(case.fields.get("grade") or "general")
-        self.major = self.grade == "major"
-        self.industry = str(case.fields.get("industry") or "other")
-        found = _found_day(case)
-        self.month = f"{found.year:04d}-{found.month:02d}"
-        self.stock = found < stock_before
-        self.opened = case.opened_at
-        self.overdue = case.overdue
-        self.planned = case.state not in ("registered", "confirming", "reporting")
-        self.rung = case.sanction_rung
 
 
 @attrs.define
@@ -142,27 +133,48 @@ class Levels:
         }
 
 
-class KpiCollector:
-    """Keeps the figures from ``(case, event)`` pairs; subscribe :meth:`on_event` to an engine."""
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), SHANGHAI).astimezone(UTC)
 
-    def __init__(self, stock_before: date, start: date) -> None:
+
+class KpiCollector:
+    """Cuts the run into segments and asks :mod:`hazardflow.reports` for their figures.
+
+    ``store`` is the simulated store (the engine's); subscribe :meth:`on_event` to the engine for the
+    event counts and the set of open hazards.
+    """
+
+    def __init__(self, stock_before: date, start: date, store: Store | None = None) -> None:
         self.stock_before = stock_before
-        self._open: dict[str, _Open] = {}
+        self.store = store
+        self._open: set[str] = set()
         self._segment = Segment(start, start)
+        self._since = _midnight(start)
         self.segments: list[Segment] = []
         self.levels: list[Levels] = []
         self.events = 0
+        #: cases an evicting memory store dropped since the last boundary, with their events
+        self._departed: list[tuple[Case, list[AuditEvent]]] = []
+        if store is not None and getattr(store, "retention", "full") != "full":
+            chained = getattr(store, "on_evict", None)
+
+            def keep(case: Case, events: list[AuditEvent]) -> None:
+                self._departed.append((case, list(events)))
+                if chained is not None:
+                    chained(case, events)
+
+            store.on_evict = keep  # type: ignore[attr-defined]
 
     @property
     def open_cases(self) -> int:
         return len(self._open)
 
     def adopt(self, cases: Iterable[Case]) -> int:
-        """Start tracking hazard cases already open in the store (forecasting from a database)."""
+        """Count hazard cases already open in the store (forecasting from a database)."""
         n = 0
         for case in cases:
             if case.workflow == "hazard" and case.closed_at is None and case.id not in self._open:
-                self._open[case.id] = _Open(case, self.stock_before)
+                self._open.add(case.id)
                 n += 1
         return n
 
@@ -177,69 +189,81 @@ class KpiCollector:
         seg.events[(event.workflow, trig)] += 1
         if case.workflow != "hazard":
             return
-        info = self._open.get(case.id)
-        if info is None:
-            if event.from_state is not None:
-                return
-            info = _Open(case, self.stock_before)
-            self._open[case.id] = info
-            seg.opened[(info.grade, info.industry, str(case.fields.get("source") or ""))] += 1
-            if case.closed_at is None:
-                return
+        if case.closed_at is None:
+            self._open.add(case.id)
+        else:
+            self._open.discard(case.id)
         if trig == "mark_overdue":
             seg.missed[str(event.payload.get("key", ""))] += 1
         elif trig == "sanction":
-            rung = int(event.payload.get("rung", 0))
-            seg.sanctions[(rung, str(event.payload.get("sanction", "")))] += 1
-            if rung > info.rung:
-                for r in range(info.rung + 1, rung + 1):
-                    seg.reached[r] += 1
-                info.rung = rung
-        info.overdue = case.overdue
-        if not info.planned and case.state not in ("registered", "confirming", "reporting"):
-            info.planned = True
-        if case.closed_at is not None:
-            del self._open[case.id]
-            if case.state == "voided":
-                seg.voided[info.grade] += 1
-                return
-            key = (info.grade, info.industry)
-            seg.closed[key] += 1
-            if not case.fields.get("missed_deadlines"):
-                seg.on_time[key] += 1
-            days = (case.closed_at - info.opened).total_seconds() / 86400.0
-            seg.close_days.setdefault(info.grade, Counter())[round(days, 1)] += 1
+            seg.sanctions[(int(event.payload.get("rung", 0)), str(event.payload.get("sanction", "")))] += 1
 
     def cut(self, at: date) -> tuple[Segment, Levels]:
-        """Close the running segment at ``at`` (a boundary) and take the levels there."""
+        """Close the running segment at the end of day ``at`` (a boundary); take its figures and the levels."""
         seg = self._segment
         seg.end = at
+        until = _midnight(at + timedelta(days=1))
+        levels = self._figures(seg, self._since, until, at)
+        self._departed = []  # counted in this segment; nothing of theirs can fall in a later one
         self.segments.append(seg)
-        self._segment = Segment(at, at)
-        levels = self.snapshot(at)
         self.levels.append(levels)
+        self._segment = Segment(at, at)
+        self._since = until
         return seg, levels
 
     def snapshot(self, at: date) -> Levels:
+        """The levels at the end of day ``at`` (figures of an empty segment ending then)."""
+        return self._figures(Segment(at, at), _midnight(at + timedelta(days=1)), _midnight(at + timedelta(days=1)), at)
+
+    def _figures(self, seg: Segment, since: datetime, until: datetime, at: date) -> Levels:
+        from ..reports import CaseFilter, figures_by
+
+        if self.store is None:
+            raise ValueError("the collector needs the simulated store to compute figures")
+        cube = figures_by(
+            self.store,
+            ("grade", "industry", "source", "found_month"),
+            start=since,
+            end=until,
+            scope=CaseFilter(),
+            stock_before=self.stock_before,
+            departed=self._departed,
+        )
         open_: Counter[str] = Counter()
         by_ind: Counter[str] = Counter()
         overdue: Counter[str] = Counter()
         months: dict[str, list[int]] = {}
         stock = new = sanctioned = 0
-        for info in self._open.values():
-            open_[info.grade] += 1
-            by_ind[info.industry] += 1
-            if info.overdue:
-                overdue[info.grade] += 1
-            if info.rung:
-                sanctioned += 1
-            if info.major:
-                if info.stock:
-                    stock += 1
-                else:
-                    new += 1
-                slot = months.setdefault(info.month, [0, 0])
-                slot[1 if info.planned else 0] += 1
+        for key, f in cube.items():
+            grade, industry, source, month = key
+            g = str(grade or "general")
+            i = str(industry or "other")
+            if f.registered:
+                seg.opened[(g, i, str(source or ""))] += f.registered
+            if f.closed:
+                seg.closed[(g, i)] += f.closed
+            if f.closed_on_time:
+                seg.on_time[(g, i)] += f.closed_on_time
+            if f.voided:
+                seg.voided[g] += f.voided
+            if f.close_days:
+                hist = seg.close_days.setdefault(g, Counter())
+                for days, n in f.close_days.items():
+                    hist[float(days)] += n
+            for rung, n in f.rungs_reached.items():
+                seg.reached[rung] += n
+            if f.open:
+                open_[g] += f.open
+                by_ind[i] += f.open
+            if f.overdue_open:
+                overdue[g] += f.overdue_open
+            sanctioned += f.open_under_sanction
+            stock += f.open_majors_stock
+            new += f.open_majors_new
+            if f.open_majors and month is not None:
+                slot = months.setdefault(str(month), [0, 0])
+                slot[0] += f.open_majors_unplanned
+                slot[1] += f.open_majors - f.open_majors_unplanned
         return Levels(
             at,
             dict(open_),

@@ -363,7 +363,7 @@ class Simulation:
         self._audit_log = audit_log
         self._progress = progress
         self.people = _People(self.engine.jurisdictions)
-        self.kpi = KpiCollector(scenario.stock_cutoff, scenario.start)
+        self.kpi = KpiCollector(scenario.stock_cutoff, scenario.start, self.engine.store)
         self._digest = hashlib.sha256()
         self._heap: list[tuple[float, int, _Agent | _Stream | None, int, str]] = []
         self._seq = 0
