@@ -390,6 +390,84 @@ def _sphinx_to_md(text: str) -> str:
     return "\n".join(out).strip()
 
 
+# ── HTTP API ───────────────────────────────────────────────────────────────────────────────────────────
+def openapi_json() -> str:
+    """The OpenAPI 3.1 schema of the HTTP service, as the app generates it (committed, checked by a test)."""
+    import json
+
+    from hazardflow import Engine
+    from hazardflow.server import create_app
+
+    return json.dumps(create_app(Engine()).openapi(), ensure_ascii=False, indent=2) + "\n"
+
+
+def http_api_page() -> str:
+    """The HTTP API reference: every operation of the schema, then every problem type."""
+    import json
+
+    import hazardflow
+    import hazardflow.server
+    from hazardflow.server import problem_type, status_for
+
+    schema = json.loads(openapi_json())
+    out = [
+        GENERATED.format(source="the OpenAPI schema of hazardflow.server (docs/reference/openapi.json)"),
+        "# HTTP 接口 / HTTP API\n\n",
+        "`hazardflow serve` 提供的接口，由代码生成的 OpenAPI 3.1 描述见 [openapi.json](openapi.json)（运行中的服务在 "
+        "`/openapi.json` 和 `/docs` 提供同一份）。用法见[嵌入 OA 系统](../how-to/embed-in-oa.md)。\n\n",
+        "The operations of `hazardflow serve`; the OpenAPI 3.1 schema generated from the code is "
+        "[openapi.json](openapi.json) (a running service serves the same at `/openapi.json` and `/docs`). "
+        "See [Embed in an OA system](../how-to/embed-in-oa.md) for a walk-through.\n\n",
+        "## 操作 / Operations\n\n",
+    ]
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            out.append(f"### `{method.upper()} {path}`\n\n**{op.get('summary', '')}**\n\n{op.get('description', '')}\n\n")
+            params = op.get("parameters", [])
+            if params:
+                out.append("| parameter | in | description |\n|---|---|---|\n")
+                for prm in params:
+                    out.append(f"| `{prm['name']}` | {prm['in']} | {prm.get('description', '')} |\n")
+                out.append("\n")
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" in body:
+                name = body["$ref"].rsplit("/", 1)[-1]
+                out.append(f"Request body / 请求体: `{name}`\n\n")
+            codes = ", ".join(f"`{c}`" for c in op.get("responses", {}))
+            out.append(f"Responses / 响应: {codes}\n\n")
+    out.append("## 模型 / Schemas\n\n")
+    for name, sch in schema["components"]["schemas"].items():
+        out.append(f"### `{name}`\n\n{sch.get('description', '')}\n\n")
+        props = sch.get("properties", {})
+        if props:
+            required = set(sch.get("required", []))
+            out.append("| field | required | description |\n|---|---|---|\n")
+            for field, spec in props.items():
+                desc = spec.get("description", "").replace("|", "\\|")
+                out.append(f"| `{field}` | {'yes' if field in required else ''} | {desc} |\n")
+            out.append("\n")
+    out.append(
+        "## 问题类型 / Problem types\n\n"
+        "每个错误类对应一个 RFC 9457 问题类型（`application/problem+json`），带稳定的 `code` 和错误的结构化字段。"
+        "Each error class is one RFC 9457 problem type, with the stable `code` and the error's structured fields.\n\n"
+        "| error | status | type | code |\n|---|---|---|---|\n"
+    )
+    classes = [getattr(hazardflow, n) for n in hazardflow.__all__] + [
+        getattr(hazardflow.server, n) for n in hazardflow.server.__all__
+    ]
+    for cls in classes:
+        if not (inspect.isclass(cls) and issubclass(cls, hazardflow.HazardflowError)):
+            continue
+        if cls in (hazardflow.CommandRefused, hazardflow.DefinitionError):
+            continue
+        out.append(f"| `{cls.__name__}` | {status_for(cls)} | `{problem_type(cls.code)}` | `{cls.code}` |\n")
+    out.append(
+        "| (no such route, method) | 404, 405 | `about:blank` | `hazardflow.http_404`, `hazardflow.http_405` |\n"
+        "| (unexpected failure) | 500 | `urn:hazardflow:problem:internal-error` | `hazardflow.internal_error` |\n"
+    )
+    return "".join(out).rstrip("\n") + "\n"
+
+
 # ── driver ─────────────────────────────────────────────────────────────────────────────────────────────
 def pages() -> dict[str, Callable[[], str]]:
     """Each generated page (path relative to the repository) and the function that writes it."""
@@ -401,6 +479,8 @@ def pages() -> dict[str, Callable[[], str]]:
     out["docs/reference/glossary.md"] = glossary_page
     out["docs/reference/errors.md"] = errors_page
     out["docs/reference/api.md"] = api_page
+    out["docs/reference/openapi.json"] = openapi_json
+    out["docs/reference/http-api.md"] = http_api_page
     return out
 
 

@@ -629,9 +629,13 @@ class SqlStore:
             if self._single is not None:
                 self._single.release()
             self._raise(exc.orig, "connecting")
-        except BaseException:
+        except BaseException as exc:
             if self._single is not None:
                 self._single.release()
+            # The pool hands a new connection's failure through as the driver's own error (a database dropped
+            # or unreachable after start-up): the same typed error as any other failure to connect.
+            if isinstance(exc, self._engine.dialect.loaded_dbapi.Error):
+                self._raise(exc, "connecting")
             raise
         if self.dialect == "postgresql":
             conn.dbapi.autocommit = True

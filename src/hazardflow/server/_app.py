@@ -257,6 +257,7 @@ def _readable(engine: Engine, actor: Actor, case_id: str) -> Case:
 # ── OpenAPI ────────────────────────────────────────────────────────────────────────────────────────────
 def _problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {
+        400: "请求体无法解析 / The body cannot be parsed",
         401: "未认证 / Not authenticated (AuthenticationFailed)",
         403: "无权 / Not allowed (NotAuthorized, AccessDenied)",
         404: "案件不存在 / No such case (CaseNotFoundError)",
@@ -273,6 +274,18 @@ def _problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _COMMON = (401, 403, 404, 422)
+
+#: OpenAPI links from a case in a response to the operations on it (clients and stateful testing follow them).
+_CASE_LINKS = {
+    name: {"operationId": op, "parameters": {"case_id": "$response.body#/id"}, "description": text}
+    for name, op, text in (
+        ("ReadCase", "readCase", "读取该案件 / Read this case"),
+        ("CaseHistory", "caseHistory", "该案件的审计记录 / Its history"),
+        ("AllowedTriggers", "allowedTriggers", "可触发的迁移 / Its allowed triggers"),
+        ("FireTrigger", "fireTrigger", "对该案件触发迁移 / Fire a trigger on it"),
+        ("ReadReporter", "readReporter", "查阅举报人 / Read its reporter (tip-offs)"),
+    )
+}
 
 TAGS = [
     {"name": "cases", "description": "案件：登记、触发、查询 / Cases: open, fire, read, list"},
@@ -402,6 +415,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         response = http_problem(exc.status_code, str(exc.detail) if exc.detail else None, instance=request.url.path)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_methods_of(request))
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -414,7 +429,25 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-def _split(values: Sequence[str] | None) -> tuple[str, ...]:
+def _methods_of(request: Request) -> list[str]:
+    """Every method some route of the app answers on the request's path (for ``Allow`` on a 405)."""
+    from starlette.routing import Route
+
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
+def _single(request: Request, *names: str) -> None:
+    """Refuse a query parameter given more than once where the operation takes one value."""
+    for name in names:
+        if len(request.query_params.getlist(name)) > 1:
+            raise InvalidInput(name, request.query_params.getlist(name), "takes one value; it was given more than once")
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
     """Repeated query parameters and comma-separated ones alike (``?state=a&state=b`` or ``?state=a,b``)."""
     out: list[str] = []
     for v in values or ():
@@ -427,6 +460,7 @@ def _api_router() -> APIRouter:
 
     @router.get(
         "/health",
+        operation_id="health",
         tags=["service"],
         summary="服务状态 / Health",
         description="数据库可达时返回 ok（无需认证）/ ok when the database answers (no authentication).",
@@ -442,6 +476,7 @@ def _api_router() -> APIRouter:
 
     @router.post(
         "/cases",
+        operation_id="openCase",
         tags=["cases"],
         status_code=201,
         summary="登记案件 / Open a case",
@@ -449,7 +484,7 @@ def _api_router() -> APIRouter:
         "Fires the workflow's opening trigger (register for a hazard); returns the new case, Location points at "
         "it. Accepts an Idempotency-Key.",
         response_model=CaseOut,
-        responses=_problem_responses(*_COMMON, 409),
+        responses={201: {"description": "新案件 / The new case", "links": _CASE_LINKS}, **_problem_responses(400, *_COMMON, 409)},
     )
     async def open_case(request: Request, actor: ActorDep, body: Annotated[OpenCase, Body()]) -> Response:
         engine = _state(request).engine
@@ -477,6 +512,7 @@ def _api_router() -> APIRouter:
 
     @router.get(
         "/cases",
+        operation_id="listCases",
         tags=["cases"],
         summary="查询案件 / List cases",
         description="按条件筛选案件，一次一页（游标分页）。辖区包含其下所有区划；默认为调用者的辖区；企业角色只见本单位案件。/ "
@@ -491,11 +527,11 @@ def _api_router() -> APIRouter:
         jurisdiction: Annotated[
             str | None, Query(max_length=32, description="辖区（含下级）/ Jurisdiction (with every division below)")
         ] = None,
-        workflow: Annotated[list[str] | None, Query(description="工作流 / Workflow(s)")] = None,
-        state: Annotated[list[str] | None, Query(description="状态（可多个）/ State(s)")] = None,
-        grade: Annotated[list[str] | None, Query(description="等级 / Grade(s)")] = None,
-        industry: Annotated[list[str] | None, Query(description="行业 / Industry(ies)")] = None,
-        department: Annotated[list[str] | None, Query(description="行业部门 / Department(s)")] = None,
+        workflow: Annotated[list[str], Query(description="工作流 / Workflow(s)")] = [],
+        state: Annotated[list[str], Query(description="状态（可多个）/ State(s)")] = [],
+        grade: Annotated[list[str], Query(description="等级 / Grade(s)")] = [],
+        industry: Annotated[list[str], Query(description="行业 / Industry(ies)")] = [],
+        department: Annotated[list[str], Query(description="行业部门 / Department(s)")] = [],
         overdue: Annotated[bool | None, Query(description="是否逾期 / Overdue")] = None,
         listed: Annotated[bool | None, Query(description="是否挂牌督办 / Listed for supervision")] = None,
         open_: Annotated[bool | None, Query(alias="open", description="是否未办结 / Not closed or voided")] = None,
@@ -507,6 +543,7 @@ def _api_router() -> APIRouter:
     ) -> Response:
         from ..reports import CaseFilter, find_cases
 
+        _single(request, "jurisdiction", "overdue", "listed", "open", "order", "cursor", "limit")
         engine = _state(request).engine
         scope: dict[str, Any] = {}
         workflows = _split(workflow)
@@ -544,6 +581,7 @@ def _api_router() -> APIRouter:
 
     @router.get(
         "/cases/{case_id}",
+        operation_id="readCase",
         tags=["cases"],
         summary="读取案件 / Read a case",
         description="案件当前快照（从不含举报人信息）/ The case's current snapshot (never the reporter).",
@@ -557,6 +595,7 @@ def _api_router() -> APIRouter:
 
     @router.get(
         "/cases/{case_id}/history",
+        operation_id="caseHistory",
         tags=["cases"],
         summary="案件审计记录 / A case's history",
         description="审计事件，由旧到新，哈希链接 / Audit events, oldest first, hash-chained.",
@@ -575,6 +614,7 @@ def _api_router() -> APIRouter:
 
     @router.get(
         "/cases/{case_id}/triggers",
+        operation_id="allowedTriggers",
         tags=["cases"],
         summary="当前可触发的迁移 / Triggers the caller may fire",
         description="调用者此刻有权触发且满足状态规则的迁移（需要字段的规则在触发时判断）/ The triggers the calling actor "
@@ -601,13 +641,14 @@ def _api_router() -> APIRouter:
 
     @router.post(
         "/cases/{case_id}/fire",
+        operation_id="fireTrigger",
         tags=["cases"],
         summary="触发迁移 / Fire a trigger",
         description="以调用者身份对案件触发迁移，返回新快照。被拒绝的命令不改变任何数据。可带 Idempotency-Key。/ "
         "Fires a trigger on the case as the caller and returns the new snapshot. A refused command changes "
         "nothing. Accepts an Idempotency-Key.",
         response_model=CaseOut,
-        responses=_problem_responses(*_COMMON, 409),
+        responses=_problem_responses(400, *_COMMON, 409),
     )
     async def fire(request: Request, actor: ActorDep, case_id: CaseIdPath, body: Annotated[FireCommand, Body()]) -> Response:
         engine = _state(request).engine
@@ -620,13 +661,14 @@ def _api_router() -> APIRouter:
 
     @router.post(
         "/cases/{case_id}/reporter",
+        operation_id="readReporter",
         tags=["cases"],
         summary="查阅举报人信息 / Read a tip-off's reporter",
         description="仅政策允许的角色、在举报线索辖区内可查阅；每次查阅先记入审计日志（谁、何时、为何）。/ Only roles the "
         "policy allows, within the tip-off's jurisdiction; each reading is first committed to the audit log (who, "
         "when, why).",
         response_model=ReporterOut,
-        responses=_problem_responses(*_COMMON, 409),
+        responses=_problem_responses(400, *_COMMON, 409),
     )
     async def reporter(
         request: Request, actor: ActorDep, case_id: CaseIdPath, body: Annotated[ReporterRead, Body()]
