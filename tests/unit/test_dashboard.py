@@ -237,3 +237,22 @@ def test_embedded_json_cannot_close_its_script(engine: Any) -> None:
     start = html.index('<script type="application/json" id="hf-data">')
     end = html.index("</script>", start)
     assert "<" not in html[start + 48 : end]
+
+
+def test_the_service_serves_the_boards_unless_told_not_to(engine: Any) -> None:
+    import httpx
+
+    from hazardflow.server import DenyAll, create_app
+
+    async def get(app: Any, path: str) -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+            return (await c.get(path)).status_code
+
+    import asyncio
+
+    served = create_app(engine, authenticator=DenyAll())
+    assert asyncio.run(get(served, "/dashboard/500240")) == 401  # the service's authentication, deny by default
+    assert asyncio.run(get(served, "/dashboard/static/board.js")) == 200  # no data: no authentication
+    assert "/dashboard/{jurisdiction}" not in served.openapi()["paths"]  # pages, not API
+    plain = create_app(engine, authenticator=DenyAll(), dashboard=False)
+    assert asyncio.run(get(plain, "/dashboard/static/board.js")) == 404
