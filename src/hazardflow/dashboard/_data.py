@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from .._calendar import SHANGHAI
+from .._clock import SystemClock
 from .._exceptions import InvalidInput
 from .._jurisdiction import canonical, level_of
 from ..reports import CaseFilter, count_cases, count_cases_by, find_cases
@@ -297,7 +298,7 @@ def build_board(
     store = store_of(store_or_engine)
     if now is None:
         now_fn = getattr(engine, "now", None)
-        now = now_fn() if callable(now_fn) else datetime.now(UTC)
+        now = now_fn() if callable(now_fn) else SystemClock().now()
     if not isinstance(now, datetime) or now.tzinfo is None:
         raise InvalidInput("now", now, "must be a timezone-aware datetime")
     if not isinstance(campaign_start, date) or isinstance(campaign_start, datetime):

@@ -17,13 +17,13 @@ a viewer sees the boards of their own jurisdiction and the divisions below it, n
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations, some of them local.
 import inspect
 from collections.abc import Callable
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from .._clock import SystemClock
 from .._exceptions import HazardflowError, InvalidInput
 from .._jurisdiction import canonical, is_within
 from ..reports import count_cases, count_cases_by, find_cases
@@ -178,7 +178,7 @@ def dashboard_router(
                 items = list(page.items)
         except InvalidInput as exc:
             raise HTTPException(422, str(exc)) from None
-        now = engine.now() if callable(getattr(engine, "now", None)) else datetime.now(UTC)
+        now = engine.now() if callable(getattr(engine, "now", None)) else SystemClock().now()
         rows = [_case_row(engine, tree, c, now) for c in items]
         query = {k: v for k, v in params.items() if k not in ("cursor",)}
         html = render_cases(

@@ -34,7 +34,7 @@
   function rateChart(id, rows, label) {
     chart(id, {
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + "%"; } },
-      grid: { left: 110, right: 30, top: 10, bottom: 30 },
+      grid: { left: 110, right: 50, top: 10, bottom: 30 },
       xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "category", data: rows.map(label), inverse: true },
       series: [{ name: L.on_time_rate, type: "bar", color: colours.rate,
