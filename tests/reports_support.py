@@ -14,6 +14,7 @@ from typing import Any
 from hazard_world import ORDER, PLAN, REGISTER, REPORT_BODY, People
 from hazardflow import Actor, CommandRefused, Engine, InvalidInput, SequentialIds, SimulatedClock
 from hazardflow.abc import Store
+from workflow_support import OFFICER, escalate, receive
 
 PLACES = ("500240204", "500240105", "500240")
 INDUSTRIES = ("industry_trade", "construction", "chemicals")
@@ -33,11 +34,32 @@ def new_engine(store: Store | None = None) -> tuple[Engine, SimulatedClock]:
 
 
 def play(engine: Engine, clock: SimulatedClock, steps: Sequence[Step]) -> list[str]:
-    """Run ``steps``; returns the hazard ids opened (in order). Refused steps are skipped."""
+    """Run ``steps``; returns the hazard ids opened (in order). Refused steps are skipped.
+
+    Besides hazards: ``("tipoff", _)`` receives a public tip-off in 三星乡, ``("substantiate", i)`` verifies
+    and substantiates the i-th tip-off (opening a hazard), ``("escalate", i)`` proposes the i-th hazard for the
+    county's pool, admits it and has the county accept it.
+    """
     ids: list[str] = []
+    tips: list[str] = []
     for step in steps:
         kind = step[0]
         try:
+            if kind == "tipoff":
+                tips.append(receive(engine).id)
+                continue
+            if kind == "substantiate":
+                if tips:
+                    tip = tips[step[1] % len(tips)]
+                    engine.fire(tip, "start_verification", actor=OFFICER)
+                    payload = {"findings": "现场核实属实", "grade": "general", "nature": "unsafe_condition"}
+                    done = engine.fire(tip, "substantiate", actor=OFFICER, payload=payload)
+                    ids.append(done.fields["hazard_id"])
+                continue
+            if kind == "escalate":
+                if ids:
+                    escalate(engine, ids[step[1] % len(ids)])
+                continue
             if kind == "register":
                 _, place, major, industry, source, found_days = step
                 data: dict[str, Any] = {

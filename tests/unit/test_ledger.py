@@ -263,3 +263,17 @@ def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "台账.ods").exists()
     buf = io.BytesIO()
     assert export_ledger(engine, buf, fmt="csv") == 6
+
+
+def test_without_calamine_openpyxl_reads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hazardflow.reports._import import read_ledger
+
+    path, _ = _importable(tmp_path)
+    fast = list(read_ledger(path))
+    monkeypatch.setitem(__import__("sys").modules, "python_calamine", None)  # an import of it fails
+    assert list(read_ledger(path)) == fast
+    engine, _ = new_engine()
+    result = import_ledger(engine, path, actor=IMPORTER)
+    assert (result.imported, result.bad_rows) == (5, 0)
+    formula = _edit(path, tmp_path / "f.xlsx", lambda ws: setattr(ws.cell(6, _col("location")), "value", "=A1"))
+    _refused(engine, formula, r"cell [A-Z]+6 holds a formula")

@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from .._calendar import SHANGHAI
-from .._exceptions import CommandRefused, HazardflowError, InvalidInput
+from .._exceptions import CommandRefused, InvalidInput
 from .._glossary import terms
 from .._model import Actor
 from ._ledger import COLUMNS, LedgerColumn, unescape_text
@@ -100,7 +100,15 @@ _MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+)(\d+)(?::[A-Z]+(\d+))?"')
 _ROW = re.compile(rb'<row[^>]*\sr="(\d+)"')
 
 
+_FORMULA = re.compile(rb"<f[\s>/]")
+_CELL_REF = re.compile(rb'<c r="([A-Z]+\d+)"')
+
+
 def _check_sheet(path: Path, xml: bytes, max_rows: int) -> None:
+    found = _FORMULA.search(xml)
+    if found is not None:
+        refs = _CELL_REF.findall(xml, 0, found.start())
+        raise _formula(path, refs[-1].decode() if refs else "?")
     last = max((int(m.group(1)) for m in _ROW.finditer(xml)), default=0)
     if last - HEADER_ROW > max_rows:
         raise _refuse(path, f"a row numbered {last:,}: more than {max_rows:,} data rows", "split the file")
@@ -140,18 +148,35 @@ def _as_date(value: Any) -> date:
     raise ValueError(value)
 
 
-def read_ledger(path: str | Path, *, max_rows: int = 200_000) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Check the workbook, then yield ``(row number, {column id: raw value})`` for each non-empty data row."""
+def _norm(value: Any) -> Any:
+    """One form for a cell's value whichever reader read it: empty → None, 3.0 → 3, a midnight datetime → date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, datetime) and value.time() == datetime.min.time() and value.tzinfo is None:
+        return value.date()
+    return value
+
+
+def _rows_calamine(p: Path) -> Iterator[list[Any]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(p))
+        name = "台账" if "台账" in wb.sheet_names else wb.sheet_names[0]
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise _refuse(p, f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}") from None
+    for row in rows:
+        yield [_norm(v) for v in row]
+
+
+def _rows_openpyxl(p: Path, max_rows: int) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
-    p = Path(path)
-    if not p.is_file():
-        raise _refuse(p, "no such file")
-    _check_zip(p, max_rows)
     try:
         wb = load_workbook(p, read_only=True, data_only=False)
-    except HazardflowError:
-        raise
     except Exception as exc:
         raise _refuse(p, f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}") from None
     try:
@@ -159,43 +184,64 @@ def read_ledger(path: str | Path, *, max_rows: int = 200_000) -> Iterator[tuple[
         dims = ws.max_row
         if dims is not None and dims - HEADER_ROW > max_rows:
             raise _refuse(p, f"{dims - HEADER_ROW:,} data rows, over the limit of {max_rows:,}", "split the file")
-        rows = ws.iter_rows(min_row=1)
-        header: list[str] = []
-        by_label = {c.zh: c for c in COLUMNS}
-        index: dict[int, LedgerColumn] = {}
-        for r_idx, row in enumerate(rows, start=1):
-            if r_idx > max_rows + HEADER_ROW:
-                raise _refuse(p, f"more than {max_rows:,} data rows", "split the file; nothing was imported")
+        for row in ws.iter_rows(min_row=1):
             cells = list(row)
             for c in cells:
                 if getattr(c, "data_type", None) == "f":
-                    raise _refuse(
-                        p,
-                        f"cell {c.coordinate} holds a formula ({str(c.value)[:40]!r}); a ledger holds values only",
-                        "paste the values (选择性粘贴→数值); nothing was imported",
-                    )
-            values = [c.value for c in cells]
-            if r_idx < HEADER_ROW:
-                continue
-            if r_idx == HEADER_ROW:
-                header = ["" if v is None else str(v).strip() for v in values]
-                index = {i: by_label[h] for i, h in enumerate(header) if h in by_label}
-                have = {c.id for c in index.values()}
-                missing = [c for c in COLUMNS if c.id in REQUIRED and c.id not in have]
-                if missing:
-                    raise _refuse(
-                        p,
-                        "missing columns: " + ", ".join(f"{c.zh} ({c.id})" for c in missing),
-                        "use the header of an exported ledger (hazardflow ledger export); nothing was imported",
-                    )
-                continue
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            yield r_idx, {index[i].id: v for i, v in enumerate(values) if i in index}
-        if not header:
-            raise _refuse(p, f"no header row (row {HEADER_ROW} must hold the column names)")
+                    raise _formula(p, str(getattr(c, "coordinate", "?")))
+            yield [_norm(c.value) for c in cells]
     finally:
         wb.close()
+
+
+def _formula(p: Path, where: str) -> InvalidInput:
+    return _refuse(
+        p,
+        f"cell {where} holds a formula; a ledger holds values only",
+        "paste the values (选择性粘贴→数值); nothing was imported",
+    )
+
+
+def read_ledger(path: str | Path, *, max_rows: int = 200_000) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Check the workbook, then yield ``(row number, {column id: value})`` for each non-empty data row.
+
+    Read with python-calamine when it is installed (the ``excel`` extra), else with openpyxl (read-only).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise _refuse(p, "no such file")
+    _check_zip(p, max_rows)
+    try:
+        import python_calamine  # noqa: F401
+
+        rows = _rows_calamine(p)
+    except ImportError:
+        rows = _rows_openpyxl(p, max_rows)
+    header: list[str] = []
+    by_label = {c.zh: c for c in COLUMNS}
+    index: dict[int, LedgerColumn] = {}
+    for r_idx, values in enumerate(rows, start=1):
+        if r_idx > max_rows + HEADER_ROW:
+            raise _refuse(p, f"more than {max_rows:,} data rows", "split the file; nothing was imported")
+        if r_idx < HEADER_ROW:
+            continue
+        if r_idx == HEADER_ROW:
+            header = ["" if v is None else str(v).strip() for v in values]
+            index = {i: by_label[h] for i, h in enumerate(header) if h in by_label}
+            have = {c.id for c in index.values()}
+            missing = [c for c in COLUMNS if c.id in REQUIRED and c.id not in have]
+            if missing:
+                raise _refuse(
+                    p,
+                    "missing columns: " + ", ".join(f"{c.zh} ({c.id})" for c in missing),
+                    "use the header of an exported ledger (hazardflow ledger export); nothing was imported",
+                )
+            continue
+        if all(v is None for v in values):
+            continue
+        yield r_idx, {col.id: values[i] if i < len(values) else None for i, col in index.items()}
+    if not header:
+        raise _refuse(p, f"no header row (row {HEADER_ROW} must hold the column names)")
 
 
 def _fingerprint(raw: Mapping[str, Any]) -> str:

@@ -224,7 +224,7 @@ def ledger_rows(
     flt = attrs.evolve(scope or CaseFilter(), workflow="hazard")
     if as_of is not None:
         flt = attrs.evolve(flt, opened_until=as_of)
-    t = as_of or datetime.now(UTC)
+    t = as_of or _now(store_or_engine)
     cursor: str | None = None
     n = 0
     while True:
@@ -240,6 +240,12 @@ def ledger_rows(
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
+
+
+def _now(store_or_engine: Any) -> datetime:
+    """The engine's "now" (its clock: a simulated one in a simulation), else the wall clock."""
+    now = getattr(store_or_engine, "now", None)
+    return now() if callable(now) else datetime.now(UTC)
 
 
 def _code_lists() -> dict[str, list[str]]:
@@ -276,7 +282,7 @@ def export_ledger(
     rows = ledger_rows(store_or_engine, scope, as_of=as_of, states=states)
     if kind == "csv":
         return _write_csv(path, rows)
-    return _write_xlsx(path, rows, title, as_of)
+    return _write_xlsx(path, rows, title, as_of or _now(store_or_engine))
 
 
 def _write_csv(path: str | Path | IO[bytes], rows: Iterator[list[Any]]) -> int:
@@ -327,7 +333,7 @@ def _write_xlsx(path: str | Path | IO[bytes], rows: Iterator[list[Any]], title: 
             c.fill = fill_
         return c
 
-    day = local_date(as_of or datetime.now(UTC)).isoformat()
+    day = local_date(as_of or datetime.now(UTC)).isoformat()  # as_of: the instant the ledger stands at
     ws.append([styled(f"{title}（截至 {day}）", font=Font(bold=True, size=14), fill_=None)])
     ws.merged_cells.add(f"A1:{_letter(ncol)}1")
     groups: list[tuple[str, int, int]] = []
