@@ -108,6 +108,8 @@ KIND_TITLES = {
     "policy_rule": ("政策规则", "Policy rules"),
     "figure": ("统计指标", "Report figures"),
     "dashboard": ("挂图作战看板", "The board (dashboard)"),
+    "todo_status": ("待办状态", "To-do statuses"),
+    "urgency": ("紧急程度", "Urgency"),
 }
 
 
@@ -422,7 +424,9 @@ def http_api_page() -> str:
     ]
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
-            out.append(f"### `{method.upper()} {path}`\n\n**{op.get('summary', '')}**\n\n{op.get('description', '')}\n\n")
+            out.append(
+                f"### `{method.upper()} {path}`\n\n**{op.get('summary', '')}**\n\n{op.get('description', '')}\n\n"
+            )
             params = op.get("parameters", [])
             if params:
                 out.append("| parameter | in | description |\n|---|---|---|\n")

@@ -28,6 +28,7 @@ from ._exceptions import (
     StorageFull,
     TransitionNotAllowed,
     UnknownJurisdictionError,
+    WebhookNotFoundError,
 )
 from ._jurisdiction import JurisdictionTree
 from ._lifecycle import Field, LifecycleSpec, State, Transition, Workflow
@@ -78,6 +79,7 @@ __all__ = [
     "TransitionNotAllowed",
     "Unit",
     "UnknownJurisdictionError",
+    "WebhookNotFoundError",
     "Workflow",
     "replay",
 ]

@@ -8,6 +8,7 @@ each identifier::
     ├── InvalidInput                     hazardflow.invalid_input
     │   └── UnknownJurisdictionError     hazardflow.unknown_jurisdiction
     ├── CaseNotFoundError                hazardflow.case_not_found
+    ├── WebhookNotFoundError             hazardflow.webhook_not_found
     ├── CommandRefused                   (abstract: a well-formed command the rules forbid)
     │   ├── TransitionNotAllowed         hazardflow.transition_not_allowed
     │   ├── NotAuthorized                hazardflow.not_authorized
@@ -55,6 +56,7 @@ __all__ = [
     "StorageFull",
     "TransitionNotAllowed",
     "UnknownJurisdictionError",
+    "WebhookNotFoundError",
 ]
 
 
@@ -150,6 +152,24 @@ class CaseNotFoundError(HazardflowError):
 
     def _format(self) -> str:
         return f"no case with id {self.case_id!r} (案件不存在)"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class WebhookNotFoundError(HazardflowError):
+    """No webhook subscription (or delivery) has this id."""
+
+    code: ClassVar[str] = "hazardflow.webhook_not_found"
+
+    kind: str
+    id: str
+    known: tuple[str, ...] = ()
+
+    def _format(self) -> str:
+        what = "webhook subscription (订阅)" if self.kind == "subscription" else "webhook delivery (投递)"
+        msg = f"no {what} with id {self.id!r}"
+        if self.kind == "subscription":
+            msg += f"; known: {', '.join(self.known)}" if self.known else "; there are no subscriptions"
+        return msg
 
 
 class CommandRefused(HazardflowError):

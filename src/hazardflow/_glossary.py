@@ -332,6 +332,14 @@ GLOSSARY: tuple[Term, ...] = (
     _t("figure", "reports_filed",         "本期报送次数",                       "reports filed in the period",                      "Reporting obligations filed in the period.", "S1 §14; seed:000 保障(六)"),
     _t("figure", "reports_filed_late",    "本期逾期报送次数",                   "reports filed late in the period",                 "Filings in the period of obligations that had been marked overdue before.", "S1 §14"),
     _t("figure", "reports_overdue",       "期末逾期未报送数",                   "reports overdue at the end",                       "Reporting obligations still due and past their date at the end.", "S1 §14"),
+    # ── to-do items (统一待办) and their urgency ──────────────────────────────────────────────────────
+    _t("todo_status", "pending",  "待办", "pending", "The case is at this step now; the receiver is expected to act.", "integration §1.2 (e-cology isremark 0)"),
+    _t("todo_status", "done",     "已办", "done",    "The case moved on from this step.", "integration §1.2 (e-cology isremark 2)"),
+    _t("todo_status", "closed",   "办结", "closed",  "The case reached a terminal state; nothing is left to do.", "integration §1.2 (e-cology isremark 4)"),
+    _t("urgency", "normal",       "一般", "normal",      "On time: no overdue sanction rung reached.", "inference from the overdue ladder"),
+    _t("urgency", "urgent",       "急",   "urgent",      "Overdue, or the first rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
 )
 # fmt: on
 

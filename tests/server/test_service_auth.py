@@ -74,7 +74,7 @@ def test_an_expired_token_is_refused(hs: Service) -> None:
 def test_a_forged_token_is_refused(hs: Service) -> None:
     forged = token(People.officer, key="another-secret-of-the-attacker-0123456789")
     refused(call(hs, {"Authorization": f"Bearer {forged}"}), "signature")
-    head, payload, sig = token(People.officer).split(".")
+    head, _payload, sig = token(People.officer).split(".")
     claims = jwt.decode(token(People.officer), options={"verify_signature": False})
     claims["roles"] = ["supervisor"]  # a changed payload under the old signature
     tampered = jwt.encode(claims, "x" * 40, algorithm="HS256").split(".")[1]
@@ -114,17 +114,23 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture(scope="module")
 def rs(sqlite_url: str, rsa_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    pem = rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     path = tmp_path_factory.mktemp("keys") / "idp.pem"
     path.write_bytes(pem)
     s = Service(
         sqlite_url,
-        "--jwt-public-key", str(path), "--jwt-issuer", ISSUER, "--jwt-audience", AUDIENCE,
-        "--jwt-claim", "roles=realm_access.roles",
-        "--trusted-gateway", "127.0.0.2",
-        "--host", "127.0.0.1",
+        "--jwt-public-key",
+        str(path),
+        "--jwt-issuer",
+        ISSUER,
+        "--jwt-audience",
+        AUDIENCE,
+        "--jwt-claim",
+        "roles=realm_access.roles",
+        "--trusted-gateway",
+        "127.0.0.2",
+        "--host",
+        "127.0.0.1",
     )
     yield s
     s.stop()
@@ -143,8 +149,7 @@ def hs256_by_hand(claims: dict[str, Any], key: bytes) -> str:
 def rs_token(key: rsa.RSAPrivateKey, **over: Any) -> str:
     claims = claims_of(People.officer, **over)
     claims["realm_access"] = {"roles": claims.pop("roles")}
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return jwt.encode(claims, pem, algorithm="RS256")
 
 
@@ -153,8 +158,7 @@ def test_rs256_tokens_with_nested_role_claims(rs: Service, rsa_key: rsa.RSAPriva
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     refused(call(rs, {"Authorization": f"Bearer {rs_token(other)}"}), "signature")
     # Algorithm confusion: an HS256 token "signed" with the public key is refused.
-    pub = rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    pub = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     confused = hs256_by_hand(claims_of(People.officer), pub)
     body = refused(call(rs, {"Authorization": f"Bearer {confused}"}), "bearer")
     assert "gateway" in body["reason"]  # both ways were tried and both refused
@@ -186,8 +190,11 @@ def test_the_name_from_the_gateway_reaches_the_audit_log(rs: Service) -> None:
     from hazard_world import REGISTER
 
     with httpx.Client(base_url=rs.base, transport=httpx.HTTPTransport(local_address="127.0.0.2")) as c:
-        r = c.post("/v1/cases", headers=GATEWAY, json={"workflow": "hazard", "jurisdiction": "500240204",
-                                                         "fields": {**REGISTER, "grade": "general"}})
+        r = c.post(
+            "/v1/cases",
+            headers=GATEWAY,
+            json={"workflow": "hazard", "jurisdiction": "500240204", "fields": {**REGISTER, "grade": "general"}},
+        )
         assert r.status_code == 201, r.text
         events = c.get(f"/v1/cases/{r.json()['id']}/history", headers=GATEWAY).json()
     assert events[0]["actor_name"] == "刘安办"
@@ -196,8 +203,13 @@ def test_the_name_from_the_gateway_reaches_the_audit_log(rs: Service) -> None:
 
 # ── deny by default ────────────────────────────────────────────────────────────────────────────────────
 def test_serve_refuses_to_start_without_authentication(sqlite_url: str) -> None:
-    out = subprocess.run([CLI, "serve", "--url", sqlite_url, "--port", str(free_port())], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [CLI, "serve", "--url", sqlite_url, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 2
     assert "no authentication configured" in out.stderr
 

@@ -7,6 +7,7 @@ in-flight; the audited reporter read; case lists with filters and cursors.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from datetime import date, timedelta
@@ -59,7 +60,8 @@ def assert_problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
         assert body["type"] == "about:blank"  # RFC 9457 §4.2.1: the status says it all
     else:
         assert body["type"] == "urn:hazardflow:problem:" + code.removeprefix("hazardflow.").replace("_", "-")
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     assert "Traceback" not in r.text
     return body
 
@@ -112,7 +114,7 @@ def test_a_hazard_from_registration_to_closure_over_http(svc: Service) -> None:
     assert [e["seq"] for e in events] == [1, 2, 3, 4]
     assert events[-1]["actor_id"] == People.officer.id
     assert events[-1]["trigger_zh"] == "审核销号"
-    assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
+    assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(events))
     assert get_case(svc, cid) == closed
     assert allowed["state"] == "closed"
 
@@ -164,7 +166,8 @@ def test_a_rule_refusal_is_409_guard_rejected_naming_the_guard(svc: Service) -> 
         fire(svc, People.manager, cid, "approve", {"opinion": "自己批"}), 409, "hazardflow.guard_rejected"
     )
     assert body["guard"] == "reviewer_independent"
-    assert body["reason_zh"] and body["reason_en"]
+    assert body["reason_zh"]
+    assert body["reason_en"]
     assert get_case(svc, cid) == before
 
 

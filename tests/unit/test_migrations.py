@@ -20,7 +20,16 @@ from hazardflow.persistence import migrate
 from hazardflow.persistence._tables import VERSION_TABLE, metadata
 from hazardflow.persistence.sql import SqlStore
 
-TABLES = {"hf_case", "hf_event", "hf_timer", "hf_idempotency", "hf_confidential", "hf_outbox"}
+TABLES = {
+    "hf_case",
+    "hf_event",
+    "hf_timer",
+    "hf_idempotency",
+    "hf_confidential",
+    "hf_outbox",
+    "hf_webhook_subscription",
+    "hf_webhook_delivery",
+}
 
 
 def schema_diff(url: str) -> list[Any]:

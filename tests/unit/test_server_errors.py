@@ -18,14 +18,17 @@ ERRORS = [
     obj
     for mod in (hazardflow, hazardflow.server)
     for obj in (getattr(mod, n) for n in mod.__all__)
-    if inspect.isclass(obj) and issubclass(obj, hazardflow.HazardflowError)
+    if inspect.isclass(obj)
+    and issubclass(obj, hazardflow.HazardflowError)
     and obj not in (hazardflow.CommandRefused, hazardflow.DefinitionError)
 ]
 
 
 def test_import_hazardflow_does_not_import_the_service() -> None:
-    code = "import sys, hazardflow, hazardflow.testing; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
-           "('fastapi', 'starlette', 'uvicorn', 'jwt', 'pydantic') or m.startswith('hazardflow.server')))"
+    code = (
+        "import sys, hazardflow, hazardflow.testing; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'uvicorn', 'jwt', 'pydantic') or m.startswith('hazardflow.server')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
 
@@ -34,10 +37,20 @@ def test_every_error_class_is_one_problem_type_with_its_status() -> None:
     types = {hazardflow.server.problem_type(e.code) for e in ERRORS}
     assert len(types) == len(ERRORS)
     expected = {
-        "InvalidInput": 422, "UnknownJurisdictionError": 422, "CaseNotFoundError": 404,
-        "TransitionNotAllowed": 409, "NotAuthorized": 403, "GuardRejected": 409, "ConcurrentUpdateError": 409,
-        "DatabaseUnavailable": 503, "DatabaseReadOnly": 503, "StorageFull": 503, "SchemaVersionError": 503,
-        "AuthenticationFailed": 401, "AccessDenied": 403, "IdempotencyKeyReused": 422,
+        "InvalidInput": 422,
+        "UnknownJurisdictionError": 422,
+        "CaseNotFoundError": 404,
+        "TransitionNotAllowed": 409,
+        "NotAuthorized": 403,
+        "GuardRejected": 409,
+        "ConcurrentUpdateError": 409,
+        "DatabaseUnavailable": 503,
+        "DatabaseReadOnly": 503,
+        "StorageFull": 503,
+        "SchemaVersionError": 503,
+        "AuthenticationFailed": 401,
+        "AccessDenied": 403,
+        "IdempotencyKeyReused": 422,
         "IdempotencyKeyInFlight": 409,
     }
     for cls in ERRORS:
@@ -74,8 +87,12 @@ def test_the_structured_fields_of_a_refusal_are_members() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "key"),
-    [('"8e03978e-40d5-43e8-bc93-6894a57f9324"', "8e03978e-40d5-43e8-bc93-6894a57f9324"),
-     ("8e03978e-40d5", "8e03978e-40d5"), ('"a \\"b\\" c"', 'a "b" c'), (None, None)],
+    [
+        ('"8e03978e-40d5-43e8-bc93-6894a57f9324"', "8e03978e-40d5-43e8-bc93-6894a57f9324"),
+        ("8e03978e-40d5", "8e03978e-40d5"),
+        ('"a \\"b\\" c"', 'a "b" c'),
+        (None, None),
+    ],
 )
 def test_idempotency_keys_are_structured_field_strings_or_tokens(raw: str | None, key: str | None) -> None:
     assert parse_idempotency_key(raw) == key

@@ -46,6 +46,19 @@ def register(app: typer.Typer) -> None:
         key_env: str = typer.Option(
             "HAZARDFLOW_AUDIT_KEY", "--key-env", help="Environment variable holding the HMAC audit key, if any."
         ),
+        todo_system_code: str = typer.Option("hazardflow", "--todo-system-code", help="System code of to-do items."),
+        todo_pc_url: str = typer.Option(
+            "/cases/{case_id}", "--todo-pc-url", help="PC URL template of to-do items ({case_id}, {task_id} ...)."
+        ),
+        todo_mobile_url: str = typer.Option(
+            "/m/cases/{case_id}", "--todo-mobile-url", help="Mobile URL template of to-do items."
+        ),
+        webhook_admin_role: list[str] = typer.Option(
+            [],
+            "--webhook-admin-role",
+            help="Role that manages webhook subscriptions (repeatable; default: "
+            "safety_committee_office, emergency_office).",
+        ),
         outbox: bool = typer.Option(True, "--outbox/--no-outbox", help="Write an outbox row per event (webhooks)."),
         log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
         access_log: bool = typer.Option(False, "--access-log/--no-access-log", help="Log every request."),
@@ -56,7 +69,9 @@ def register(app: typer.Typer) -> None:
 
             from ..server._serve import CONFIG_ENV, app_from_config, authenticator_from_config
         except ImportError as exc:
-            typer.echo(f'error: the service needs the "server" extra: pip install "hazardflow[server]" ({exc})', err=True)
+            typer.echo(
+                f'error: the service needs the "server" extra: pip install "hazardflow[server]" ({exc})', err=True
+            )
             raise typer.Exit(2) from None
         from .._exceptions import HazardflowError
         from .worker import configure_json_logging
@@ -77,6 +92,8 @@ def register(app: typer.Typer) -> None:
             "policies": policy,
             "audit_key_env": key_env,
             "outbox": outbox,
+            "todo": {"system_code": todo_system_code, "pc_url": todo_pc_url, "mobile_url": todo_mobile_url},
+            "webhook_admin_roles": webhook_admin_role,
         }
         try:
             if authenticator_from_config(config) is None:

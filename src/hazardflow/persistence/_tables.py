@@ -38,6 +38,8 @@ __all__ = [
     "IdempotencyRow",
     "OutboxRow",
     "TimerRow",
+    "WebhookDeliveryRow",
+    "WebhookSubscriptionRow",
     "metadata",
 ]
 
@@ -218,3 +220,47 @@ class OutboxRow(_Base, table=True):
     created_at: datetime = _col(_TS, "写入时间（UTC）")
     delivered_at: datetime | None = _col(_TS, "投递完成时间（UTC）；未投递为空", nullable=True)
     attempts: int = _col(sa.Integer, "投递尝试次数")
+
+
+class WebhookSubscriptionRow(_Base, table=True):
+    """One webhook endpoint that receives outbox events (订阅): URL, signing secret, event types, area."""
+
+    __tablename__ = "hf_webhook_subscription"
+    __table_args__ = ({"comment": "Webhook 订阅：接收地址、签名密钥、事件类型、辖区过滤"},)
+
+    id: str = _col(sa.String(64), "订阅编号", primary_key=True)
+    url: str = _col(sa.Text, "接收地址（http/https）")
+    secret: str = _col(sa.String(128), "签名密钥（whsec_ 开头，Standard Webhooks）")
+    event_types: Any = _col(_JSON, "订阅的事件类型（JSON 列表；空表示全部）")
+    jurisdiction: str | None = _col(sa.String(12), "只推送该行政区划（含下级）的案件；为空表示全部", nullable=True)
+    active: bool = _col(sa.Boolean, "是否启用")
+    created_at: datetime = _col(_TS, "创建时间（UTC）")
+    disabled_reason: str | None = _col(sa.Text, "停用原因（如接收方返回 410）", nullable=True)
+
+
+class WebhookDeliveryRow(_Base, table=True):
+    """One message to one subscription (投递): the signed body, its attempts and its state."""
+
+    __tablename__ = "hf_webhook_delivery"
+    __table_args__ = (
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "subscription_id"),
+        {"comment": "Webhook 投递：每条消息对每个订阅一行，重试沿用同一 webhook-id"},
+    )
+
+    id: str = _col(sa.String(160), "消息编号（webhook-id，重试不变）", primary_key=True)
+    subscription_id: str = _col(sa.String(64), "订阅编号", sa.ForeignKey("hf_webhook_subscription.id"))
+    outbox_id: int = _col(sa.BigInteger, "发件箱顺序号")
+    case_id: str = _col(sa.String(64), "案件编号")
+    event_type: str = _col(sa.String(64), "消息类型（如 hazard.register、todo.updated）")
+    body: str = _col(sa.Text, "消息正文（JSON 原文，签名对象）")
+    status: str = _col(sa.String(16), "状态：pending 待投递 / delivered 已投递 / dead 死信")
+    attempts: int = _col(sa.Integer, "已尝试次数")
+    created_at: datetime = _col(_TS, "生成时间（UTC）")
+    next_attempt_at: datetime = _col(_TS, "下次尝试时间（UTC）")
+    first_attempt_at: datetime | None = _col(_TS, "首次尝试时间（UTC）", nullable=True)
+    delivered_at: datetime | None = _col(_TS, "投递成功时间（UTC）", nullable=True)
+    lease_owner: str | None = _col(sa.String(128), "正在投递的工作进程", nullable=True)
+    lease_expires_at: datetime | None = _col(_TS, "投递租约到期时间（UTC）", nullable=True)
+    last_status: int | None = _col(sa.Integer, "最近一次 HTTP 状态码", nullable=True)
+    last_error: str | None = _col(sa.Text, "最近一次失败原因", nullable=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import structlog
@@ -46,6 +46,9 @@ from ._problems import (
     problem_for,
     validation_problem,
 )
+
+if TYPE_CHECKING:
+    from ..todos import TodoConfig
 
 __all__ = ["API_PREFIX", "JsonResponse", "ServiceState", "create_app", "current_actor", "engine_of"]
 
@@ -88,10 +91,18 @@ class _InFlight:
 class ServiceState:
     """What the routes share: the engine, the authenticator, the keys in flight (``app.state.hazardflow``)."""
 
-    def __init__(self, engine: Engine, authenticator: Authenticator) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        authenticator: Authenticator,
+        todo_config: Any = None,
+        webhook_admin_roles: frozenset[str] = frozenset(),
+    ) -> None:
         self.engine = engine
         self.authenticator = authenticator
         self.in_flight = _InFlight()
+        self.todo_config = todo_config
+        self.webhook_admin_roles = webhook_admin_roles
 
 
 def _state(request: Request) -> ServiceState:
@@ -289,6 +300,7 @@ _CASE_LINKS = {
 
 TAGS = [
     {"name": "cases", "description": "案件：登记、触发、查询 / Cases: open, fire, read, list"},
+    {"name": "oa", "description": "统一待办与 Webhook 订阅 / To-dos and webhook subscriptions"},
     {"name": "service", "description": "服务状态 / Service status"},
 ]
 
@@ -299,11 +311,11 @@ The HTTP service of hazardflow: OA systems open hazard cases, fire triggers and 
 * 认证 / Authentication: `Authorization: Bearer <JWT>`（或受信网关头 / or trusted-gateway headers）。无凭证一律拒绝 /
   deny by default.
 * 错误 / Errors: RFC 9457 `application/problem+json`，按 `code` 分支 / branch on `code`.
-* 幂等 / Idempotency: 命令可带 `Idempotency-Key: "<uuid>"`：重放返回首次结果；同键不同请求 422；处理中 409。键与命令在同一
-  事务中保存，不过期（随审计记录保留）；被拒绝的命令不保存键，重试将重新判断。/ Commands accept an Idempotency-Key:
-  a replay returns the first result, the same key with another body is 422, a key in flight 409. Keys are stored in
-  the command's own transaction and kept with the audit record; a refused command stores nothing, so its retry is
-  judged again.
+* 幂等 / Idempotency: 命令可带 `Idempotency-Key: "<uuid>"`：重放返回首次结果；同键不同请求 422；处理中 409。
+  键与命令在同一事务中保存，不过期（随审计记录保留）；被拒绝的命令不保存键，重试将重新判断。
+  / Commands accept an Idempotency-Key: a replay returns the first result, the same key with another body is 422,
+  a key in flight 409. Keys are stored in the command's own transaction and kept with the audit record; a refused
+  command stores nothing, so its retry is judged again.
 """
 
 
@@ -356,6 +368,8 @@ def create_app(
     routers: Iterable[APIRouter] = (),
     title: str = "hazardflow",
     dashboard: bool | None = None,
+    todo_config: TodoConfig | None = None,
+    webhook_admin_roles: Iterable[str] | None = None,
 ) -> FastAPI:
     """The HTTP service over ``engine`` (mount it in a host app, or run it with uvicorn).
 
@@ -364,8 +378,12 @@ def create_app(
     handling; their routes take the caller with ``Depends(hazardflow.server.current_actor)`` and the engine with
     ``Depends(hazardflow.server.engine_of)``. A router can also be added later with ``app.include_router``
     (call it before the first request: the OpenAPI schema is built once).
+
     ``dashboard``: serve the read-only boards (``/dashboard/{jurisdiction}``, same authenticator) — by default
     when the ``dashboard`` extra (Jinja2) is installed; ``True`` requires it.
+    ``todo_config`` writes the to-do items of ``GET /v1/todos`` (system code, PC/mobile URL templates);
+    ``webhook_admin_roles`` may manage webhook subscriptions (default: the safety committee office and the
+    emergency office, each within its jurisdiction).
     """
     from .. import __version__
 
@@ -381,9 +399,13 @@ def create_app(
         openapi_tags=TAGS,
         redoc_url=None,
     )
-    app.state.hazardflow = ServiceState(engine, auth)
+    from ._oa import DEFAULT_WEBHOOK_ADMIN_ROLES, oa_router
+
+    admins = frozenset(webhook_admin_roles) if webhook_admin_roles is not None else DEFAULT_WEBHOOK_ADMIN_ROLES
+    app.state.hazardflow = ServiceState(engine, auth, todo_config, admins)
     _install_error_handlers(app)
     app.include_router(_api_router())
+    app.include_router(oa_router())
     for router in routers:
         app.include_router(router)
     if dashboard is None:
@@ -480,11 +502,15 @@ def _api_router() -> APIRouter:
         tags=["cases"],
         status_code=201,
         summary="登记案件 / Open a case",
-        description="触发工作流的开启迁移（隐患为 register 登记）；返回新案件，Location 指向它。可带 Idempotency-Key。/ "
+        description="触发工作流的开启迁移（隐患为 register 登记）；返回新案件，Location 指向它。"
+        "可带 Idempotency-Key。/ "
         "Fires the workflow's opening trigger (register for a hazard); returns the new case, Location points at "
         "it. Accepts an Idempotency-Key.",
         response_model=CaseOut,
-        responses={201: {"description": "新案件 / The new case", "links": _CASE_LINKS}, **_problem_responses(400, *_COMMON, 409)},
+        responses={
+            201: {"description": "新案件 / The new case", "links": _CASE_LINKS},
+            **_problem_responses(400, *_COMMON, 409),
+        },
     )
     async def open_case(request: Request, actor: ActorDep, body: Annotated[OpenCase, Body()]) -> Response:
         engine = _state(request).engine
@@ -515,7 +541,8 @@ def _api_router() -> APIRouter:
         operation_id="listCases",
         tags=["cases"],
         summary="查询案件 / List cases",
-        description="按条件筛选案件，一次一页（游标分页）。辖区包含其下所有区划；默认为调用者的辖区；企业角色只见本单位案件。/ "
+        description="按条件筛选案件，一次一页（游标分页）。辖区包含其下所有区划；默认为调用者的辖区；"
+        "企业角色只见本单位案件。/ "
         "Cases matching the filters, a page at a time (cursor pagination). A jurisdiction includes every division "
         "below it; it defaults to the caller's; enterprise roles see only their own unit's cases.",
         response_model=CasePageOut,
@@ -527,22 +554,34 @@ def _api_router() -> APIRouter:
         jurisdiction: Annotated[
             str | None, Query(max_length=32, description="辖区（含下级）/ Jurisdiction (with every division below)")
         ] = None,
-        workflow: Annotated[list[str], Query(description="工作流 / Workflow(s)")] = [],
-        state: Annotated[list[str], Query(description="状态（可多个）/ State(s)")] = [],
-        grade: Annotated[list[str], Query(description="等级 / Grade(s)")] = [],
-        industry: Annotated[list[str], Query(description="行业 / Industry(ies)")] = [],
-        department: Annotated[list[str], Query(description="行业部门 / Department(s)")] = [],
+        workflow: Annotated[list[str] | None, Query(description="工作流 / Workflow(s)")] = None,
+        state: Annotated[list[str] | None, Query(description="状态（可多个）/ State(s)")] = None,
+        grade: Annotated[list[str] | None, Query(description="等级 / Grade(s)")] = None,
+        industry: Annotated[list[str] | None, Query(description="行业 / Industry(ies)")] = None,
+        department: Annotated[list[str] | None, Query(description="行业部门 / Department(s)")] = None,
         overdue: Annotated[bool | None, Query(description="是否逾期 / Overdue")] = None,
         listed: Annotated[bool | None, Query(description="是否挂牌督办 / Listed for supervision")] = None,
         open_: Annotated[bool | None, Query(alias="open", description="是否未办结 / Not closed or voided")] = None,
         order: Annotated[
             str, Query(description="排序：opened、-opened、deadline / Order: opened, -opened, deadline")
         ] = "opened",
-        cursor: Annotated[str | None, Query(max_length=512, description="上一页返回的游标 / Cursor from the last page")] = None,
+        cursor: Annotated[
+            str | None, Query(max_length=512, description="上一页返回的游标 / Cursor from the last page")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500, description="每页条数 / Page size")] = 50,
     ) -> Response:
         from ..reports import CaseFilter, find_cases
 
+        if department is None:
+            department = []
+        if industry is None:
+            industry = []
+        if grade is None:
+            grade = []
+        if state is None:
+            state = []
+        if workflow is None:
+            workflow = []
         _single(request, "jurisdiction", "overdue", "listed", "open", "order", "cursor", "limit")
         engine = _state(request).engine
         scope: dict[str, Any] = {}
@@ -617,7 +656,8 @@ def _api_router() -> APIRouter:
         operation_id="allowedTriggers",
         tags=["cases"],
         summary="当前可触发的迁移 / Triggers the caller may fire",
-        description="调用者此刻有权触发且满足状态规则的迁移（需要字段的规则在触发时判断）/ The triggers the calling actor "
+        description="调用者此刻有权触发且满足状态规则的迁移（需要字段的规则在触发时判断）/ "
+        "The triggers the calling actor "
         "is authorized for and whose state rules hold now (rules about a payload are judged when fired).",
         response_model=TriggersOut,
         responses=_problem_responses(*_COMMON),
@@ -650,7 +690,9 @@ def _api_router() -> APIRouter:
         response_model=CaseOut,
         responses=_problem_responses(400, *_COMMON, 409),
     )
-    async def fire(request: Request, actor: ActorDep, case_id: CaseIdPath, body: Annotated[FireCommand, Body()]) -> Response:
+    async def fire(
+        request: Request, actor: ActorDep, case_id: CaseIdPath, body: Annotated[FireCommand, Body()]
+    ) -> Response:
         engine = _state(request).engine
 
         def call(key: str | None) -> Case:
@@ -664,7 +706,8 @@ def _api_router() -> APIRouter:
         operation_id="readReporter",
         tags=["cases"],
         summary="查阅举报人信息 / Read a tip-off's reporter",
-        description="仅政策允许的角色、在举报线索辖区内可查阅；每次查阅先记入审计日志（谁、何时、为何）。/ Only roles the "
+        description="仅政策允许的角色、在举报线索辖区内可查阅；每次查阅先记入审计日志（谁、何时、为何）。/ "
+        "Only roles the "
         "policy allows, within the tip-off's jurisdiction; each reading is first committed to the audit log (who, "
         "when, why).",
         response_model=ReporterOut,
@@ -675,8 +718,6 @@ def _api_router() -> APIRouter:
     ) -> Response:
         engine = _state(request).engine
         identity = await run_in_threadpool(lambda: engine.reporter(case_id, actor, purpose=body.purpose))
-        return JsonResponse(
-            {"case_id": case_id, "reporter": identity}, headers={"Cache-Control": "no-store"}
-        )
+        return JsonResponse({"case_id": case_id, "reporter": identity}, headers={"Cache-Control": "no-store"})
 
     return router

@@ -294,7 +294,9 @@ class TrustedGatewayAuthenticator:
             try:
                 nets.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
-                raise InvalidInput("trusted", item, "must be an IP address or network (10.0.0.5, 10.1.0.0/16)") from None
+                raise InvalidInput(
+                    "trusted", item, "must be an IP address or network (10.0.0.5, 10.1.0.0/16)"
+                ) from None
         if not nets:
             raise InvalidInput("trusted", [], "name at least one gateway address; there is no default")
         self.trusted = tuple(nets)

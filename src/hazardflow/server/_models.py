@@ -150,7 +150,9 @@ class CasePageOut(BaseModel):
     """一页案件 / One page of cases."""
 
     items: list[CaseOut] = Field(description="本页案件 / Cases of this page")
-    next_cursor: str | None = Field(description="下一页游标，无下一页时为 null / Cursor of the next page; null on the last")
+    next_cursor: str | None = Field(
+        description="下一页游标，无下一页时为 null / Cursor of the next page; null on the last"
+    )
 
 
 class EventOut(BaseModel):

@@ -30,6 +30,7 @@ from .._exceptions import (
     NotAuthorized,
     PersistenceError,
     TransitionNotAllowed,
+    WebhookNotFoundError,
 )
 from ._errors import AccessDenied, AuthenticationFailed, IdempotencyKeyInFlight, IdempotencyKeyReused
 
@@ -52,6 +53,7 @@ TYPE_PREFIX = "urn:hazardflow:problem:"
 STATUS: dict[type[HazardflowError], int] = {
     InvalidInput: 422,
     CaseNotFoundError: 404,
+    WebhookNotFoundError: 404,
     TransitionNotAllowed: 409,
     NotAuthorized: 403,
     GuardRejected: 409,
@@ -74,7 +76,10 @@ _OPAQUE: tuple[type[HazardflowError], ...] = (PersistenceError, DefinitionError)
 
 
 def problem_type(code: str) -> str:
-    """The problem ``type`` URI of an error code: ``hazardflow.case_not_found`` → ``urn:hazardflow:problem:case-not-found``."""
+    """The problem ``type`` URI of an error code.
+
+    ``hazardflow.case_not_found`` → ``urn:hazardflow:problem:case-not-found``.
+    """
     return TYPE_PREFIX + code.removeprefix("hazardflow.").replace("_", "-").replace(".", ":")
 
 
@@ -82,7 +87,7 @@ def status_for(cls: type[BaseException]) -> int:
     """The HTTP status of an error class: its own entry in :data:`STATUS` or its nearest ancestor's (else 500)."""
     for klass in cls.__mro__:
         if klass in STATUS:
-            return STATUS[klass]  # type: ignore[index]
+            return STATUS[klass]
     return 500
 
 

@@ -67,9 +67,11 @@ def app_from_config(config: dict[str, Any]) -> Any:
     from ..cli.worker import load_policies
     from ..persistence.sql import SqlStore
     from ..policies.registry import PolicyRegistry
+    from ..todos import TodoConfig
     from ._app import create_app
 
     authenticator = authenticator_from_config(config)
+    todo_config = TodoConfig(**config["todo"]) if config.get("todo") else None
     registry = PolicyRegistry.installed(*load_policies(config.get("policies", [])))
     audit_key = os.environ.get(config.get("audit_key_env") or "HAZARDFLOW_AUDIT_KEY")
     store = SqlStore(config["url"], create=False)
@@ -79,7 +81,12 @@ def app_from_config(config: dict[str, Any]) -> Any:
         audit_key=audit_key.encode() if audit_key else None,
         outbox=bool(config.get("outbox", True)),
     )
-    return create_app(engine, authenticator=authenticator)
+    return create_app(
+        engine,
+        authenticator=authenticator,
+        todo_config=todo_config,
+        webhook_admin_roles=config.get("webhook_admin_roles") or None,
+    )
 
 
 def app_from_environment() -> Any:
