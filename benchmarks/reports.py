@@ -231,15 +231,16 @@ def hand_params(dialect: str, t0: datetime, t1: datetime) -> list[Any]:
 
 def hand_events(dialect: str) -> str:
     if dialect == "sqlite":
-        days = "(CAST(strftime('%s', e.occurred_at) AS INTEGER) - CAST(strftime('%s', c.opened_at) AS INTEGER)) / 86400"
+        days = "(CAST(strftime('%s', e.occurred_at) AS INTEGER) - CAST(strftime('%s', c.opened_at) AS INTEGER)) / 8640"
     else:
         days = (
             "((floor(extract(epoch FROM e.occurred_at))::bigint - floor(extract(epoch FROM c.opened_at))::bigint)"
-            " / 86400)"
+            " / 8640)"
         )
     sql = f"""
-SELECT g0, workflow, st, late, days, count(*) FROM (
+SELECT g0, workflow, st, late, days, spot, count(*) FROM (
   SELECT substr(c.jurisdiction, 1, 9) AS g0, c.workflow AS workflow, e.to_state AS st,
+    e.trigger = 'fix_on_spot' AS spot,
     EXISTS (SELECT 1 FROM hf_event m WHERE m.case_id = e.case_id AND m.trigger = 'mark_overdue' AND m.seq < e.seq)
       AS late, {days} AS days
   FROM hf_event e JOIN hf_case c ON c.id = e.case_id
@@ -247,7 +248,7 @@ SELECT g0, workflow, st, late, days, count(*) FROM (
     AND e.to_state IN ('closed', 'voided', 'substantiated', 'pooled', 'accepted', 'returned', 'fulfilled')
     AND e.from_state IS NOT NULL AND e.from_state <> e.to_state
     AND c.jurisdiction >= ? AND c.jurisdiction < ?
-) x GROUP BY g0, workflow, st, late, days"""
+) x GROUP BY g0, workflow, st, late, days, spot"""
     return sql if dialect == "sqlite" else sql.replace("?", "%s")
 
 

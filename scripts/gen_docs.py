@@ -106,6 +106,7 @@ KIND_TITLES = {
     "timer": ("计时器", "Timers"),
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
+    "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
     "figure": ("统计指标", "Report figures"),
     "dashboard": ("挂图作战看板", "The board (dashboard)"),
     "todo_status": ("待办状态", "To-do statuses"),
@@ -276,7 +277,14 @@ def _example_errors() -> list[tuple[str, Any]]:
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────────────
-API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies", "hazardflow.reports")
+API_MODULES = (
+    "hazardflow",
+    "hazardflow.testing",
+    "hazardflow.abc",
+    "hazardflow.policies",
+    "hazardflow.glossary",
+    "hazardflow.reports",
+)
 
 
 def api_page() -> str:

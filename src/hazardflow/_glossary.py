@@ -307,6 +307,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("dashboard", "month",           "月份",               "month",                       "", "inference"),
     # ── report figures (hazardflow.reports; the period is [start, end), levels are as of end) ─────────────
     _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period.", "S1 §10; seed:000 item 22"),
+    _t("figure", "registered_stock",      "本期登记的存量隐患数（截止日前发现）", "hazards registered in the period, found before the cutoff", "Hazards registered in the period whose discovery (discovered_at) lies before the stock cutoff: the stock entered (存量录入), not newly found.", "S16; inference"),
     _t("figure", "closed",                "本期销号次数（全部等级）",           "closures in the period (all grades)",              "Events that moved a hazard case into 已销号 in the period (a case reopened and closed again counts each time).", "S1 §23"),
     _t("figure", "closed_on_time",        "本期按期销号次数",                   "closures in the period that met every deadline",   "Closures in the period of cases that had not been marked overdue on any stage (整改、审核、延期审批…) before closing.", "seed:000 保障(五); inference"),
     _t("figure", "on_time_rate",          "按期整改率（本期）",                 "on-time closure rate (period)",                    "closed_on_time ÷ closed, both of the period; empty when nothing closed.", "seed:001; COMPASS M17"),
@@ -319,7 +320,8 @@ GLOSSARY: tuple[Term, ...] = (
     _t("figure", "overdue_open",          "期末逾期未销号隐患数（全部等级）",   "open overdue hazards at the end (all grades)",     "Open hazards at the end whose running stage deadline had passed (marked overdue by the engine).", "seed:000 保障(五)"),
     _t("figure", "overdue_open_majors",   "期末逾期未销号重大隐患数",           "open overdue major hazards at the end",            "overdue_open restricted to major hazards.", "seed:000 保障(五)"),
     _t("figure", "listed_open",           "期末挂牌督办在办隐患数",             "listed hazards open at the end",                   "Open hazards at the end listed for supervision (挂牌督办) and not delisted; by the listing authority's level.", "S18; S19 §10"),
-    _t("figure", "close_days",            "销号用时（天，登记至销号）",         "days from registration to closure",                "Whole days from registration to each closure of the period; mean, median and 90th percentile (nearest rank).", "inference"),
+    _t("figure", "close_days",            "销号用时（天，登记至销号）",         "days from registration to closure",                "Days (in tenths, cut down) from registration to each closure of the period; mean, median and 90th percentile (nearest rank).", "inference"),
+    _t("figure", "closed_on_spot",        "本期即查即改销号次数",               "closures on the spot in the period",               "Closures in the period by fixing on the spot (即查即改, fix_on_spot), with their days to close kept apart.", "S1 §15; seed:002 (五)3"),
     _t("figure", "rungs_reached",         "本期达到逾期督办第N级的隐患数",      "hazards reaching ladder rung n in the period",     "Hazards whose highest rung of the overdue ladder (函告→通报→约谈→曝光→移送) rose to n or above during the period.", "seed:000 保障(五)"),
     _t("figure", "open_under_sanction",   "期末受逾期督办的未销号隐患数",       "open hazards under sanction at the end",           "Open hazards at the end that have reached at least the first rung of the overdue ladder.", "seed:000 保障(五)"),
     _t("figure", "tipoffs_received",      "本期受理举报数",                     "tip-offs received in the period",                  "Tip-off cases received in the period.", "seed:000 item 24"),
@@ -340,6 +342,11 @@ GLOSSARY: tuple[Term, ...] = (
     _t("urgency", "urgent",       "急",   "urgent",      "Overdue, or the first rung of the overdue ladder reached.", "inference from the overdue ladder"),
     _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
     _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    # ── campaign targets of a simulation (short names, for chart markers) ──────────────────────────────
+    _t("target", "stock_cleared",   "存量基本消除", "stock cleared",    "Major hazards found before the campaign are (basically) all closed by the end of 2024.", "S16; seed:000 item 22; inference"),
+    _t("target", "inflow_curbed",   "增量有效遏制", "inflow curbed",    "Open new major hazards do not grow from the end of 2024 to the end of 2025.", "S16; seed:000 一(二); inference"),
+    _t("target", "dynamic_zero",    "动态清零",     "dynamic zeroing",  "No open major hazard past its deadline at any quarter end of 2026.", "S16; seed:000 一(二); inference"),
+    _t("target", "majors_governed", "重大隐患五落实", "majors governed", "Every major hazard found in the ledger drive has an adopted plan (五落实) by the deadline.", "seed:002 四(二)(三)"),
 )
 # fmt: on
 

@@ -128,6 +128,7 @@ def recount(
                 "level": Counter(),
                 "state": Counter(),
                 "days": Counter(),
+                "spot": Counter(),
                 "rungs": Counter(),
             },
         )
@@ -137,6 +138,7 @@ def recount(
         is_open = at_end.state not in OPEN_TERMINAL[wf]
         if wf == "hazard":
             n["registered"] += fresh
+            n["registered_stock"] += fresh and found < cut
             for r in range(rung0 + 1, at_end.sanction_rung + 1):
                 a["rungs"][r] += 1
             if is_open:
@@ -169,7 +171,11 @@ def recount(
             if wf == "hazard" and e.to_state == "closed":
                 n["closed"] += 1
                 n["closed_on_time"] += not missed
-                a["days"][(int(e.occurred_at.timestamp()) - int(case.opened_at.timestamp())) // 86400] += 1
+                tenths = (int(e.occurred_at.timestamp()) - int(case.opened_at.timestamp())) // 8640
+                a["days"][tenths / 10] += 1
+                if e.trigger == "fix_on_spot":
+                    n["closed_on_spot"] += 1
+                    a["spot"][tenths / 10] += 1
             elif wf == "hazard" and e.to_state == "voided":
                 n["voided"] += 1
             elif wf == "tipoff" and e.to_state == "substantiated":
@@ -187,6 +193,7 @@ def recount(
             listed_by_level=dict(a["level"]),
             open_by_state=dict(a["state"]),
             close_days=dict(a["days"]),
+            close_days_on_spot=dict(a["spot"]),
             rungs_reached=dict(a["rungs"]),
         )
     return out

@@ -44,7 +44,7 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 @contextmanager
-def _engine(url: str) -> Iterator[Any]:
+def _engine(url: str, *, create: bool = False) -> Iterator[Any]:
     """An engine on the database at ``url`` with every installed policy (refusals exit 2)."""
     from .._engine import Engine
     from .._exceptions import HazardflowError
@@ -52,7 +52,7 @@ def _engine(url: str) -> Iterator[Any]:
     from ..policies.registry import PolicyRegistry
 
     try:
-        store = SqlStore(url, create=False)
+        store = SqlStore(url, create=create)
     except HazardflowError as exc:
         raise _fail(exc) from None
     try:
@@ -239,7 +239,7 @@ def _register_ledger(app: typer.Typer) -> None:
         from ..reports._import import import_ledger
 
         who = _actor(actor_id, actor_name, role, org, actor_jurisdiction)
-        with _engine(url) as engine:
+        with _engine(url, create=True) as engine:
             try:
                 result = import_ledger(
                     engine, path, actor=who, dry_run=dry_run, all_or_nothing=not per_row, max_rows=max_rows

@@ -7,7 +7,7 @@ steps that every store shares:
    instant, overdue at the instant, listed at the instant, listing level, found before the stock cutoff,
    registered in the period, ladder rung at the start and at the end of the period); the *event cube* counts
    the period's outcome events (closure, voiding, substantiation, pooling, acceptance, return, filing) by
-   (group, workflow, state reached, whether a deadline had been missed before, whole days since
+   (group, workflow, state reached, whether a deadline had been missed before, tenths of days since
    registration). On a SQL store each cube is one ``GROUP BY`` query; on any other store the same counts
    are taken by a scan (:func:`_cubes_scan`).
 2. **Figures**, derived from the two cubes in Python by :func:`_derive` (a few thousand rows at most).
@@ -53,7 +53,7 @@ _CHILD_DIGITS = {"national": 2, "province": 4, "city": 6, "county": 9, "township
 _PAD = {2: "0000", 4: "00"}
 
 
-def _percentile(hist: Mapping[int, int], q: float) -> float | None:
+def _percentile(hist: Mapping[float, int], q: float) -> float | None:
     """The ``q`` quantile of a histogram ``{value: count}`` (nearest rank, the lower of a tie; None if empty)."""
     total = sum(hist.values())
     if not total:
@@ -78,8 +78,9 @@ class Figures:
     start: datetime
     end: datetime
     stock_before: datetime
-    #: hazards registered in the period (新增登记)
+    #: hazards registered in the period (新增登记), and those of them found before the stock cutoff (存量录入)
     registered: int = 0
+    registered_stock: int = 0
     #: hazard closures (销号) in the period, of which ``closed_on_time`` had never missed a deadline before
     closed: int = 0
     closed_on_time: int = 0
@@ -102,8 +103,11 @@ class Figures:
     listed_by_level: Mapping[str, int] = attrs.field(factory=dict)
     #: open hazards by state at ``end``
     open_by_state: Mapping[str, int] = attrs.field(factory=dict)
-    #: whole days from registration to closure of the period's closures: histogram and its statistics
-    close_days: Mapping[int, int] = attrs.field(factory=dict)
+    #: days (in tenths, cut down) from registration to closure of the period's closures: histogram
+    close_days: Mapping[float, int] = attrs.field(factory=dict)
+    #: closures on the spot (即查即改) in the period, and their days to close
+    closed_on_spot: int = 0
+    close_days_on_spot: Mapping[float, int] = attrs.field(factory=dict)
     #: hazards that reached rung ≥ n of the overdue ladder during the period, by n
     rungs_reached: Mapping[int, int] = attrs.field(factory=dict)
     #: hazards open at ``end`` that have ever reached a rung of the ladder
@@ -326,8 +330,8 @@ def _codes_of(values: Iterable[str]) -> list[str]:
 # ── step 2: figures from the cubes ───────────────────────────────────────────────────────────────
 #: (group, workflow, grade, state, overdue, listed, level, stock, registered_in_period, rung_start, rung_end)
 CaseCell = tuple[str | None, str, str | None, str, bool, bool, str | None, bool, bool, int, int]
-#: (group, workflow, state reached, missed a deadline before, whole days since registration)
-EventCell = tuple[str | None, str, str, bool, int]
+#: (group, workflow, state reached, missed a deadline before, tenths of days since registration, on the spot)
+EventCell = tuple[Any, str, str, bool, int, bool]
 
 
 def _derive(
@@ -344,6 +348,7 @@ def _derive(
             "listed_by_level": Counter(),
             "open_by_state": Counter(),
             "close_days": Counter(),
+            "close_days_on_spot": Counter(),
             "rungs_reached": Counter(),
             **dict.fromkeys(_COUNTS, 0),
         }
@@ -354,6 +359,8 @@ def _derive(
         if wf == "hazard":
             if new:
                 a["registered"] += n
+                if stock:
+                    a["registered_stock"] += n
             for rung in range(r0 + 1, r1 + 1):
                 a["rungs_reached"][rung] += n
             if is_open:
@@ -385,14 +392,17 @@ def _derive(
                 a["escalations_in_pool"] += n
         elif wf == "report_obligation" and is_open and od:
             a["reports_overdue"] += n
-    for (g, wf, st, late, days), n in events.items():
+    for (g, wf, st, late, tenths, spot), n in events.items():
         a = acc[g]
         if wf == "hazard":
             if st == "closed":
                 a["closed"] += n
                 if not late:
                     a["closed_on_time"] += n
-                a["close_days"][days] += n
+                a["close_days"][tenths / 10] += n
+                if spot:
+                    a["closed_on_spot"] += n
+                    a["close_days_on_spot"][tenths / 10] += n
             elif st == "voided":
                 a["voided"] += n
         elif wf == "tipoff" and st == "substantiated":
@@ -406,7 +416,14 @@ def _derive(
     out: dict[str | None, Figures] = {}
     for g in sorted(acc, key=_order):
         a = acc[g]
-        for name in ("open_by_grade", "listed_by_level", "open_by_state", "close_days", "rungs_reached"):
+        for name in (
+            "open_by_grade",
+            "listed_by_level",
+            "open_by_state",
+            "close_days",
+            "close_days_on_spot",
+            "rungs_reached",
+        ):
             a[name] = dict(sorted(a[name].items()))
         out[g] = Figures(t0, t1, cut, **a)
     return out
@@ -514,8 +531,8 @@ def _cubes_scan(
                 and ev.from_state != ev.to_state
                 and ev.from_state is not None
             ):
-                days = (int(ev.occurred_at.timestamp()) - int(case.opened_at.timestamp())) // 86400
-                events[(g, case.workflow, ev.to_state, missed, days)] += 1
+                tenths = (int(ev.occurred_at.timestamp()) - int(case.opened_at.timestamp())) // 8640
+                events[(g, case.workflow, ev.to_state, missed, tenths, ev.trigger == "fix_on_spot")] += 1
     return cases, events
 
 
@@ -529,8 +546,7 @@ def _sql_parts(dialect: str) -> dict[str, str]:
             "found": ("julianday(COALESCE(json_extract(c.fields, '$.discovered_at'), c.opened_at)) < julianday(?)"),
             "level": "json_extract(c.fields, '$.listing.level')",
             "days": (
-                "(CAST(strftime('%s', e.occurred_at) AS INTEGER) - CAST(strftime('%s', c.opened_at) AS INTEGER))"
-                " / 86400"
+                "(CAST(strftime('%s', e.occurred_at) AS INTEGER) - CAST(strftime('%s', c.opened_at) AS INTEGER)) / 8640"
             ),
             "substr": "substr",
         }
@@ -542,7 +558,7 @@ def _sql_parts(dialect: str) -> dict[str, str]:
         "level": "(c.fields #>> '{listing,level}')",
         "days": (
             "((floor(extract(epoch FROM e.occurred_at))::bigint - floor(extract(epoch FROM c.opened_at))::bigint)"
-            " / 86400)"
+            " / 8640)"
         ),
         "substr": "substr",
     }
@@ -616,13 +632,14 @@ SELECT {gcols}, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1, count(*)
     )
     outcomes = ", ".join(f"'{s}'" for s in OUTCOMES)
     event_sql = f"""
-SELECT {gcols}, workflow, st, late, days, count(*) FROM (
-  SELECT {gsel}, c.workflow AS workflow, e.to_state AS st, {missed} AS late, {p["days"]} AS days
+SELECT {gcols}, workflow, st, late, days, spot, count(*) FROM (
+  SELECT {gsel}, c.workflow AS workflow, e.to_state AS st, {missed} AS late, {p["days"]} AS days,
+    e.trigger = 'fix_on_spot' AS spot
   FROM hf_event e JOIN hf_case c ON c.id = e.case_id
   WHERE e.occurred_at >= ? AND e.occurred_at < ? AND e.to_state IN ({outcomes})
     AND e.from_state IS NOT NULL AND e.from_state <> e.to_state
     {"".join(" AND " + w for w in where)}
-) x GROUP BY {gcols}, workflow, st, late, days"""
+) x GROUP BY {gcols}, workflow, st, late, days, spot"""
     event_params = [s0, s1, *wparams]
     if dialect == "postgresql":
         case_sql = case_sql.replace("?", "%s")
@@ -635,6 +652,6 @@ SELECT {gcols}, workflow, st, late, days, count(*) FROM (
     events: Counter[EventCell] = Counter()
     for row in store._query(event_sql, event_params):
         key = grouping.key(row[:ng]) if grouping.dims else None
-        wf, st, late, days, n = row[ng:]
-        events[(key, wf, st, bool(late), int(days))] += n
+        wf, st, late, days, spot, n = row[ng:]
+        events[(key, wf, st, bool(late), int(days), bool(spot))] += n
     return cases, events

@@ -14,13 +14,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
 
 from .._calendar import local_date
+from .._clock import SystemClock
 from .._exceptions import InvalidInput
 from .._glossary import terms, zh
 from .._jurisdiction import canonical, level_of
@@ -245,7 +246,7 @@ def ledger_rows(
 def _now(store_or_engine: Any) -> datetime:
     """The engine's "now" (its clock: a simulated one in a simulation), else the wall clock."""
     now = getattr(store_or_engine, "now", None)
-    return now() if callable(now) else datetime.now(UTC)
+    return now() if callable(now) else SystemClock().now()
 
 
 def _code_lists() -> dict[str, list[str]]:
@@ -333,7 +334,7 @@ def _write_xlsx(path: str | Path | IO[bytes], rows: Iterator[list[Any]], title: 
             c.fill = fill_
         return c
 
-    day = local_date(as_of or datetime.now(UTC)).isoformat()  # as_of: the instant the ledger stands at
+    day = local_date(as_of or SystemClock().now()).isoformat()  # as_of: the instant the ledger stands at
     ws.append([styled(f"{title}（截至 {day}）", font=Font(bold=True, size=14), fill_=None)])
     ws.merged_cells.add(f"A1:{_letter(ncol)}1")
     groups: list[tuple[str, int, int]] = []

@@ -16,7 +16,12 @@ Definitions (the glossary's ``figure`` rows, shown in docs/reference/glossary.md
   (the campaign start; 存量 / 增量 [S16; seed:000 item 22]). "Found" is the registered ``discovered_at``,
   else the registration time.
 * **on time**: a closure of a case that had not been marked overdue on any stage before it closed.
-* **days to close**: whole days from registration to closure.
+* **days to close**: registration to closure, in tenths of a day (cut down). Most general hazards are fixed on
+  the spot (即查即改, closed within hours), so the median of all closures is a fraction of a day; the closures
+  on the spot (``fix_on_spot``) are also kept apart.
+* **found (新发现)** in a period: hazard cases registered in the period whose discovery day is on or after the
+  run's first day. A case found before the run started and registered during it (the stock entered on day
+  one, 存量录入) is *carried in*: counted apart, never as found in the period it was registered in [inference].
 * **ladder rung reached**: hazards whose highest rung of the overdue ladder rose to *n* or above in the period.
 """
 
@@ -61,10 +66,12 @@ class Segment:
     start: date
     end: date
     opened: Counter[tuple[str, str, str]] = attrs.field(factory=Counter)
+    carried_in: Counter[tuple[str, str, str]] = attrs.field(factory=Counter)
     closed: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     on_time: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     voided: Counter[str] = attrs.field(factory=Counter)
     close_days: dict[str, Counter[float]] = attrs.field(factory=dict)
+    spot_close_days: dict[str, Counter[float]] = attrs.field(factory=dict)
     missed: Counter[str] = attrs.field(factory=Counter)
     sanctions: Counter[tuple[int, str]] = attrs.field(factory=Counter)
     reached: Counter[int] = attrs.field(factory=Counter)
@@ -75,10 +82,23 @@ class Segment:
         """Add ``other``'s counts into this segment (and stretch its span)."""
         self.start = min(self.start, other.start)
         self.end = max(self.end, other.end)
-        for name in ("opened", "closed", "on_time", "voided", "missed", "sanctions", "reached", "events", "refused"):
+        for name in (
+            "opened",
+            "carried_in",
+            "closed",
+            "on_time",
+            "voided",
+            "missed",
+            "sanctions",
+            "reached",
+            "events",
+            "refused",
+        ):
             getattr(self, name).update(getattr(other, name))
         for grade, hist in other.close_days.items():
             self.close_days.setdefault(grade, Counter()).update(hist)
+        for grade, hist in other.spot_close_days.items():
+            self.spot_close_days.setdefault(grade, Counter()).update(hist)
 
     @classmethod
     def merge(cls, parts: Iterable[Segment]) -> Segment:
@@ -146,6 +166,7 @@ class KpiCollector:
 
     def __init__(self, stock_before: date, start: date, store: Store | None = None) -> None:
         self.stock_before = stock_before
+        self.start = start
         self.store = store
         self._open: set[str] = set()
         self._segment = Segment(start, start)
@@ -220,15 +241,15 @@ class KpiCollector:
 
         if self.store is None:
             raise ValueError("the collector needs the simulated store to compute figures")
-        cube = figures_by(
-            self.store,
-            ("grade", "industry", "source", "found_month"),
-            start=since,
-            end=until,
-            scope=CaseFilter(),
-            stock_before=self.stock_before,
-            departed=self._departed,
-        )
+        dims: tuple[Any, ...] = ("grade", "industry", "source", "found_month")
+        common: dict[str, Any] = {"start": since, "end": until, "scope": CaseFilter(), "departed": self._departed}
+        cube = figures_by(self.store, dims, stock_before=self.stock_before, **common)
+        # 新发现 vs carried in: registered in the segment and found before the run's first day.
+        if self.stock_before == self.start:
+            carried = {k: f.registered_stock for k, f in cube.items()}
+        else:
+            by_start = figures_by(self.store, dims, stock_before=self.start, **common)
+            carried = {k: f.registered_stock for k, f in by_start.items()}
         open_: Counter[str] = Counter()
         by_ind: Counter[str] = Counter()
         overdue: Counter[str] = Counter()
@@ -238,8 +259,11 @@ class KpiCollector:
             grade, industry, source, month = key
             g = str(grade or "general")
             i = str(industry or "other")
-            if f.registered:
-                seg.opened[(g, i, str(source or ""))] += f.registered
+            fresh = f.registered - carried.get(key, 0)
+            if fresh:
+                seg.opened[(g, i, str(source or ""))] += fresh
+            if carried.get(key):
+                seg.carried_in[(g, i, str(source or ""))] += carried[key]
             if f.closed:
                 seg.closed[(g, i)] += f.closed
             if f.closed_on_time:
@@ -249,6 +273,10 @@ class KpiCollector:
             if f.close_days:
                 hist = seg.close_days.setdefault(g, Counter())
                 for days, n in f.close_days.items():
+                    hist[float(days)] += n
+            if f.close_days_on_spot:
+                hist = seg.spot_close_days.setdefault(g, Counter())
+                for days, n in f.close_days_on_spot.items():
                     hist[float(days)] += n
             for rung, n in f.rungs_reached.items():
                 seg.reached[rung] += n
