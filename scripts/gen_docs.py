@@ -284,6 +284,7 @@ API_MODULES = (
     "hazardflow.policies",
     "hazardflow.glossary",
     "hazardflow.reports",
+    "hazardflow.server",
 )
 
 

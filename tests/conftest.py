@@ -41,6 +41,7 @@ _PG_SKIP = (
     "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); it is not set"
 )
 _HF_TABLES = "hf_outbox, hf_confidential, hf_idempotency, hf_timer, hf_event, hf_case"
+_HF_TABLES = "hf_webhook_delivery, hf_webhook_subscription, " + _HF_TABLES
 
 
 @pytest.fixture(scope="session")

@@ -305,6 +305,14 @@ GLOSSARY: tuple[Term, ...] = (
     _t("dashboard", "auto_refresh",    "案件变化时自动刷新", "refreshes itself when cases change", "", "inference"),
     _t("dashboard", "chart_data",      "图表数据",           "chart data",                  "The numbers behind a chart, as a table (its text alternative).", "WCAG 2.1 1.1.1"),
     _t("dashboard", "month",           "月份",               "month",                       "", "inference"),
+    # ── to-do items (统一待办) and their urgency ──────────────────────────────────────────────────────
+    _t("todo_status", "pending",  "待办", "pending", "The case is at this step now; the receiver is expected to act.", "integration §1.2 (e-cology isremark 0)"),
+    _t("todo_status", "done",     "已办", "done",    "The case moved on from this step.", "integration §1.2 (e-cology isremark 2)"),
+    _t("todo_status", "closed",   "办结", "closed",  "The case reached a terminal state; nothing is left to do.", "integration §1.2 (e-cology isremark 4)"),
+    _t("urgency", "normal",       "一般", "normal",      "On time: no overdue sanction rung reached.", "inference from the overdue ladder"),
+    _t("urgency", "urgent",       "急",   "urgent",      "Overdue, or the first rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
+    _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
     # ── report figures (hazardflow.reports; the period is [start, end), levels are as of end) ─────────────
     _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period.", "S1 §10; seed:000 item 22"),
     _t("figure", "registered_stock",      "本期登记的存量隐患数（截止日前发现）", "hazards registered in the period, found before the cutoff", "Hazards registered in the period whose discovery (discovered_at) lies before the stock cutoff: the stock entered (存量录入), not newly found.", "S16; inference"),
@@ -334,14 +342,6 @@ GLOSSARY: tuple[Term, ...] = (
     _t("figure", "reports_filed",         "本期报送次数",                       "reports filed in the period",                      "Reporting obligations filed in the period.", "S1 §14; seed:000 保障(六)"),
     _t("figure", "reports_filed_late",    "本期逾期报送次数",                   "reports filed late in the period",                 "Filings in the period of obligations that had been marked overdue before.", "S1 §14"),
     _t("figure", "reports_overdue",       "期末逾期未报送数",                   "reports overdue at the end",                       "Reporting obligations still due and past their date at the end.", "S1 §14"),
-    # ── to-do items (统一待办) and their urgency ──────────────────────────────────────────────────────
-    _t("todo_status", "pending",  "待办", "pending", "The case is at this step now; the receiver is expected to act.", "integration §1.2 (e-cology isremark 0)"),
-    _t("todo_status", "done",     "已办", "done",    "The case moved on from this step.", "integration §1.2 (e-cology isremark 2)"),
-    _t("todo_status", "closed",   "办结", "closed",  "The case reached a terminal state; nothing is left to do.", "integration §1.2 (e-cology isremark 4)"),
-    _t("urgency", "normal",       "一般", "normal",      "On time: no overdue sanction rung reached.", "inference from the overdue ladder"),
-    _t("urgency", "urgent",       "急",   "urgent",      "Overdue, or the first rung of the overdue ladder reached.", "inference from the overdue ladder"),
-    _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
-    _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
     # ── campaign targets of a simulation (short names, for chart markers) ──────────────────────────────
     _t("target", "stock_cleared",   "存量基本消除", "stock cleared",    "Major hazards found before the campaign are (basically) all closed by the end of 2024.", "S16; seed:000 item 22; inference"),
     _t("target", "inflow_curbed",   "增量有效遏制", "inflow curbed",    "Open new major hazards do not grow from the end of 2024 to the end of 2025.", "S16; seed:000 一(二); inference"),

@@ -616,8 +616,12 @@ def _label(kind: str, id: str, lang: str) -> str:
     return zh(kind, id) if lang == "zh" else en(kind, id)
 
 
-def render_mermaid(spec: LifecycleSpec, lang: str = "zh", *, include_internal: bool = False) -> str:
-    """A Mermaid ``stateDiagram-v2`` of the lifecycle with labels in ``lang`` (``zh`` or ``en``)."""
+def render_mermaid(spec: LifecycleSpec, lang: str = "zh", *, include_internal: bool = True) -> str:
+    """A Mermaid ``stateDiagram-v2`` of the lifecycle with labels in ``lang`` (``zh`` or ``en``).
+
+    Rows that keep the state (挂牌督办, 责令停产, reminders, sanction rungs …) are drawn as loops on their
+    states; ``include_internal=False`` leaves them out.
+    """
     lines = ["stateDiagram-v2"]
     for s in spec.states:
         lines.append(f"    {s.id}: {_label('state', s.id, lang)}")

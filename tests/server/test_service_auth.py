@@ -238,3 +238,37 @@ def test_an_app_built_without_an_authenticator_refuses_every_request(tmp_path: P
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_a_host_router_and_authenticator_plug_into_the_app() -> None:
+    """tests/typing/server_usage.py (a host's own API-key authenticator and router), served by uvicorn."""
+    port = free_port()
+    typing_dir = Path(__file__).parents[1] / "typing"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(typing_dir)!r})
+        import uvicorn
+        from server_usage import build
+        uvicorn.run(build("x" * 40), host="127.0.0.1", port={port}, log_level="warning")
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        r = httpx.get(f"{base}/v1/extra/whoami", headers={"X-Api-Key": "k-1"})
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == "t-liu"
+        assert "hazard" in r.json()["workflows"]
+        body = refused(httpx.get(f"{base}/v1/extra/whoami", headers={"X-Api-Key": "wrong"}), "api-key")
+        assert body["scheme"] == "gateway+bearer+api-key"
+        assert httpx.get(f"{base}/v1/cases", headers={"X-Api-Key": "k-1"}).status_code == 200
+        assert "/v1/extra/whoami" in httpx.get(f"{base}/openapi.json").json()["paths"]
+    finally:
+        proc.terminate()
+        proc.wait(15)

@@ -52,6 +52,7 @@ PUBLIC = [
     "TransitionNotAllowed",
     "Unit",
     "UnknownJurisdictionError",
+    "WebhookNotFoundError",
     "Workflow",
     "replay",
 ]

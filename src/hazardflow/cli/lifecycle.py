@@ -13,6 +13,7 @@ from ..workflows import default_workflows
 class Format(enum.StrEnum):
     mermaid = "mermaid"
     table = "table"
+    bpmn = "bpmn"
 
 
 class Lang(enum.StrEnum):
@@ -35,7 +36,9 @@ def register(app: typer.Typer) -> None:
     @lifecycle.command("show")
     def show(
         workflow: str = typer.Argument(..., help="Workflow id, e.g. hazard."),
-        format: Format = typer.Option(Format.mermaid, "--format", "-f", help="mermaid or table."),
+        format: Format = typer.Option(
+            Format.mermaid, "--format", "-f", help="mermaid, table or bpmn (BPMN 2.0 XML with diagram layout)."
+        ),
         lang: Lang = typer.Option(Lang.zh, "--lang", "-l", help="Label language: zh or en."),
     ) -> None:
         """Render a workflow's lifecycle (the same table the engine runs)."""
@@ -50,6 +53,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         if format is Format.mermaid:
             typer.echo(render_mermaid(wf.spec, lang.value), nl=False)
+        elif format is Format.bpmn:
+            from .._bpmn import render_bpmn
+
+            typer.echo(render_bpmn(wf.spec, lang.value), nl=False)
         else:
             typer.echo(render_states(wf.spec, lang.value))
             typer.echo(render_table(wf.spec, lang.value), nl=False)

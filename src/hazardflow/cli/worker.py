@@ -103,6 +103,12 @@ def register(app: typer.Typer) -> None:
         ),
         log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
         once: bool = typer.Option(False, "--once", help="Sweep once and exit (for cron)."),
+        outbox: bool = typer.Option(
+            False, "--outbox", help="Write an outbox row with every firing (for webhooks; implied by --deliver)."
+        ),
+        deliver: bool = typer.Option(
+            False, "--deliver", help="Also deliver the outbox as signed webhooks (as `hazardflow deliver`)."
+        ),
     ) -> None:
         """Fire due deadlines, reminders and ladder rungs on time (APScheduler wakes it; the database decides)."""
         import signal
@@ -129,7 +135,11 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         try:
             engine = Engine(
-                store=store, policies=registry, audit_key=key.encode() if key else None, worker_id=worker_id
+                store=store,
+                policies=registry,
+                audit_key=key.encode() if key else None,
+                worker_id=worker_id,
+                outbox=outbox or deliver,
             )
             if once:
                 report = engine.run_due(limit=batch, hold_seconds=hold)
@@ -154,13 +164,28 @@ def register(app: typer.Typer) -> None:
                 health_interval=health_interval,
             )
 
+            deliverer = None
+            if deliver:
+                import threading
+
+                from ..webhooks import WebhookDeliverer
+
+                deliverer = WebhookDeliverer(store, name=f"{engine.worker_id}:deliver")
+                threading.Thread(target=deliverer.run, name="hf-deliver", daemon=True).start()
+
             def on_signal(signum: int, _frame: object) -> None:
                 log.info("worker.signal", signal=signal.Signals(signum).name, worker_id=engine.worker_id)
                 runner.request_stop()
+                if deliverer is not None:
+                    deliverer.stop()
 
             signal.signal(signal.SIGTERM, on_signal)
             signal.signal(signal.SIGINT, on_signal)
-            runner.run()
+            try:
+                runner.run()
+            finally:
+                if deliverer is not None:
+                    deliverer.close()
         except HazardflowError as exc:
             log.error("worker.failed", error=str(exc), code=exc.code)
             raise typer.Exit(2) from None

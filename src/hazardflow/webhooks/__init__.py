@@ -24,6 +24,7 @@ from ._deliver import DeliveryReport, RetryPolicy, WebhookDeliverer, event_messa
 from ._model import (
     DELIVERY_STATUSES,
     Delivery,
+    Outcome,
     Subscription,
     check_event_types,
     check_secret,
@@ -39,6 +40,7 @@ __all__ = [
     "Delivery",
     "DeliveryReport",
     "MemoryWebhookStore",
+    "Outcome",
     "RetryPolicy",
     "SqlWebhookStore",
     "Subscription",

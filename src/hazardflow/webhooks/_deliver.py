@@ -18,7 +18,7 @@ from .._checks import aware_utc
 from .._clock import SystemClock
 from .._exceptions import InvalidInput
 from .._jurisdiction import is_within
-from ._model import Delivery, Subscription, sign, type_matches
+from ._model import Delivery, Outcome, Subscription, sign, type_matches
 from ._store import webhook_store
 
 if TYPE_CHECKING:
@@ -251,6 +251,7 @@ class WebhookDeliverer:
         self.client = client or httpx.Client(timeout=self.timeout, follow_redirects=False)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="hf-deliver")
         self._stop = threading.Event()
+        self._gone: set[str] = set()  # subscriptions found gone (410) in the current round
 
     def run_once(self) -> DeliveryReport:
         """One round: fan out, claim, send, record. Returns what it did."""
@@ -264,23 +265,30 @@ class WebhookDeliverer:
         if not claimed:
             return report
         subs = {s.id: s for s in self.webhooks.list_subscriptions()}
-        outcomes: Sequence[str]
+        self._gone.clear()
+        outcomes: Sequence[Outcome]
         if self.concurrency == 1 or len(claimed) == 1:
             outcomes = [self._send(d, subs.get(d.subscription_id)) for d in claimed]
         else:
             outcomes = list(self._pool.map(lambda d: self._send(d, subs.get(d.subscription_id)), claimed))
+        # one transaction for the round's outcomes
+        self.webhooks.record(outcomes)
         for o in outcomes:
-            setattr(report, o, getattr(report, o) + 1)
+            if o.delivered:
+                report.delivered += 1
+            elif o.retry_at is not None:
+                report.retrying += 1
+            else:
+                report.dead += 1
         return report
 
-    def _send(self, d: Delivery, sub: Subscription | None) -> str:
+    def _send(self, d: Delivery, sub: Subscription | None) -> Outcome:
         import httpx
 
         now = self.clock.now()
-        if sub is None or not sub.active:
+        if sub is None or not sub.active or sub.id in self._gone:
             why = "the subscription is disabled" if sub is not None else "the subscription was removed"
-            self.webhooks.mark_failed(d.id, now, retry_at=None, error=why)
-            return "dead"
+            return Outcome(d.id, now, delivered=False, error=why)
         ts = int(now.timestamp())
         body = d.body.encode()
         headers = {
@@ -296,8 +304,7 @@ class WebhookDeliverer:
             resp = self.client.post(sub.url, content=body, headers=headers, timeout=self.timeout)
             status = resp.status_code
             if 200 <= status < 300:
-                self.webhooks.mark_delivered(d.id, self.clock.now(), status_code=status)
-                return "delivered"
+                return Outcome(d.id, self.clock.now(), delivered=True, status_code=status)
             error = f"HTTP {status}"
             if status in (429, 503):
                 retry_after = _retry_after(resp.headers.get("retry-after"))
@@ -305,17 +312,16 @@ class WebhookDeliverer:
             error = f"{type(exc).__name__}: {exc}"[:500]
         now = self.clock.now()
         if status == 410:
+            self._gone.add(sub.id)
             self.webhooks.disable_subscription(sub.id, "the receiver answered 410 Gone")
-            self.webhooks.mark_failed(d.id, now, retry_at=None, status_code=status, error="410 Gone")
-            return "dead"
+            return Outcome(d.id, now, delivered=False, status_code=status, error="410 Gone")
         first = d.first_attempt_at or now
         at = self.retry.next_attempt(d.attempts + 1, first, now, self._rng)
         if at is not None and retry_after is not None:
             at = max(at, now + retry_after)
             if at - first > self.retry.dead_after:
                 at = None
-        self.webhooks.mark_failed(d.id, now, retry_at=at, status_code=status, error=error)
-        return "retrying" if at is not None else "dead"
+        return Outcome(d.id, now, delivered=False, status_code=status, retry_at=at, error=error)
 
     def run(self, *, interval: float = 1.0, max_rounds: int | None = None) -> None:
         """Deliver until :meth:`stop` (or ``max_rounds``), resting ``interval`` seconds after an idle round."""

@@ -21,6 +21,7 @@ __all__ = [
     "DELIVERY_STATUSES",
     "Delivery",
     "DeliveryStatus",
+    "Outcome",
     "Subscription",
     "check_event_types",
     "check_secret",
@@ -178,3 +179,18 @@ class Delivery:
             v = getattr(self, a.name)
             out[a.name] = v.isoformat() if isinstance(v, datetime) else v
         return out
+
+
+@attrs.frozen
+class Outcome:
+    """The result of one attempt, for :meth:`WebhookStore.record`: delivered, or failed with the next attempt.
+
+    ``retry_at`` None on a failure gives the delivery up (dead letter).
+    """
+
+    delivery_id: str
+    at: datetime
+    delivered: bool
+    status_code: int | None = None
+    retry_at: datetime | None = None
+    error: str = ""

@@ -29,7 +29,16 @@ import orjson
 from .._checks import aware_utc, positive_int, text_id
 from .._exceptions import HazardflowError, InvalidInput, WebhookNotFoundError
 from .._jurisdiction import canonical
-from ._model import DELIVERY_STATUSES, Delivery, Subscription, check_event_types, check_secret, check_url, new_secret
+from ._model import (
+    DELIVERY_STATUSES,
+    Delivery,
+    Outcome,
+    Subscription,
+    check_event_types,
+    check_secret,
+    check_url,
+    new_secret,
+)
 
 __all__ = ["MemoryWebhookStore", "SqlWebhookStore", "WebhookStore", "webhook_store"]
 
@@ -73,6 +82,8 @@ class WebhookStore(Protocol):
         status_code: int | None = None,
         error: str = "",
     ) -> None: ...
+
+    def record(self, outcomes: Sequence[Outcome]) -> None: ...
 
     def redeliver(self, delivery_id: str, now: datetime) -> None: ...
 
@@ -281,6 +292,17 @@ class MemoryWebhookStore:
                 last_error=error[:2000] or None,
             )
 
+    def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Record many attempts at once (a delivery worker's round); unknown or finished ones are skipped."""
+        with self._lock:
+            for o in outcomes:
+                if o.delivery_id not in self._deliveries:
+                    continue
+                if o.delivered:
+                    self.mark_delivered(o.delivery_id, o.at, status_code=o.status_code)
+                else:
+                    self.mark_failed(o.delivery_id, o.at, retry_at=o.retry_at, status_code=o.status_code, error=o.error)
+
     def redeliver(self, delivery_id: str, now: datetime) -> None:
         now = aware_utc("now", now)
         with self._lock:
@@ -316,6 +338,17 @@ class MemoryWebhookStore:
             return out
 
 
+_DELIVERED_SQL = (
+    "UPDATE hf_webhook_delivery SET status = 'delivered', attempts = attempts + 1, "
+    "first_attempt_at = COALESCE(first_attempt_at, ?), delivered_at = ?, lease_owner = NULL, "
+    "lease_expires_at = NULL, last_status = ?, last_error = NULL WHERE id = ? AND status = 'pending'"
+)
+_FAILED_SQL = (
+    "UPDATE hf_webhook_delivery SET status = ?, attempts = attempts + 1, "
+    "first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = COALESCE(?, next_attempt_at), "
+    "lease_owner = NULL, lease_expires_at = NULL, last_status = ?, last_error = ? "
+    "WHERE id = ? AND status = 'pending'"
+)
 _SUB_COLS = "id, url, secret, event_types, jurisdiction, active, created_at, disabled_reason"
 _DEL_COLS = (
     "id, subscription_id, outbox_id, case_id, event_type, body, status, attempts, created_at, next_attempt_at, "
@@ -524,14 +557,7 @@ class SqlWebhookStore:
         t = self._ts(now)
         with self._tx("recording a webhook delivery") as db:
             self._one(db, delivery_id)
-            db.execute(
-                self._q(
-                    "UPDATE hf_webhook_delivery SET status = 'delivered', attempts = attempts + 1, "
-                    "first_attempt_at = COALESCE(first_attempt_at, ?), delivered_at = ?, lease_owner = NULL, "
-                    "lease_expires_at = NULL, last_status = ?, last_error = NULL WHERE id = ? AND status = 'pending'"
-                ),
-                (t, t, status_code, delivery_id),
-            )
+            db.execute(self._q(_DELIVERED_SQL), (t, t, status_code, delivery_id))
 
     def mark_failed(
         self,
@@ -548,12 +574,7 @@ class SqlWebhookStore:
         with self._tx("recording a failed webhook delivery") as db:
             self._one(db, delivery_id)
             db.execute(
-                self._q(
-                    "UPDATE hf_webhook_delivery SET status = ?, attempts = attempts + 1, "
-                    "first_attempt_at = COALESCE(first_attempt_at, ?), next_attempt_at = COALESCE(?, next_attempt_at), "
-                    "lease_owner = NULL, lease_expires_at = NULL, last_status = ?, last_error = ? "
-                    "WHERE id = ? AND status = 'pending'"
-                ),
+                self._q(_FAILED_SQL),
                 (
                     "pending" if retry_at is not None else "dead",
                     t,
@@ -563,6 +584,33 @@ class SqlWebhookStore:
                     delivery_id,
                 ),
             )
+
+    def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Record many attempts in one transaction (a delivery worker's round); finished ones are left alone."""
+        ok = [
+            (self._ts(aware_utc("at", o.at)), self._ts(o.at), o.status_code, o.delivery_id)
+            for o in outcomes
+            if o.delivered
+        ]
+        bad = [
+            (
+                "pending" if o.retry_at is not None else "dead",
+                self._ts(aware_utc("at", o.at)),
+                self._ts(_retry_at(o.retry_at)),
+                o.status_code,
+                o.error[:2000] or None,
+                o.delivery_id,
+            )
+            for o in outcomes
+            if not o.delivered
+        ]
+        if not ok and not bad:
+            return
+        with self._tx("recording webhook deliveries") as db:
+            if ok:
+                db.cursor().executemany(self._q(_DELIVERED_SQL), ok)
+            if bad:
+                db.cursor().executemany(self._q(_FAILED_SQL), bad)
 
     def redeliver(self, delivery_id: str, now: datetime) -> None:
         now = aware_utc("now", now)
@@ -619,18 +667,14 @@ def webhook_store(store: Any) -> WebhookStore:
     from ..persistence.memory import MemoryStore
     from ..persistence.sql import SqlStore
 
+    if not isinstance(store, SqlStore | MemoryStore):
+        raise InvalidInput(
+            "store", type(store).__name__, "webhooks need a SqlStore or a MemoryStore", ("MemoryStore", "SqlStore")
+        )
     with _STORES_LOCK:
         found = _STORES.get(store)
         if found is not None:
             return found
-        made: WebhookStore
-        if isinstance(store, SqlStore):
-            made = SqlWebhookStore(store)
-        elif isinstance(store, MemoryStore):
-            made = MemoryWebhookStore(store)
-        else:
-            raise InvalidInput(
-                "store", type(store).__name__, "webhooks need a SqlStore or a MemoryStore", ("MemoryStore", "SqlStore")
-            )
+        made: WebhookStore = SqlWebhookStore(store) if isinstance(store, SqlStore) else MemoryWebhookStore(store)
         _STORES[store] = made
         return made
