@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision: str = "0005_reports"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_policy_chain"
 branch_labels: str | None = None
 depends_on: str | None = None
 
