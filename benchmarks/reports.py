@@ -416,15 +416,22 @@ def main() -> None:
     ap.add_argument("--postgres", default=os.environ.get("HAZARDFLOW_TEST_POSTGRES_URL"))
     ap.add_argument("--import-rows", type=int, default=100_000)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: figures,export,import,postgres")
+    ap.add_argument("--sqlite-register", help="a SQLite register this script built before (skips building it)")
     args = ap.parse_args()
     n = 20_000 if args.quick else args.cases
     skip = set(filter(None, args.skip.split(",")))
     with tempfile.TemporaryDirectory(prefix="hf-bench-reports-") as tmp:
         work = Path(tmp)
-        url = f"sqlite:///{work / 'register.db'}"
-        store = SqlStore(url)
-        print(f"SQLite: building {n:,} hazards by bulk insert ...", flush=True)
-        print(f"  built in {build(store, n):.0f} s; {store.count()}", flush=True)
+        if args.sqlite_register:
+            url = f"sqlite:///{args.sqlite_register}"
+            store = SqlStore(url)
+            n = store.count()["cases"]
+            print(f"SQLite: the register built before, {store.count()}", flush=True)
+        else:
+            url = f"sqlite:///{work / 'register.db'}"
+            store = SqlStore(url)
+            print(f"SQLite: building {n:,} hazards by bulk insert ...", flush=True)
+            print(f"  built in {build(store, n):.0f} s; {store.count()}", flush=True)
         if "figures" not in skip:
             bench_figures(store, args.rounds, "SQLite")
         store.close()

@@ -106,11 +106,11 @@ KIND_TITLES = {
     "timer": ("计时器", "Timers"),
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
+    "todo_status": ("待办状态", "To-do statuses"),
+    "urgency": ("紧急程度", "Urgency"),
     "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
     "figure": ("统计指标", "Report figures"),
     "dashboard": ("挂图作战看板", "The board (dashboard)"),
-    "todo_status": ("待办状态", "To-do statuses"),
-    "urgency": ("紧急程度", "Urgency"),
 }
 
 

@@ -47,5 +47,8 @@ def test_the_walk_through_runs_as_written(tmp_path: Path) -> None:
     assert '"code":"hazardflow.guard_rejected"' in out.stdout
     assert re.search(r"HZ-\S+ closed 已销号", out.stdout), out.stdout
     assert "['register', 'set_deadline', 'submit_review', 'approve']" in out.stdout
-    assert re.search(r"^\d+ to-dos$", out.stdout, flags=re.M), out.stdout
-    assert re.search(r" whsec_…$", out.stdout, flags=re.M), out.stdout
+    assert re.search(r"^1 to-dos: \[\('HZ-\S+', '\w+', 'township_officer@500240204'\)\]$", out.stdout, flags=re.M), (
+        out.stdout
+    )
+    for trigger in ("register", "set_deadline", "submit_review", "approve"):
+        assert re.search(rf"^verified hazard\.{trigger} HZ-\S+$", out.stdout, flags=re.M), out.stdout

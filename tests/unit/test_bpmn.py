@@ -134,3 +134,17 @@ def test_cli_renders_bpmn() -> None:
     assert result.exit_code == 0
     assert result.output == render_bpmn(WORKFLOWS["tipoff"].spec, "en")
     assert schema().is_valid(result.output)
+
+
+@pytest.mark.parametrize("wid", sorted(WORKFLOWS))
+def test_no_two_shapes_overlap(wid: str) -> None:
+    root = ET.fromstring(render_bpmn(WORKFLOWS[wid].spec))
+    boxes = []
+    for shape in root.iter(f"{{{NS['bpmndi']}}}BPMNShape"):
+        b = shape.find("dc:Bounds", NS)
+        assert b is not None
+        x, y, w, h = (float(b.get(k, "0")) for k in ("x", "y", "width", "height"))
+        boxes.append((shape.get("bpmnElement"), x, y, w, h))
+    for i, (na, xa, ya, wa, ha) in enumerate(boxes):
+        for nb, xb, yb, wb, hb in boxes[i + 1 :]:
+            assert not (xa < xb + wb and xb < xa + wa and ya < yb + hb and yb < ya + ha), (na, nb)

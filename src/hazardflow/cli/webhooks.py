@@ -9,11 +9,12 @@ refused (the message says which and why).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import typer
 
+from .._clock import SystemClock
 from .db import URL_ENV
 
 _URL_HELP = f"Database URL (defaults to ${URL_ENV})."
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
             store = _store(url)
             try:
                 sub = webhook_store(store).add_subscription(
-                    target, now=datetime.now(UTC), event_types=event_type, jurisdiction=jurisdiction, secret=secret
+                    target, now=SystemClock().now(), event_types=event_type, jurisdiction=jurisdiction, secret=secret
                 )
             finally:
                 store.close()
@@ -149,7 +150,7 @@ def register(app: typer.Typer) -> None:
         try:
             store = _store(url)
             try:
-                webhook_store(store).redeliver(delivery_id, datetime.now(UTC))
+                webhook_store(store).redeliver(delivery_id, SystemClock().now())
             finally:
                 store.close()
         except HazardflowError as exc:
@@ -210,7 +211,9 @@ def register(app: typer.Typer) -> None:
                 log.info("deliver.start", name=deliverer.name)
                 if once:
                     report = deliverer.run_once()
-                    log.info("deliver.round", **vars(report))
+                    import attrs
+
+                    log.info("deliver.round", **attrs.asdict(report))
                 else:
                     deliverer.run(interval=interval)
         except HazardflowError as exc:

@@ -154,6 +154,13 @@ def register(app: typer.Typer) -> None:
                     late=report.late,
                     max_late_seconds=report.max_late_seconds,
                 )
+                if deliver:
+                    import attrs
+
+                    from ..webhooks import WebhookDeliverer
+
+                    with WebhookDeliverer(store, name=f"{engine.worker_id}:deliver") as once_deliverer:
+                        log.info("worker.deliver", **attrs.asdict(once_deliverer.run_once()))
                 return
             runner = TimerWorker(
                 engine,

@@ -26,7 +26,7 @@ from .._exceptions import InvalidInput
 from .._glossary import terms, zh
 from .._jurisdiction import canonical, level_of
 from .._model import Case
-from ._query import CaseFilter, find_cases, store_of
+from ._query import CaseFilter, scan_cases, store_of
 
 __all__ = ["COLUMNS", "LedgerColumn", "escape_text", "export_ledger", "ledger_rows"]
 
@@ -226,21 +226,15 @@ def ledger_rows(
     if as_of is not None:
         flt = attrs.evolve(flt, opened_until=as_of)
     t = as_of or _now(store_or_engine)
-    cursor: str | None = None
     n = 0
-    while True:
-        page = find_cases(store, flt, cursor=cursor, limit=1000)
-        for raw in page.items:
-            case = _at(raw, store, as_of)
-            if case is None or (states and case.state not in states):
-                continue
-            n += 1
-            row = [_cell(col, col.read(case, t)) for col in COLUMNS]
-            row[0] = n
-            yield row
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    for raw in scan_cases(store, flt):
+        case = _at(raw, store, as_of)
+        if case is None or (states and case.state not in states):
+            continue
+        n += 1
+        row = [_cell(col, col.read(case, t)) for col in COLUMNS]
+        row[0] = n
+        yield row
 
 
 def _now(store_or_engine: Any) -> datetime:

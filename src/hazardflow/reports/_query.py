@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -386,3 +386,38 @@ def count_cases(store_or_engine: Any, filter: CaseFilter | None = None) -> int:
     if s.dialect == "postgresql":
         sql = sql.replace("?", "%s")
     return int(s._query(sql, params)[0][0])
+
+
+def scan_cases(store_or_engine: Any, filter: CaseFilter | None = None) -> Iterator[Case]:
+    """Every case ``filter`` selects, oldest registration first, read as a stream (for exports).
+
+    On SQLite one query is read row by row (a page-by-page read would sort the selection again for every
+    page when the planner filters by an index other than the order's); elsewhere page by page.
+    """
+    flt = filter if filter is not None else CaseFilter()
+    store = store_of(store_or_engine)
+    if _is_sql(store) and getattr(store, "dialect", "") == "sqlite":
+        s: Any = store
+        where, params = flt.sql("sqlite", s._ts)
+        sql = f"SELECT {s._case_cols} FROM hf_case"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY opened_at, id"
+        conn = s._get()
+        try:
+            cursor = conn.dbapi.execute(sql, params)
+            while True:
+                rows = cursor.fetchmany(1000)
+                if not rows:
+                    return
+                for r in rows:
+                    yield s._case_from_row(r)
+        finally:
+            s._put(conn)
+    cursor_: str | None = None
+    while True:
+        page = find_cases(store, flt, cursor=cursor_, limit=MAX_LIMIT)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor_ = page.next_cursor

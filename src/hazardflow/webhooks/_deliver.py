@@ -145,12 +145,16 @@ def fan_out(
     subs = [s for s in whs.list_subscriptions() if s.active]
     config = todo_config or TodoConfig()
     wfs = list(workflows) if workflows is not None else None
-    queued = 0
+    cases = {c.id: c for c in store.load_cases(list({r[1] for r in rows}))} if subs else {}
+    events_of: dict[str, list[AuditEvent]] = {}
+    batch: list[tuple[int, list[Delivery]]] = []
     for outbox_id, case_id, seq, _etype in rows:
         deliveries: list[Delivery] = []
-        case = store.load_case(case_id) if subs else None
+        case = cases.get(case_id)
         if case is not None:
-            events = store.load_events(case_id)
+            events = events_of.get(case_id)
+            if events is None:
+                events = events_of[case_id] = store.load_events(case_id)
             ev = next((e for e in events if e.seq == seq), None)
             if ev is not None:
                 kind, body = event_message(case, ev)
@@ -183,7 +187,8 @@ def fan_out(
                                 next_attempt_at=now,
                             )
                         )
-        queued += whs.enqueue(outbox_id, deliveries, now)
+        batch.append((outbox_id, deliveries))
+    queued = whs.enqueue_many(batch, now)
     return len(rows), queued
 
 

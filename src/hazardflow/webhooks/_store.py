@@ -69,6 +69,8 @@ class WebhookStore(Protocol):
 
     def enqueue(self, outbox_id: int, deliveries: Sequence[Delivery], now: datetime) -> int: ...
 
+    def enqueue_many(self, batch: Sequence[tuple[int, Sequence[Delivery]]], now: datetime) -> int: ...
+
     def claim(self, owner: str, now: datetime, *, limit: int = 50, lease: timedelta = ...) -> list[Delivery]: ...
 
     def mark_delivered(self, delivery_id: str, now: datetime, *, status_code: int | None = None) -> None: ...
@@ -218,6 +220,11 @@ class MemoryWebhookStore:
                 self._cursor += 1
                 self._dispatched.discard(self._cursor)
             return n
+
+    def enqueue_many(self, batch: Sequence[tuple[int, Sequence[Delivery]]], now: datetime) -> int:
+        """:meth:`enqueue` for many outbox rows at once (one transaction on a SQL store)."""
+        with self._lock:
+            return sum(self.enqueue(outbox_id, deliveries, now) for outbox_id, deliveries in batch)
 
     # deliveries
     def claim(self, owner: str, now: datetime, *, limit: int = 50, lease: timedelta = _DEFAULT_LEASE) -> list[Delivery]:
@@ -486,42 +493,57 @@ class SqlWebhookStore:
         return [(int(r[0]), r[1], int(r[2]), r[3]) for r in rows]
 
     def enqueue(self, outbox_id: int, deliveries: Sequence[Delivery], now: datetime) -> int:
+        return self.enqueue_many([(outbox_id, deliveries)], now)
+
+    def enqueue_many(self, batch: Sequence[tuple[int, Sequence[Delivery]]], now: datetime) -> int:
+        """Mark each outbox row handed over and queue its deliveries, all in one transaction.
+
+        A row another worker handed over first is skipped with its deliveries (each message is queued once).
+        """
         now = aware_utc("now", now)
         conflict = "ON CONFLICT (id) DO NOTHING" if self._pg else ""
         verb = "INSERT" if self._pg else "INSERT OR IGNORE"
         sql = self._q(f"{verb} INTO hf_webhook_delivery ({_DEL_COLS}) VALUES ({', '.join('?' * 16)}) {conflict}")
-        rows = [
-            (
-                d.id,
-                d.subscription_id,
-                d.outbox_id,
-                d.case_id,
-                d.event_type,
-                d.body,
-                d.status,
-                d.attempts,
-                self._ts(d.created_at),
-                self._ts(d.next_attempt_at),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-            )
-            for d in deliveries
-        ]
+        t = self._ts(now)
+        ids = [int(outbox_id) for outbox_id, _ in batch]
+        if not ids:
+            return 0
+        if self._pg:
+            mark = "UPDATE hf_outbox SET delivered_at = %s WHERE id = ANY(%s) AND delivered_at IS NULL RETURNING id"
+            params: tuple[Any, ...] = (t, ids)
+        else:
+            marks = ", ".join("?" * len(ids))
+            mark = f"UPDATE hf_outbox SET delivered_at = ? WHERE id IN ({marks}) AND delivered_at IS NULL RETURNING id"
+            params = (t, *ids)
         with self._tx("queueing webhook deliveries") as db:
-            cur = db.execute(
-                self._q("UPDATE hf_outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL"),
-                (self._ts(now), outbox_id),
-            )
-            if cur.rowcount != 1:  # another worker fanned it out first
-                return 0
-            n = 0
-            for row in rows:
-                n += db.execute(sql, row).rowcount
-            return n
+            # rows another worker fanned out first are skipped with their deliveries: each message is queued once
+            won = {int(r[0]) for r in db.execute(mark, params).fetchall()}
+            rows = [
+                (
+                    d.id,
+                    d.subscription_id,
+                    d.outbox_id,
+                    d.case_id,
+                    d.event_type,
+                    d.body,
+                    d.status,
+                    d.attempts,
+                    self._ts(d.created_at),
+                    self._ts(d.next_attempt_at),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+                for outbox_id, deliveries in batch
+                if outbox_id in won
+                for d in deliveries
+            ]
+            if rows:
+                db.cursor().executemany(sql, rows)
+        return len(rows)
 
     # deliveries
     def claim(self, owner: str, now: datetime, *, limit: int = 50, lease: timedelta = _DEFAULT_LEASE) -> list[Delivery]:
