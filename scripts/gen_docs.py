@@ -111,6 +111,7 @@ KIND_TITLES = {
     "urgency": ("紧急程度", "Urgency"),
     "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
     "figure": ("统计指标", "Report figures"),
+    "dashboard": ("挂图作战看板", "The board (dashboard)"),
 }
 
 

@@ -275,6 +275,15 @@ def _fresh_store(url: str, *, replace: bool, yes: bool) -> None:
     )
 
 
+def _board(engine: Any, scenario: Any, out: Path) -> Path | None:
+    """The run's board as one HTML file in ``out`` (None when the ``dashboard`` extra is not installed)."""
+    try:
+        from ..dashboard._export import export_simulation_board
+    except ImportError:
+        return None
+    return export_simulation_board(engine, scenario, out)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def simulate(
@@ -393,6 +402,7 @@ def register(app: typer.Typer) -> None:
                 )
                 with bar:
                     result = sim.run()
+                board = _board(sim.engine, sc, out)
                 sim.engine.close()
             finally:
                 if log is not None:
@@ -403,6 +413,8 @@ def register(app: typer.Typer) -> None:
             else:
                 _print_result(console, result)
                 console.print(f"report, charts and figures written to {out}/")
+                if board is not None:
+                    console.print(f"board (挂图作战) written to {board}")
         except HazardflowError as exc:
             console.print(f"[red]{exc.code}: {exc}", soft_wrap=True)
             raise typer.Exit(2) from None

@@ -38,3 +38,6 @@ __all__ = [
     "render_markdown",
     "write_excel",
 ]
+from ._grouped import GROUP_KEYS, child_division, count_cases_by
+
+__all__ += ["GROUP_KEYS", "child_division", "count_cases_by"]

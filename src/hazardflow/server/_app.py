@@ -367,6 +367,7 @@ def create_app(
     authenticator: Authenticator | None = None,
     routers: Iterable[APIRouter] = (),
     title: str = "hazardflow",
+    dashboard: bool | None = None,
     todo_config: TodoConfig | None = None,
     webhook_admin_roles: Iterable[str] | None = None,
 ) -> FastAPI:
@@ -378,6 +379,8 @@ def create_app(
     ``Depends(hazardflow.server.engine_of)``. A router can also be added later with ``app.include_router``
     (call it before the first request: the OpenAPI schema is built once).
 
+    ``dashboard``: serve the read-only boards (``/dashboard/{jurisdiction}``, same authenticator) — by default
+    when the ``dashboard`` extra (Jinja2) is installed; ``True`` requires it.
     ``todo_config`` writes the to-do items of ``GET /v1/todos`` (system code, PC/mobile URL templates);
     ``webhook_admin_roles`` may manage webhook subscriptions (default: the safety committee office and the
     emergency office, each within its jurisdiction).
@@ -405,6 +408,14 @@ def create_app(
     app.include_router(oa_router())
     for router in routers:
         app.include_router(router)
+    if dashboard is None:
+        import importlib.util
+
+        dashboard = importlib.util.find_spec("jinja2") is not None
+    if dashboard:
+        from ..dashboard._web import dashboard_router
+
+        app.include_router(dashboard_router(engine, authenticator=auth.authenticate))
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 
