@@ -144,6 +144,16 @@ def build_engine(scenario: Scenario, *, store: Any = None, url: str | None = Non
     return Engine(store=store if store is not None else MemoryStore(retention="evict"), **kwargs)
 
 
+def _size_counts(n: int, sizes: Mapping[str, float]) -> dict[str, int]:
+    """Largest-remainder split of ``n`` units by size, in a fixed order (small, medium, large)."""
+    exact = {s: n * sizes.get(s, 0.0) for s in ("small", "medium", "large")}
+    counts = {s: int(v) for s, v in exact.items()}
+    left = n - sum(counts.values())
+    for s in sorted(exact, key=lambda s: (-(exact[s] - counts[s]), s))[:left]:
+        counts[s] += 1
+    return counts
+
+
 # ── the actors ─────────────────────────────────────────────────────────────────────────────────────
 @attrs.frozen(slots=True)
 class _Unit:
@@ -319,7 +329,10 @@ class Simulation:
     the simulation *forecasts*: open hazard cases already in its store are adopted and carried on by the
     simulated people. ``url`` builds the engine on a database instead (``sqlite:///sim.db``). ``until``
     stops early (inclusive day). ``audit_log`` receives every committed event as one JSON line.
-    ``progress`` is called after each simulated window.
+    ``progress`` is called after each simulated window. ``townships`` (a partition: township codes of the
+    scenario) simulates only the hazards of those townships; every other township keeps its place in the
+    numbering of arrival streams and of the backlog, so each simulated case meets exactly the draws it meets
+    in a run of the whole scenario (see :mod:`hazardflow.simulation._partition`).
     """
 
     def __init__(
@@ -333,6 +346,7 @@ class Simulation:
         audit_log: IO[str] | None = None,
         progress: Callable[[Progress], None] | None = None,
         batch: bool | None = None,
+        townships: frozenset[str] | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise InvalidInput("seed", seed, "must be an integer")
@@ -346,6 +360,16 @@ class Simulation:
         if last > scenario.end:
             raise InvalidInput("until", last.isoformat(), f"must not be after the scenario's end ({scenario.end})")
         self.until = last
+        if townships is not None:
+            unknown = sorted(set(townships) - {t.code for t in scenario.townships})
+            if unknown or not townships:
+                raise InvalidInput(
+                    "townships",
+                    ", ".join(unknown) or "(none)",
+                    "a partition names one or more townships of the scenario",
+                    tuple(sorted(t.code for t in scenario.townships)),
+                )
+        self._only = townships
         self.engine = engine if engine is not None else build_engine(scenario, url=url)
         if not isinstance(self.engine.clock, SimulatedClock):
             raise InvalidInput("engine", repr(self.engine.clock), "a simulation needs an engine on a SimulatedClock")
@@ -572,13 +596,17 @@ class Simulation:
                 per_unit = rates.per_unit_per_year.get(industry, 0.0)
                 if n_units <= 0 or per_unit <= 0:
                     continue
-                units = self._make_units(t, industry, n_units, sizes)
-                weights = [rates.size_weight[u.size] for u in units]
                 cum: list[float] = []
                 acc = 0.0
-                for w in weights:
-                    acc += w
-                    cum.append(acc)
+                units: list[_Unit] = []
+                if self._only is None or t.code in self._only:
+                    units = self._make_units(t, industry, n_units, sizes)
+                    for u in units:
+                        acc += rates.size_weight[u.size]
+                        cum.append(acc)
+                else:
+                    # Outside the partition: no units, only the same stream numbering as a whole run.
+                    acc = float(any(rates.size_weight[s] > 0 for s, k in _size_counts(n_units, sizes).items() if k))
                 major = rates.major(industry)
                 for grade, share in (("general", 1.0 - major), ("major", major)):
                     channels = rates.major_channels if grade == "major" and rates.major_channels else rates.channels
@@ -587,6 +615,8 @@ class Simulation:
                         if rate <= 0:
                             continue
                         index += 1
+                        if not units:
+                            continue
                         key = f"{t.code}/{industry}/{grade}/{channel}"
                         stream = _Stream(
                             index,
@@ -602,12 +632,7 @@ class Simulation:
                         self._schedule_arrival(stream, self._now)
 
     def _make_units(self, t: Township, industry: str, n: int, sizes: Mapping[str, float]) -> list[_Unit]:
-        # Largest-remainder split of n units by size, in a fixed order (small, medium, large).
-        exact = {s: n * sizes.get(s, 0.0) for s in ("small", "medium", "large")}
-        counts = {s: int(v) for s, v in exact.items()}
-        left = n - sum(counts.values())
-        for s in sorted(exact, key=lambda s: (-(exact[s] - counts[s]), s))[:left]:
-            counts[s] += 1
+        counts = _size_counts(n, sizes)
         out = []
         k = 0
         for size in ("small", "medium", "large"):
@@ -899,11 +924,30 @@ class Simulation:
         seq = 0.0
         for grade, table in (("major", b.majors), ("general", b.generals)):
             for industry, n in sorted(table.items()):
-                units = list(self._units_of(industry))
+                made: dict[str, list[_Unit]] = {}
+                places = [
+                    (t, t.units.get(industry, 0)) for t in self.scenario.townships if t.units.get(industry, 0) > 0
+                ]
+                ends: list[int] = []
+                total = 0
+                for _t, count in places:
+                    total += count
+                    ends.append(total)
                 for k in range(1, n + 1):
                     key = f"b.{grade}.{industry}.{k}"
                     u_unit = uniform(self.seed, key, "unit")
-                    unit = units[int(u_unit * len(units))]
+                    # The unit at this index of the scenario's units of the industry, township by township.
+                    at = int(u_unit * total)
+                    j = bisect_right(ends, at)
+                    township, _count = places[j]
+                    if self._only is not None and township.code not in self._only:
+                        seq += 1.0  # keep every later registration at its whole-run instant
+                        continue
+                    local = made.get(township.code)
+                    if local is None:
+                        sizes = township.sizes or self.scenario.size_mix
+                        local = made[township.code] = self._make_units(township, industry, _count, sizes)
+                    unit = local[at - (ends[j - 1] if j else 0)]
                     beh = self.scenario.behaviour_for(industry)
                     registrar = self._registrar(unit, "supervisory_inspection")
                     agent = _Agent(key, unit, grade, "supervisory_inspection", beh, registrar)
@@ -913,14 +957,6 @@ class Simulation:
                     # Registered into the ledger on the first working morning, one after another.
                     self._push(first + seq, agent, 0, "register")
                     seq += 1.0
-
-    def _units_of(self, industry: str) -> list[_Unit]:
-        out = []
-        for t in self.scenario.townships:
-            n = t.units.get(industry, 0)
-            if n > 0:
-                out.extend(self._make_units(t, industry, n, t.sizes or self.scenario.size_mix))
-        return out
 
     def _adopt_open_cases(self) -> None:
         open_cases = list(self.engine.cases(workflow="hazard", open_only=True))
