@@ -325,7 +325,13 @@ def _run_processes(spec: EnsembleSpec, tasks: Sequence[Task], done: Done, ex: Ex
         if queue:
             task = queue.popleft()
             attempts[task] += 1
-            running[pools[slot].submit(run_task, spec, *task)] = (slot, task)
+            try:
+                fut = pools[slot].submit(run_task, spec, *task)
+            except BrokenProcessPool:  # the idle process of this slot died: start a fresh one
+                pools[slot].shutdown(wait=False, cancel_futures=True)
+                pools[slot] = ProcessPoolExecutor(1, mp_context=ctx)
+                fut = pools[slot].submit(run_task, spec, *task)
+            running[fut] = (slot, task)
 
     try:
         for slot in range(len(pools)):

@@ -246,6 +246,7 @@ class _Agent:
         "complied",
         "done_at",
         "escalation_decided",
+        "escalations",
         "fast",
         "found",
         "grade",
@@ -301,6 +302,7 @@ class _Agent:
         self.lister: Actor | None = None
         self.listing_tried = False
         self.escalation_decided = False
+        self.escalations = 0
         self.found: datetime | None = None
         self.parent: _Agent | None = None
 
@@ -839,8 +841,11 @@ class Simulation:
         proposer = self.people.gov(
             owner, "emergency_office" if level_of(owner) == "township" else "safety_committee_office"
         )
-        reason = "high_risk" if self._u(agent, "escalation_reason") < 0.5 else "beyond_capacity"
-        e = _Agent(f"{agent.key}.e", agent.unit, agent.grade, "escalation", agent.beh, proposer, workflow="escalation")
+        reason = "high_risk" if self._u(agent, "escalation_reason", agent.escalations) < 0.5 else "beyond_capacity"
+        # The first escalation keeps its historical key; an onward one (county → city) gets its own draws.
+        key = f"{agent.key}.e" if not agent.escalations else f"{agent.key}.e{agent.escalations + 1}"
+        agent.escalations += 1
+        e = _Agent(key, agent.unit, agent.grade, "escalation", agent.beh, proposer, workflow="escalation")
         e.parent = agent
         try:
             esc = self.engine.open_case(
@@ -914,6 +919,10 @@ class Simulation:
             hazard.done_at = self._place(self._now + remaining)
             hazard.token += 1
             self._push(hazard.done_at, hazard, hazard.token, "submit")
+        # A county may push what it accepted on to the city's pool (县 → 市).
+        onward = e.beh.escalation_onward_share
+        if onward > 0 and hazard.escalations == 1 and self._u(e, "onward") < onward:
+            self._later(hazard, self._days(hazard, "admission_days", 1), "propose_escalation", keep=True)
 
     def _start_backlog(self) -> None:
         b = self.scenario.backlog

@@ -263,7 +263,8 @@ class Behaviour:
     (蓄水池) once their plan is adopted; each admission step takes ``admission_days``, the upper tier decides
     in ``pool_days`` and accepts with ``escalation_accept_share``, and an accepted hazard's remaining
     rectification time is multiplied by ``escalated_rectify_factor`` (the upper tier brings departments and
-    funds to it) [inference].
+    funds to it) [inference]. ``escalation_onward_share`` of the hazards a county accepted into its pool are
+    proposed on to the city's pool in turn (县 → 市), with the same steps and shares [inference].
     """
 
     spot_fix_share: float = 0.6
@@ -299,6 +300,7 @@ class Behaviour:
     pool_days: Dist = Triangular(2, 7, 20)
     escalation_accept_share: float = 0.8
     escalated_rectify_factor: float = 0.7
+    escalation_onward_share: float = 0.0
 
     def __attrs_post_init__(self) -> None:
         for a in attrs.fields(type(self)):
