@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ensemble_scenarios import BINOMIAL, N_HAZARDS, SPOT_SHARE, TARGET_P, TWO_COUNTIES, ref
+from ensemble_scenarios import N_HAZARDS, SPOT_SHARE, TARGET_P, TWO_COUNTIES, ref
 from hazardflow import EnsembleTaskFailed, InvalidInput
 from hazardflow.simulation import (
     KPIS,
