@@ -305,8 +305,12 @@ def _run_inline(spec: EnsembleSpec, tasks: Sequence[Task], done: Done, ex: Execu
 def _context() -> Any:
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has imported the simulator once: a fresh worker starts in milliseconds.
+        ctx.set_forkserver_preload(["hazardflow.simulation._ensemble", "hazardflow.simulation._runner"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _run_processes(spec: EnsembleSpec, tasks: Sequence[Task], done: Done, ex: Execution, n: int) -> None:
