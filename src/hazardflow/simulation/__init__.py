@@ -36,7 +36,7 @@ from ._load import load_policy, load_scenario
 from ._partition import counties, merge_results
 from ._result import Period, RunStats, SimulationResult
 from ._runner import Progress, Simulation, build_engine, simulate
-from ._scenario import CHANNELS, SIZES, Area, Backlog, Behaviour, Phase, Rates, Scenario, Township
+from ._scenario import CHANNELS, SIZES, Area, Backlog, Behaviour, LookBack, Phase, Rates, Scenario, Township
 from ._stats import Difference, Probability, Spread
 from ._targets import DynamicZero, InflowCurbed, MajorsGoverned, StockCleared, Target, TargetOutcome
 
@@ -61,6 +61,7 @@ __all__ = [
     "Kpi",
     "Levels",
     "LogNormal",
+    "LookBack",
     "MajorsGoverned",
     "Period",
     "Phase",

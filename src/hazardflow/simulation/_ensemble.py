@@ -105,6 +105,15 @@ _KPI_FUNCS: tuple[tuple[Kpi, Callable[[Period], float | int | None]], ...] = (
         Kpi("escalations.accepted", "上级接收提级", "escalations accepted"),
         lambda p: p.event_count("escalation", "accept_escalation"),
     ),
+    (
+        Kpi("reopened", "回头看重新整改", "reopened after a look-back (回头看)"),
+        lambda p: p.event_count("hazard", "reopen"),
+    ),
+    (Kpi("filings", "按要求报送", "reports filed"), lambda p: p.event_count("report_obligation", "fulfil")),
+    (
+        Kpi("filings.overdue", "报送逾期", "reports overdue"),
+        lambda p: p.event_count("report_obligation", "mark_overdue"),
+    ),
     (Kpi("refused", "被规则拒绝的操作", "commands refused by the rules"), lambda p: sum(p.flows.refused.values())),
     (
         Kpi("open_majors", "期末未销号重大隐患", "open major hazards at the end", level=True),

@@ -180,6 +180,9 @@ class KpiCollector:
             return
         info = self._open.get(case.id)
         if info is None:
+            if trig == "reopen":  # 回头看: a closed hazard is open again (not counted as found again)
+                self._open[case.id] = _Open(case, self.stock_before)
+                return
             if event.from_state is not None:
                 return
             info = _Open(case, self.stock_before)

@@ -141,7 +141,10 @@ def build_engine(scenario: Scenario, *, store: Any = None, url: str | None = Non
     }
     if url is not None and url != "memory":
         return Engine.from_url(url, **kwargs)
-    return Engine(store=store if store is not None else MemoryStore(retention="evict"), **kwargs)
+    if store is None:
+        # 回头看 reopens closed cases: the store must keep their snapshots (never their events).
+        store = MemoryStore(retention="open" if scenario.look_back is not None else "evict")
+    return Engine(store=store, **kwargs)
 
 
 def _size_counts(n: int, sizes: Mapping[str, float]) -> dict[str, int]:
@@ -478,6 +481,7 @@ class Simulation:
             self._adopt_open_cases()
             self._start_streams()
             self._start_backlog()
+            self._start_filings()
             self._loop(started)
         finally:
             unsubscribe()
@@ -529,7 +533,7 @@ class Simulation:
                     elif item is None:
                         continue
                     elif token in (-1, item.token):
-                        if item.state in ("closed", "voided", "gone"):
+                        if item.state in ("closed", "voided", "gone") and step != "look_back":
                             continue
                         self._act(item, step)
             now = self._window_end
@@ -969,8 +973,14 @@ class Simulation:
 
     def _adopt_open_cases(self) -> None:
         open_cases = list(self.engine.cases(workflow="hazard", open_only=True))
-        if not open_cases:
-            return
+        if open_cases:
+            self._adopt_hazards(open_cases)
+        if "tipoff" in self.engine.workflows:
+            self._adopt_tipoffs()
+        if "escalation" in self.engine.workflows:
+            self._adopt_escalations()
+
+    def _adopt_hazards(self, open_cases: list[Case]) -> None:
         self.kpi.adopt(open_cases)
         for case in sorted(open_cases, key=lambda c: c.id):
             unit_id = str(case.fields.get("business_unit") or case.jurisdiction)
@@ -986,6 +996,144 @@ class Simulation:
             self._agents[case.id] = agent
             self.stats.adopted += 1
             self._next(agent, case)
+
+    def _adopt_tipoffs(self) -> None:
+        """Open tip-offs of the forecast database: verified by the township and carried on like new ones."""
+        for case in sorted(self.engine.cases(workflow="tipoff", open_only=True), key=lambda c: c.id):
+            unit_id = str(case.fields.get("business_unit") or case.jurisdiction)
+            industry = str(case.fields.get("industry") or "other")
+            unit = self.people.unit(unit_id, case.jurisdiction, industry)
+            beh = self.scenario.behaviour_for(industry)
+            agent = _Agent(f"adopted.{case.id}", unit, "general", "tipoff", beh, unit.inspector, workflow="tipoff")
+            if self._u(agent, "grade") < self.scenario.rates.major(industry):
+                agent.grade = "major"
+            agent.case_id = case.id
+            agent.state = case.state
+            agent.case = case
+            self._agents[case.id] = agent
+            self.stats.adopted_tipoffs += 1
+            if case.state == "received":
+                self._later(agent, self._days(agent, "verify_start_days"), "start_verification")
+            else:
+                self._later(agent, self._days(agent, "verify_days"), "verify")
+
+    def _adopt_escalations(self) -> None:
+        """Open escalations of the forecast database: approved, pooled and decided like new ones."""
+        for case in sorted(self.engine.cases(workflow="escalation", open_only=True), key=lambda c: c.id):
+            parent = self._agents.get(str(case.fields.get("hazard_id") or ""))
+            owner = case.jurisdiction
+            proposer = self.people.gov(
+                owner, "emergency_office" if level_of(owner) == "township" else "safety_committee_office"
+            )
+            unit = parent.unit if parent is not None else self.people.unit(f"{owner}-office", owner)
+            beh = parent.beh if parent is not None else self.scenario.behaviour
+            e = _Agent(f"adopted.{case.id}", unit, "major", "escalation", beh, proposer, workflow="escalation")
+            e.parent = parent
+            if parent is not None:
+                parent.escalation_decided = True
+                parent.escalations = max(parent.escalations, 1)
+            e.case_id = case.id
+            e.state = case.state
+            e.case = case
+            self._agents[case.id] = e
+            self.stats.adopted_escalations += 1
+            if case.state == "pooled":
+                self._later(e, self._days(e, "pool_days"), "pool_decision")
+            else:
+                self._later(e, self._days(e, "admission_days"), "approve_escalation")
+
+    # ── reporting obligations (报送任务) ──────────────────────────────────────────────────────────
+    def _start_filings(self) -> None:
+        """Open every report the policies make a unit, a township or its emergency office owe over the run."""
+        if not self.scenario.filings or "report_obligation" not in self.engine.workflows:
+            return
+        for t in self.scenario.townships:
+            if self._only is not None and t.code not in self._only:
+                continue
+            office = self.people.gov(t.code, "emergency_office")
+            desk = self.people.unit(f"{t.code}-office", t.code)
+            parties: list[tuple[str, str, _Unit, Actor]] = [
+                ("township", t.code, desk, self.people.gov(t.code, "township_officer")),
+                ("department", office.org, desk, office),
+            ]
+            for industry, n in sorted(t.units.items()):
+                if n > 0:
+                    for unit in self._make_units(t, industry, n, t.sizes or self.scenario.size_mix):
+                        parties.append(("business_unit", unit.id, unit, unit.safety_manager))
+            for kind, party, unit, filer in parties:
+                try:
+                    cases = self.engine.open_obligations(
+                        party,
+                        party_kind=kind,  # type: ignore[arg-type]
+                        jurisdiction=t.code,
+                        start=self.scenario.start,
+                        end=self.until,
+                        actor=office,
+                    )
+                except HazardflowError as exc:
+                    self._refused("open_obligation", exc)
+                    continue
+                for case in cases:
+                    self._note_deadline(case)
+                    f = case.fields
+                    key = f"o.{kind}.{party}.{f.get('obligation')}.{f.get('period')}"
+                    beh = self.scenario.behaviour_for(unit.industry)
+                    agent = _Agent(key, unit, "general", "filing", beh, filer, workflow="report_obligation")
+                    agent.case_id = case.id
+                    agent.state = case.state
+                    agent.case = case
+                    self._agents[case.id] = agent
+                    self._schedule_filing(agent, case)
+
+    def _schedule_filing(self, agent: _Agent, case: Case) -> None:
+        if case.deadline is None:
+            return
+        due = _ts(case.deadline.due_at)
+        beh = agent.beh
+        if self._u(agent, "late_filing") < beh.late_filing_share:
+            at = self._place(due + beh.late_filing_days.quantile(self._u(agent, "late_filing_days")) * DAY)
+        else:
+            start = str(case.fields.get("period_start") or "")
+            first = _local_midnight_ts(date.fromisoformat(start)) if start else self._now
+            lead = beh.filing_lead_days.quantile(self._u(agent, "filing_lead_days"))
+            at = max(first, self._place_before(due - 60.0 - lead * DAY))
+        self._push(max(at, self._now + 60.0), agent, agent.token, "fulfil")
+
+    def _do_fulfil(self, agent: _Agent) -> None:
+        payload = {"document_no": f"报〔{_day_of(self._now).year}〕{agent.key}号", "summary": "按要求报送（模拟）"}
+        if self._fire(agent, "fulfil", (agent.registrar,), payload) is None:
+            self._retry(agent, "fulfil")
+
+    # ── 回头看 ───────────────────────────────────────────────────────────────────────────────────
+    def _plan_look_back(self, agent: _Agent) -> None:
+        lb = self.scenario.look_back
+        assert lb is not None
+        k = agent.rework
+        if (lb.majors_only and agent.grade != "major") or self._u(agent, "look_back", k) >= lb.check_share:
+            return
+        if self._u(agent, "look_back_fails", k) >= lb.fail_share:
+            return  # re-checked and found sound: nothing to record on the case
+        self._later(agent, lb.after_days.quantile(self._u(agent, "look_back_days", k)), "look_back", keep=True)
+
+    def _do_look_back(self, agent: _Agent) -> None:
+        lb = self.scenario.look_back
+        case = agent.case
+        if lb is None or case is None or case.state != "closed":
+            return
+        days = lb.deadline_days.quantile(self._u(agent, "look_back_deadline", agent.rework))
+        payload = {
+            "finding": "recurrence" if self._u(agent, "look_back_finding", agent.rework) < 0.5 else "fake_fix",
+            "reason": "回头看发现问题，重新整改（模拟）",
+            "deadline": (_day_of(self._now) + timedelta(days=max(1, round(days)))).isoformat(),
+        }
+        self._agents[case.id] = agent
+        case2 = self._fire(agent, "reopen", self._deciders(agent, case, "reopen"), payload)
+        if case2 is None:
+            self._agents.pop(case.id, None)
+            return
+        agent.rework += 1
+        agent.done_at = None
+        self._next(agent, case2)
 
     # ── commands ─────────────────────────────────────────────────────────────────────────────────
     def _refused(self, trigger: str, exc: HazardflowError) -> None:
@@ -1030,6 +1178,8 @@ class Simulation:
             agent.token += 1
         if case.closed_at is not None:
             self._agents.pop(case.id, None)
+            if case.state == "closed" and agent.workflow == "hazard" and self.scenario.look_back is not None:
+                self._plan_look_back(agent)
 
     def _deciders(self, agent: _Agent, case: Case, trigger: str) -> list[Actor]:
         """Who may review, approve or decide on the case: unit first for its own general hazards."""
