@@ -127,7 +127,15 @@ TWO_COUNTIES = Scenario(
     ],
     rates=Rates({"industry_trade": 5, "chemicals": 10, "fire_safety": 3}, major_share=0.06),
     backlog=Backlog(majors={"chemicals": 4}, generals={"industry_trade": 12}),
-    behaviour=Behaviour(escalation_share=0.6, escalation_onward_share=0.6, refusal_share=0.05),
+    # Many rejected fixes, back under deadlines already past: their timers fire at once, which must not
+    # depend on what the other county's cases do.
+    behaviour=Behaviour(
+        escalation_share=0.6,
+        escalation_onward_share=0.6,
+        refusal_share=0.05,
+        review_pass_rate=0.5,
+        late_review_share=0.4,
+    ),
     targets=[StockCleared(by=date(2024, 6, 30)), DynamicZero(first=date(2024, 7, 1), last=date(2024, 9, 30))],
 )
 

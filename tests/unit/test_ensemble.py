@@ -5,10 +5,12 @@ The multi-process and Dask cluster runs are in ``tests/slow/test_ensemble_execut
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from datetime import date
 from statistics import NormalDist
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -208,6 +210,36 @@ def test_a_region_run_as_its_counties_gives_the_whole_runs_figures(seed: int) ->
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
     # escalations crossed tiers: to the counties' pools and on to the city's
     assert whole.total.event_count("escalation", "accept_escalation") > 0
+
+
+def _lives(only: frozenset[str] | None, seed: int) -> dict[str, list[list[tuple[str, str, str]]]]:
+    """Every case's life (trigger, instant, state) keyed by its opening event (case ids differ by partition)."""
+    buf = io.StringIO()
+    Simulation(TWO_COUNTIES, seed=seed, townships=only, audit_log=buf).run()
+    by_case: dict[str, list[dict[str, Any]]] = {}
+    for line in buf.getvalue().splitlines():
+        ev = json.loads(line)
+        by_case.setdefault(ev["case_id"], []).append(ev)
+    out: dict[str, list[list[tuple[str, str, str]]]] = {}
+    for events in by_case.values():
+        first = events[0]
+        payload = {k: v for k, v in first["payload"].items() if not k.endswith("_id")}  # ids are per partition
+        key = json.dumps([first["workflow"], first["occurred_at"], payload], sort_keys=True)
+        out.setdefault(key, []).append([(e["trigger"], e["occurred_at"], e["to_state"]) for e in events])
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_case_lives_the_same_life_in_its_county_as_in_the_whole_region(seed: int) -> None:
+    whole = _lives(None, seed)
+    seen = 0
+    for _county, codes in counties(TWO_COUNTIES):
+        for key, lives in _lives(codes, seed).items():
+            assert whole[key] == lives, key
+            seen += len(lives)
+    assert seen == sum(len(v) for v in whole.values())
+    late = [e for lives in whole.values() for life in lives for e in life if e[0] == "reject"]
+    assert late  # rejected fixes, back under passed deadlines, are part of the check
 
 
 def test_a_partitioned_ensemble_equals_the_whole_one_figure_for_figure() -> None:

@@ -506,7 +506,9 @@ class Simulation:
         while True:
             nd = store.next_due()
             nd_ts = _ts(nd) if nd is not None else _INF
-            if nd_ts <= now:
+            passes = 0
+            while nd_ts <= now and passes < _MAX_RETRIES:  # a firing may arm a timer that is due already
+                passes += 1
                 report = engine.run_due(_dt(now))
                 self.stats.timer_failures += report.failed
                 self.stats.late_timers += report.late
@@ -576,11 +578,16 @@ class Simulation:
                         self._push(max(agent.done_at, self._now + 60.0), agent, agent.token, "submit")
 
     def _note_deadline(self, case: Case) -> None:
-        """A deadline armed inside the running window ends the window there, so its timer fires on time."""
+        """A deadline armed inside the running window ends the window there, so its timer fires on time.
+
+        A deadline already past (a rejected fix back under its passed deadline) ends the window at once: its
+        timer fires right after the command that armed it, never at an instant that other cases' timers (or
+        the partition a region runs in) decide.
+        """
         if case.deadline is not None:
             due = _ts(case.deadline.due_at)
-            if self._now < due < self._window_end:
-                self._window_end = due
+            if due < self._window_end:
+                self._window_end = max(due, self._now)
 
     def _comply_rung(self, agent: _Agent, case: Case) -> int:
         key = (case.policy_id, case.policy_version)
