@@ -299,8 +299,8 @@ Done = Callable[[Task, list[Any]], None]
 
 
 def _workers(workers: int | str) -> int:
-    if workers == "auto":
-        return os.cpu_count() or 1
+    if workers == "auto":  # every core this process may run on
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidInput("workers", workers, "must be a number of processes (1 or more) or 'auto' (every core)")
     return workers
