@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -31,3 +32,19 @@ def test_every_command_line_option_the_howto_names_exists() -> None:
     assert {"--seeds", "--workers", "--dask", "--partition", "--compare"} <= options
     for option in sorted(options):
         assert option in help_text, option
+
+
+def test_the_city_example_runs_county_by_county(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hazardflow.cli import app
+
+    scenario = DOC.parents[2] / "examples" / "scenarios" / "chizhou_city_2024_2026.py"
+    out = tmp_path / "city"
+    args = ["simulate", str(scenario), "--seeds", "1", "--partition", "county", "--until", "2024-01-31"]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 tasks in this process" in " ".join(result.output.split())
+    doc = json.loads((out / "ensemble.json").read_text(encoding="utf-8"))
+    assert doc["per_seed"][0]["stats"]["cases"] > 3000
+    assert all(t["judged"] == 0 for t in doc["targets"])  # the run stops before every checkpoint
