@@ -3,7 +3,7 @@ charts in both languages — fan charts (median with 50 % and 90 % bands) of ope
 closure, a bar chart of target probabilities with their intervals, and the paired differences of a comparison.
 
 Chinese chart text needs a CJK font (``fonts-noto-cjk`` on Debian); without one the Chinese charts fall back
-to English labels and say so in the report.
+to English labels.
 """
 
 from __future__ import annotations
@@ -224,12 +224,38 @@ def _yes(flag: bool, zh_: bool) -> str:
 
 
 # ── charts ─────────────────────────────────────────────────────────────────────────────────────────
+#: Fonts with Chinese glyphs, best first. matplotlib falls back glyph by glyph along ``font.sans-serif``
+#: (3.6+), so Latin text keeps DejaVu Sans. (A local helper: to be one with the single-run charts' font lookup.)
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+)
+
+
 def _plt(lang: Lang) -> tuple[Any, Lang]:
     """pyplot, and the language the chart can be drawn in (English when no CJK font is installed)."""
-    from ._charts import _pyplot
+    from .._exceptions import InvalidInput
 
-    plt, cjk = _pyplot()
-    return plt, lang if cjk or lang == "en" else "en"
+    try:
+        import matplotlib
+    except ImportError:
+        raise InvalidInput(
+            "charts", "matplotlib", "charts need matplotlib", hint='install it with pip install "hazardflow[charts]"'
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = next((n for n in _CJK_FONTS if n in names), None)
+    if cjk is not None:
+        plt.rcParams["font.sans-serif"] = [cjk, "DejaVu Sans"]
+        plt.rcParams["axes.unicode_minus"] = False
+    return plt, lang if cjk is not None or lang == "en" else "en"
 
 
 def _fan(ax: Any, xs: Sequence[Any], spreads: Sequence[Spread], color: str, label: str, scale: float = 1.0) -> None:
