@@ -1051,46 +1051,78 @@ class Simulation:
 
     # ── reporting obligations (报送任务) ──────────────────────────────────────────────────────────
     def _start_filings(self) -> None:
-        """Open every report the policies make a unit, a township or its emergency office owe over the run."""
+        """Plan the reports units, townships and township emergency offices owe: opened month by month."""
         if not self.scenario.filings or "report_obligation" not in self.engine.workflows:
             return
+        self._filers: list[tuple[str, str, str, _Unit, Actor, Actor]] = []
+        self._filings_seen: set[str] = set()
         for t in self.scenario.townships:
             if self._only is not None and t.code not in self._only:
                 continue
             office = self.people.gov(t.code, "emergency_office")
             desk = self.people.unit(f"{t.code}-office", t.code)
-            parties: list[tuple[str, str, _Unit, Actor]] = [
-                ("township", t.code, desk, self.people.gov(t.code, "township_officer")),
-                ("department", office.org, desk, office),
-            ]
+            self._filers.append((t.code, "township", t.code, desk, self.people.gov(t.code, "township_officer"), office))
+            self._filers.append((t.code, "department", office.org, desk, office, office))
             for industry, n in sorted(t.units.items()):
                 if n > 0:
                     for unit in self._make_units(t, industry, n, t.sizes or self.scenario.size_mix):
-                        parties.append(("business_unit", unit.id, unit, unit.safety_manager))
-            for kind, party, unit, filer in parties:
-                try:
-                    cases = self.engine.open_obligations(
-                        party,
-                        party_kind=kind,  # type: ignore[arg-type]
-                        jurisdiction=t.code,
-                        start=self.scenario.start,
-                        end=self.until,
-                        actor=office,
-                    )
-                except HazardflowError as exc:
-                    self._refused("open_obligation", exc)
+                        self._filers.append((t.code, "business_unit", unit.id, unit, unit.safety_manager, office))
+        # One planning step at the start and on the 1st of every month: the reports of the periods the month
+        # touches, under the policies in force that day (a rule taking effect mid-run adds its reports then).
+        planner = _Agent(
+            "filings", self._filers[0][3], "general", "filing", self.scenario.behaviour, self._filers[0][5]
+        )
+        day = self.scenario.start
+        while day <= self.until:
+            self._push(_local_midnight_ts(day), planner, -1, "open_filings")
+            day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+    def _do_open_filings(self, _planner: _Agent) -> None:
+        first = _day_of(self._now)
+        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        last = min(self.until, nxt - timedelta(days=1))
+        at_start = first == self.scenario.start
+        # Periods beginning this month (at the start: every period the month touches); the others are open.
+        begins = {"month": True, "quarter": first.month % 3 == 1, "half_year": first.month in (1, 7)}
+        owed: dict[tuple[str, str], list[str]] = {}
+        for township, kind, party, unit, filer, office in self._filers:
+            ids = owed.get((township, kind))
+            if ids is None:
+                obligations = self.engine.policies.resolve(township, self.clock.now()).reporting_obligations()
+                ids = owed[(township, kind)] = [
+                    o.id
+                    for o in obligations
+                    if o.party == kind and (at_start or begins.get(o.period, first.month == 1))
+                ]
+            if not ids:
+                continue
+            try:
+                cases = self.engine.open_obligations(
+                    party,
+                    party_kind=kind,  # type: ignore[arg-type]
+                    jurisdiction=township,
+                    start=first,
+                    end=last,
+                    actor=office,
+                    obligations=ids,
+                )
+            except HazardflowError as exc:
+                self._refused("open_obligation", exc)
+                continue
+            for case in cases:
+                if case.id in self._filings_seen:
                     continue
-                for case in cases:
-                    self._note_deadline(case)
-                    f = case.fields
-                    key = f"o.{kind}.{party}.{f.get('obligation')}.{f.get('period')}"
-                    beh = self.scenario.behaviour_for(unit.industry)
-                    agent = _Agent(key, unit, "general", "filing", beh, filer, workflow="report_obligation")
-                    agent.case_id = case.id
-                    agent.state = case.state
-                    agent.case = case
-                    self._agents[case.id] = agent
-                    self._schedule_filing(agent, case)
+                self._filings_seen.add(case.id)
+                self._note_deadline(case)
+                f = case.fields
+                key = f"o.{kind}.{party}.{f.get('obligation')}.{f.get('period')}"
+                beh = self.scenario.behaviour_for(unit.industry)
+                agent = _Agent(key, unit, "general", "filing", beh, filer, workflow="report_obligation")
+                agent.case_id = case.id
+                agent.state = case.state
+                agent.case = case
+                self._agents[case.id] = agent
+                self._schedule_filing(agent, case)
 
     def _schedule_filing(self, agent: _Agent, case: Case) -> None:
         if case.deadline is None:

@@ -357,7 +357,8 @@ class Scenario:
     says what a deadline past the working calendar's last year does: ``"weekdays"`` counts Monday-Friday
     and marks it provisional (reported), ``"refuse"`` lets the engine refuse the command (counted).
     ``filings`` simulates the reporting obligations (报送任务) the policies name, owed by every business unit,
-    township and township emergency office: opened for every period of the run and filed on time or late
+    township and township emergency office: opened month by month under the policies in force that day, and
+    filed on time or late
     (``Behaviour.filing_lead_days``, ``late_filing_share``). ``look_back`` (a :class:`LookBack`) re-checks
     closed hazards and reopens some (回头看).
     """
