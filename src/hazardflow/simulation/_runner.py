@@ -563,8 +563,15 @@ class Simulation:
         known = self._agents.get(case.id)
         if known is not None and (known.case is None or known.case.rev < case.rev):
             known.case = case
-        if case.deadline is not None and case.deadline.provisional and event.changes.get("deadline") is not None:
-            self.stats.provisional_deadlines += 1
+        deadline = case.deadline
+        if deadline is not None and event.changes.get("deadline") is not None:
+            if deadline.provisional:
+                self.stats.provisional_deadlines += 1
+            # A deadline armed already past (a rejected fix back under its passed deadline) ends the window at
+            # once: its timer fires right after this command, never at an instant other cases' timers (or the
+            # partition a region runs in) would decide.
+            if _ts(deadline.due_at) <= self._now < self._window_end:
+                self._window_end = self._now
         if event.trigger == "sanction":
             agent = self._agents.get(case.id)
             if agent is not None and agent.refuser and not agent.complied:
@@ -578,16 +585,11 @@ class Simulation:
                         self._push(max(agent.done_at, self._now + 60.0), agent, agent.token, "submit")
 
     def _note_deadline(self, case: Case) -> None:
-        """A deadline armed inside the running window ends the window there, so its timer fires on time.
-
-        A deadline already past (a rejected fix back under its passed deadline) ends the window at once: its
-        timer fires right after the command that armed it, never at an instant that other cases' timers (or
-        the partition a region runs in) decide.
-        """
+        """A deadline armed inside the running window ends the window there, so its timer fires on time."""
         if case.deadline is not None:
             due = _ts(case.deadline.due_at)
-            if due < self._window_end:
-                self._window_end = max(due, self._now)
+            if self._now < due < self._window_end:
+                self._window_end = due
 
     def _comply_rung(self, agent: _Agent, case: Case) -> int:
         key = (case.policy_id, case.policy_version)
