@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -386,7 +387,7 @@ def _run_dask(spec: EnsembleSpec, tasks: Sequence[Task], done: Done, ex: Executi
     client = Client(dask, timeout="30s") if own else dask  # type: ignore[no-untyped-call]
     try:
         ex.workers = len(client.scheduler_info().get("workers", {}))
-        token = hashlib.sha256(repr((spec, time.time_ns(), os.getpid())).encode()).hexdigest()[:12]
+        token = secrets.token_hex(6)  # this run's task keys, apart from any other run on the cluster
         futures = {}
         for seed, part in tasks:
             key = f"hazardflow-ensemble-{token}-{seed}-{'all' if part is None else part}"
