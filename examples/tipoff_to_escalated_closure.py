@@ -8,7 +8,8 @@ Run it from the repository root, with the example policies installed (``pip inst
     python examples/tipoff_to_escalated_closure.py
 
 It runs on a simulated clock and the in-memory store; pass a database URL (``sqlite:///demo.db``) as the first
-argument to keep the record.
+argument to keep the record. Run it again on the same database and it adds a second walk-through beside the
+first (new case numbers, the audit chain extended).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from hazardflow_seed_policies import ChongqingMunicipality, SanxingTownship, ShizhuCounty, jurisdiction_tree
 
 from hazardflow import Actor, Engine, GuardRejected, HazardflowError, SequentialIds, SimulatedClock
-from hazardflow._glossary import zh
+from hazardflow.glossary import zh
+from hazardflow.persistence.sql import SqlStore
 
 TOWNSHIP, COUNTY, CITY = "500240204", "500240", "500000"
 UNIT = "500240204-BU-0031"  # 三星乡场镇某商贸有限公司
@@ -45,11 +47,14 @@ def build_engine(url: str | None = None) -> Engine:
     """
     kwargs: dict[str, Any] = {
         "clock": SimulatedClock("2024-03-04T09:00:00+08:00"),
-        "ids": SequentialIds(),
         "jurisdictions": jurisdiction_tree(),
         "policies": [ChongqingMunicipality, ShizhuCounty, SanxingTownship],
     }
-    return Engine.from_url(url, **kwargs) if url else Engine(**kwargs)
+    if not url:
+        return Engine(ids=SequentialIds(), **kwargs)
+    # Run again on the same database: the new cases are numbered after the ones it already holds.
+    store = SqlStore(url)
+    return Engine(store=store, ids=SequentialIds(taken=lambda i: store.load_case(i) is not None), **kwargs)
 
 
 def run(engine: Engine) -> dict[str, str]:

@@ -106,6 +106,7 @@ KIND_TITLES = {
     "timer": ("计时器", "Timers"),
     "level": ("行政层级", "Jurisdiction levels"),
     "policy_rule": ("政策规则", "Policy rules"),
+    "target": ("行动目标（模拟）", "Campaign targets (simulation)"),
 }
 
 
@@ -272,7 +273,7 @@ def _example_errors() -> list[tuple[str, Any]]:
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────────────
-API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies")
+API_MODULES = ("hazardflow", "hazardflow.testing", "hazardflow.abc", "hazardflow.policies", "hazardflow.glossary")
 
 
 def api_page() -> str:

@@ -38,6 +38,10 @@ from hazardflow.simulation import (
 
 _default = Behaviour()
 
+# A third of the major hazards go up to 高平市's pool (蓄水池) once their plan is adopted: the town cannot
+# bring the departments and funds a coal mine's or a gas network's fix needs on its own [inference].
+_escalating = Behaviour(escalation_share=0.35)
+
 scenario = Scenario(
     name="三甲镇安全生产治本攻坚三年行动（2024—2026年）",
     name_en="Sanjia town: three-year root-cause campaign 2024-2026",
@@ -95,9 +99,14 @@ scenario = Scenario(
         found_to=date(2023, 12, 31),
         planned_share=0.5,
     ),
-    # A coal mine's major hazard takes months of engineering work.
+    behaviour=_escalating,
+    # A coal mine's major hazard takes months of engineering work, and half of them go up to the pool.
     behaviour_by_industry={
-        "coal_mine": Behaviour(major_rectify_days=LogNormal(90, 200), plan_deadline_days=_default.plan_deadline_days)
+        "coal_mine": Behaviour(
+            major_rectify_days=LogNormal(90, 200),
+            plan_deadline_days=_default.plan_deadline_days,
+            escalation_share=0.5,
+        )
     },
     policies=[ShanxiProvince, GaopingCity, SanjiaTown],
     targets=[StockCleared(), InflowCurbed(), DynamicZero()],

@@ -98,6 +98,26 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(SHANGHAI).date()
 
 
+def local_repr(value: object) -> str:
+    """``repr`` of a value, with an aware instant shown in Asia/Shanghai (the same instant, read locally)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return repr(value.astimezone(SHANGHAI))
+    return repr(value)
+
+
+def format_local(instant: datetime, *, end_of_day: bool = False) -> str:
+    """``2024-03-04 09:00 (Asia/Shanghai)``: an instant as a person in the jurisdiction reads it.
+
+    ``end_of_day``: an instant at local midnight is shown as 24:00 of the day before, the way a period's end
+    is written in law (``2024-03-20 24:00``, not ``2024-03-21 00:00``).
+    """
+    local = instant.astimezone(SHANGHAI)
+    if end_of_day and local.time() == time(0, 0):
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00 (Asia/Shanghai)"
+    seconds = f":{local:%S}" if local.second else ""
+    return f"{local:%Y-%m-%d %H:%M}{seconds} (Asia/Shanghai)"
+
+
 def end_of_local_day(day: date) -> datetime:
     """24:00 of ``day`` in Asia/Shanghai, as an aware UTC instant."""
     return datetime.combine(day + timedelta(days=1), time(0, 0), SHANGHAI).astimezone(UTC)
@@ -334,13 +354,25 @@ class Resolved:
 
 @attrs.frozen
 class Deadline:
-    """The deadline a case is working to: the spec, when it started, and the resolved instant (UTC)."""
+    """The deadline a case is working to: the spec, when it started, and the resolved instant (UTC).
+
+    Its ``repr`` shows the instants in Asia/Shanghai and ``str`` reads ``2024-03-20 24:00 (Asia/Shanghai)``;
+    :attr:`local_due_at` is the due instant on the local clock.
+    """
 
     key: str
-    due_at: datetime
-    spec: DeadlineSpec
-    start: datetime
+    due_at: datetime = attrs.field(repr=local_repr)
+    spec: DeadlineSpec = attrs.field()
+    start: datetime = attrs.field(repr=local_repr)
     provisional: bool = False
+
+    @property
+    def local_due_at(self) -> datetime:
+        """The due instant in Asia/Shanghai (a deadline at 24:00 reads as 00:00 of the next day)."""
+        return self.due_at.astimezone(SHANGHAI)
+
+    def __str__(self) -> str:
+        return format_local(self.due_at, end_of_day=True) + (" (provisional)" if self.provisional else "")
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form stored with the case and in audit events."""

@@ -321,17 +321,25 @@ def _deadline_change(deadline: Deadline | None, pins: Mapping[str, Deadline]) ->
 
 
 class SequentialIds:
-    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering)."""
+    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering).
 
-    def __init__(self, width: int = 6) -> None:
+    ``taken`` (for instance ``lambda i: store.load_case(i) is not None``) makes the numbering skip ids already
+    in use, so a script run again on the database it wrote before numbers its new cases after the old ones.
+    """
+
+    def __init__(self, width: int = 6, *, taken: Callable[[str], bool] | None = None) -> None:
         self._n = 0
         self._width = width
+        self._taken = taken
         self._lock = threading.Lock()
 
     def __call__(self, prefix: str, now: datetime) -> str:
         with self._lock:
-            self._n += 1
-            return f"{prefix}-{self._n:0{self._width}d}"
+            while True:
+                self._n += 1
+                case_id = f"{prefix}-{self._n:0{self._width}d}"
+                if self._taken is None or not self._taken(case_id):
+                    return case_id
 
 
 def _random_id(prefix: str, now: datetime) -> str:
@@ -564,11 +572,14 @@ class Engine:
         case = self.get(case_id)
         if actor is SYSTEM or "system" in actor.roles:
             return []  # fire() refuses the reserved system role to everyone
+        return self._allowed_now(case, actor, _UnitOfWork(self.store))
+
+    def _allowed_now(self, case: Case, actor: Actor, uow: _UnitOfWork) -> list[str]:
+        """What :meth:`allowed` answers, for a case in hand (a refusal lists the same triggers)."""
         lc = self._lifecycles[case.workflow]
         policy = self.policy_for(case)
         now = self.now()
         out: set[str] = set()
-        uow = _UnitOfWork(self.store)
         for row in lc.by_state.get(case.state, ()):
             if row.trigger in out:
                 continue
@@ -1175,9 +1186,15 @@ class Engine:
             if not res.ok:
                 raise GuardRejected(ctx.case.id, ctx.trigger, name, res.reason_zh, res.reason_en)
 
-    def _not_allowed(self, case: Case, trigger: str, hint: str = "") -> TransitionNotAllowed:
+    def _not_allowed(
+        self, case: Case, trigger: str, hint: str = "", *, actor: Actor | None = None, uow: _UnitOfWork | None = None
+    ) -> TransitionNotAllowed:
         lc = self._lifecycles[case.workflow]
         here = sorted({r.trigger for r in lc.by_state.get(case.state, ()) if r.scope != "system"})
+        terminal = not here
+        if actor is not None and actor is not SYSTEM and "system" not in actor.roles:
+            # What this actor could fire on this case now: the very list engine.allowed() gives.
+            here = self._allowed_now(case, actor, uow if uow is not None else _UnitOfWork(self.store))
         if not hint and trigger not in lc.by_trigger:
             import difflib
 
@@ -1185,7 +1202,7 @@ class Engine:
             hint = f"{trigger!r} is not a trigger of workflow {case.workflow!r}"
             if close:
                 hint += f"; did you mean {close[0]!r}?"
-        return TransitionNotAllowed(case.id, trigger, case.state, case.workflow, tuple(here), hint)
+        return TransitionNotAllowed(case.id, trigger, case.state, case.workflow, tuple(here), hint, terminal)
 
     def _execute(
         self,
@@ -1206,7 +1223,7 @@ class Engine:
         lc = self._lifecycles[case.workflow]
         rows = self._routes.get((case.workflow, trigger, case.state))
         if rows is None:
-            raise self._not_allowed(case, trigger)
+            raise self._not_allowed(case, trigger, actor=actor, uow=uow)
         policy = self.policies.get(case.policy_id, case.policy_version)
         ctx = CommandContext(self, uow, case, actor, policy, now, trigger, EMPTY, "", False, parent, timer)
         row = None
@@ -1215,7 +1232,7 @@ class Engine:
                 row = r
                 break
         if row is None:
-            raise self._not_allowed(case, trigger, "no transition row applies to this case")
+            raise self._not_allowed(case, trigger, "no transition row applies to this case", actor=actor, uow=uow)
         ctx.role = self._authorize(row, case, actor, policy)
         what = self._what.get(trigger)
         if what is None:

@@ -170,12 +170,15 @@ class TransitionNotAllowed(CommandRefused):
     workflow: str
     allowed: tuple[str, ...] = ()
     hint: str = ""
+    #: False when the state has triggers but none is open to this actor on this case now.
+    terminal: bool = True
 
     def _format(self) -> str:
         from ._glossary import has_label
 
         trig = describe("trigger", self.trigger) if has_label("trigger", self.trigger) else repr(self.trigger)
-        allowed = _quote_list("trigger", self.allowed, empty="none (terminal state)")
+        empty = "none (terminal state)" if self.terminal else "none for this actor now"
+        allowed = _quote_list("trigger", self.allowed, empty=empty)
         msg = (
             f"cannot fire {trig} {_on_case(self.case_id)}: it is in state {describe('state', self.state)}; "
             f"allowed here: {allowed}"

@@ -257,6 +257,11 @@ GLOSSARY: tuple[Term, ...] = (
     _t("policy_rule", "calendar",               "工作日历",             "working calendar",           "Statutory holidays, 调休 and local adjustments.", "S23"),
     _t("policy_rule", "separations",            "职责分离",             "separation of duty",         "Who may not fire a trigger on a case they acted on.", "seed:002 (五)3"),
     _t("policy_rule", "permissions",            "权限调整",             "permission overrides",       "Roles and scope per trigger, replacing the lifecycle table's.", "inference"),
+    # ── campaign targets of a simulation (short names, for chart markers) ──────────────────────────────
+    _t("target", "stock_cleared",   "存量基本消除", "stock cleared",    "Major hazards found before the campaign are (basically) all closed by the end of 2024.", "S16; seed:000 item 22; inference"),
+    _t("target", "inflow_curbed",   "增量有效遏制", "inflow curbed",    "Open new major hazards do not grow from the end of 2024 to the end of 2025.", "S16; seed:000 一(二); inference"),
+    _t("target", "dynamic_zero",    "动态清零",     "dynamic zeroing",  "No open major hazard past its deadline at any quarter end of 2026.", "S16; seed:000 一(二); inference"),
+    _t("target", "majors_governed", "重大隐患五落实", "majors governed", "Every major hazard found in the ledger drive has an adopted plan (五落实) by the deadline.", "seed:002 四(二)(三)"),
 )
 # fmt: on
 

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import attrs
 
-from ._calendar import Deadline
+from ._calendar import Deadline, local_repr
 
 __all__ = [
     "SYSTEM",
@@ -149,13 +149,13 @@ class Case:
     owning_jurisdiction: str
     policy_id: str
     policy_version: str
-    opened_at: datetime
-    updated_at: datetime
-    fields: FrozenDict
+    opened_at: datetime = attrs.field(repr=local_repr)
+    updated_at: datetime = attrs.field(repr=local_repr)
+    fields: FrozenDict = attrs.field()
     deadline: Deadline | None = None
     overdue: bool = False
     sanction_rung: int = 0
-    closed_at: datetime | None = None
+    closed_at: datetime | None = attrs.field(default=None, repr=local_repr)
     last_hash: str = ""
     pins: FrozenDict = EMPTY
 
@@ -218,11 +218,11 @@ class AuditEvent:
     actor_role: str
     actor_org: str
     actor_jurisdiction: str
-    occurred_at: datetime
-    policy_id: str
-    policy_version: str
-    payload: FrozenDict
-    changes: FrozenDict
+    occurred_at: datetime = attrs.field(repr=local_repr)
+    policy_id: str = attrs.field()
+    policy_version: str = attrs.field()
+    payload: FrozenDict = attrs.field()
+    changes: FrozenDict = attrs.field()
     reason: str | None = None
     idempotency_key: str | None = None
     late_seconds: float | None = None
@@ -361,6 +361,11 @@ class Timer(NamedTuple):
     fired_at: datetime | None = None
     fired_seq: int | None = None
     late_seconds: float | None = None
+
+    def __repr__(self) -> str:
+        """The fields, with the instants shown in Asia/Shanghai (the same instants, read locally)."""
+        shown = ", ".join(f"{name}={local_repr(value)}" for name, value in zip(self._fields, self, strict=True))
+        return f"Timer({shown})"
 
 
 class Write(NamedTuple):

@@ -134,7 +134,7 @@ def test_a_store_that_holds_cases_is_refused_unless_replaced(tmp_path: Path) -> 
         str(SCENARIOS / "sanxing_2023.py"), "--store", "postgresql+psycopg://nobody@127.0.0.1:1/x", "--replace"
     )
     assert code == 2
-    assert "--replace only deletes a SQLite file" in output
+    assert "hazardflow.database_unavailable" in output  # a typed refusal, not a traceback
 
 
 def test_forecast_from_a_copy_of_a_database(tmp_path: Path) -> None:
@@ -185,9 +185,12 @@ def test_compare_two_policies(tmp_path: Path) -> None:
         str(out),
     )
     assert code == 0, output
-    assert "SanjiaFastReview" in output
+    assert "cn.sx.gaoping.sanjia@2024.1+review-5wd" in output
+    assert "SanjiaFastReview" not in output  # policies are named by id and 中文 name, not by class
+    assert "True → " not in output
+    assert "False → " not in output
     data = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
-    assert data["other"]["label"] == "SanjiaFastReview"
+    assert data["other"]["label"] == "cn.sx.gaoping.sanjia@2024.1+review-5wd 高平市三甲镇"
     assert "cn.sx.gaoping.sanjia@2024.1+review-5wd" in data["other"]["result"]["policies"]
     rows = {r["key"]: r for r in data["rows"]}
     assert rows["2024.opened"]["delta"] == 0
@@ -200,7 +203,12 @@ def test_compare_two_policies(tmp_path: Path) -> None:
 def test_bad_scenario_is_refused_clearly(tmp_path: Path) -> None:
     code, output = simulate(str(tmp_path / "nothing.py"))
     assert code == 2
-    assert "is not a Python file" in output
+    assert "no such file" in output
+    assert "sanxing_2023.py" not in output  # tmp_path holds no scenario: nothing to suggest
+    code, output = simulate(str(SCENARIOS / "nope.py"))
+    assert code == 2
+    assert "no such file" in output
+    assert "sanjia_2024_2026.py" in output  # the scenarios that do exist there
     code, output = simulate(str(SCENARIOS / "sanxing_2023.py"), "--until", "2023-13-01")
     assert code == 2
     assert "is not a date" in output

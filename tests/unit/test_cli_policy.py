@@ -20,6 +20,13 @@ def test_list_shows_every_version_and_where_it_comes_from() -> None:
     result = runner.invoke(app, ["policy", "list", *IMPORT])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    assert lines[0].split("\t") == [
+        "policy@version 政策",
+        "jurisdiction 辖区",
+        "name 名称",
+        "in force from 施行",
+        "source 来源",
+    ]
     assert any(line.startswith("cn.national@2024.1\t000000\t") and line.endswith("built-in") for line in lines)
     sanxing = next(line for line in lines if line.startswith("cn.cq.shizhu.sanxing@2023.1"))
     assert "\t500240204\t重庆市石柱县三星乡\t2023-05-18\t" in sanxing

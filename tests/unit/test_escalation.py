@@ -382,7 +382,10 @@ def test_withdraw_before_admission_only() -> None:
     admit(engine, esc2.id)
     with pytest.raises(TransitionNotAllowed) as info:
         engine.fire(esc2.id, "withdraw_escalation", actor=EMERGENCY_OFFICE, payload={"reason": "x"})
-    assert info.value.allowed == ("accept_escalation", "return_escalation")
+    # Once admitted, only the pool's keeper acts on it: nothing is open to the township's office.
+    assert info.value.allowed == tuple(engine.allowed(esc2.id, EMERGENCY_OFFICE)) == ()
+    assert "allowed here: none for this actor now" in str(info.value)
+    assert engine.allowed(esc2.id, COUNTY_OFFICE) == ["accept_escalation", "return_escalation"]
 
 
 def test_hazard_closed_while_pooled_cannot_be_accepted() -> None:

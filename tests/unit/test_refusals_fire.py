@@ -58,23 +58,26 @@ def test_unknown_trigger_suggests_the_near_one(world: World) -> None:
     err = refused(world.engine, TransitionNotAllowed, lambda: world.fire(case, "aprove", People.officer))
     assert err.code == "hazardflow.transition_not_allowed"
     assert (err.case_id, err.trigger, err.state, err.workflow) == (case.id, "aprove", "under_review", "hazard")
-    # The lifecycle's triggers from this state (whoever may fire them), sorted, timers' triggers left out.
-    assert err.allowed == (
-        "approve",
-        "assign_department",
-        "lift_stop",
-        "list_for_supervision",
-        "order_stop",
-        "reject",
-        "void",
-    )
+    # What this actor could fire on this case now, guards applied: the very list engine.allowed() gives
+    # (lift_stop and list_for_supervision are not offered: no stop order is in force, a general hazard is not listed).
+    assert err.allowed == tuple(world.engine.allowed(case.id, People.officer))
+    assert err.allowed == ("approve", "assign_department", "order_stop", "reject", "void")
     assert err.hint == "'aprove' is not a trigger of workflow 'hazard'; did you mean 'approve'?"
     assert str(err) == (
         "cannot fire 'aprove' on case 'HZ-000001': it is in state 'under_review' (待审核销号); allowed here: "
-        "'approve' (审核销号), 'assign_department' (推送行业部门), 'lift_stop' (恢复生产), 'list_for_supervision' "
-        "(挂牌督办), 'order_stop' (责令停产停业), 'reject' (审核不通过), 'void' (作废); 'aprove' is not a trigger of "
-        "workflow 'hazard'; did you mean 'approve'?"
+        "'approve' (审核销号), 'assign_department' (推送行业部门), 'order_stop' (责令停产停业), 'reject' (审核不通过), "
+        "'void' (作废); 'aprove' is not a trigger of workflow 'hazard'; did you mean 'approve'?"
     )
+
+
+def test_refusal_lists_what_engine_allowed_lists_for_every_actor(world: World) -> None:
+    """Whoever is refused, "allowed here" is engine.allowed() for that actor; an actor with none is told so."""
+    case = world.submitted()
+    for actor in (People.officer, People.manager, People.inspector):
+        err = refused(world.engine, TransitionNotAllowed, lambda a=actor: world.fire(case, "set_deadline", a))
+        assert err.allowed == tuple(world.engine.allowed(case.id, actor)), actor.id
+        if not err.allowed:
+            assert "allowed here: none for this actor now" in str(err)
 
 
 def test_trigger_from_the_wrong_state_lists_what_is_possible(world: World) -> None:

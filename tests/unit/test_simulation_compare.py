@@ -79,8 +79,9 @@ def test_only_the_review_stage_changes(runs: tuple[object, ...]) -> None:
 
 def test_compare_reports_the_difference() -> None:
     cmp = compare(BUSY, [FastReview], seed=9, until=UNTIL)
-    assert cmp.other_label == "FastReview"
-    assert cmp.base_label == "NationalBaseline"
+    # Policies are named by id@version and 中文 name, as people know them (not by Python class name).
+    assert cmp.other_label == "test.fast_review@2024.1 全国基线（16号令、安全生产法）"
+    assert cmp.base_label == "cn.national@2024.1 全国基线（16号令、安全生产法）"
     diffs = {r.key: r for r in cmp.differences()}
     assert "2024.missed.review" in diffs
     assert diffs["2024.missed.review"].other > diffs["2024.missed.review"].base  # type: ignore[operator]

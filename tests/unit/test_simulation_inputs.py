@@ -233,7 +233,13 @@ def test_load_scenario_refusals(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as err:
         load_scenario(str(tmp_path / "missing.py"))
     assert err.value.field == "path"
-    assert "is not a Python file" in str(err.value)
+    assert "no such file" in str(err.value)
+    assert err.value.allowed == ("empty.py",)  # the Python files that do exist there
+    folder = tmp_path / "a_folder.py"
+    folder.mkdir()
+    with pytest.raises(InvalidInput) as err:
+        load_scenario(str(folder))
+    assert "is not a file" in str(err.value)
     with pytest.raises(InvalidInput) as err:
         load_scenario("no_such_module_here:scenario")
     assert err.value.field == "module"

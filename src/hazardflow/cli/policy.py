@@ -75,7 +75,7 @@ def _tree(registry: PolicyRegistry) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    policy = typer.Typer(help="Jurisdiction policies (辖区政策): list, show the effective rules, check.")
+    policy = typer.Typer(help="Jurisdiction policies: list, show the effective rules, check (辖区政策).")
     app.add_typer(policy, name="policy", no_args_is_help=True)
 
     @policy.command("list")
@@ -85,6 +85,8 @@ def register(app: typer.Typer) -> None:
         """List every policy version: id@version, jurisdiction, name, in force from, where it comes from."""
         registry, origin = _load(imports)
         rows = sorted(registry, key=lambda p: (p.jurisdiction, p.policy_id, p.policy_version))
+        # One header row, then tab-separated rows (easy to read, easy to cut or sort in a script).
+        typer.echo("policy@version 政策	jurisdiction 辖区	name 名称	in force from 施行	source 来源")
         for p in rows:
             effective = getattr(p, "effective_from", None)
             typer.echo(

@@ -72,17 +72,25 @@ def load_policies(specs: list[str]) -> list[Any]:
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(
-        url: str = typer.Option(..., "--url", envvar=URL_ENV, help=f"Database URL (defaults to ${URL_ENV})."),
+        url: str = typer.Option(..., "--url", envvar=URL_ENV, help="Database URL."),
         interval: float = typer.Option(
-            30.0, "--interval", min=0.05, help="Seconds between polls (a timer armed elsewhere is seen this late)."
+            30.0,
+            "--interval",
+            min=0.05,
+            metavar="<seconds>",
+            help="Seconds between polls (a timer armed elsewhere is seen this late).",
         ),
-        batch: int = typer.Option(500, "--batch", min=1, help="Due timers looked up at a time."),
+        batch: int = typer.Option(500, "--batch", min=1, metavar="<count>", help="Due timers looked up at a time."),
         hold: float = typer.Option(
-            300.0, "--hold", min=1.0, help="Seconds a timer whose firing failed is held back before a retry."
+            300.0,
+            "--hold",
+            min=1.0,
+            metavar="<seconds>",
+            help="Seconds a timer whose firing failed is held back before a retry.",
         ),
         health_file: Path | None = typer.Option(None, "--health-file", help="Write the health record (JSON) here."),
         health_interval: float = typer.Option(
-            60.0, "--health-interval", min=0.05, help="Seconds between health lines."
+            60.0, "--health-interval", min=0.05, metavar="<seconds>", help="Seconds between health lines."
         ),
         worker_id: str | None = typer.Option(None, "--worker-id", help="Worker name (default host:pid:random)."),
         policy: list[str] = typer.Option(

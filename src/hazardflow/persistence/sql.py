@@ -62,7 +62,7 @@ from .._exceptions import (
 )
 from .._jurisdiction import is_within, subtree_prefix
 from .._model import AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case
-from . import migrate
+from . import _tables, migrate
 
 __all__ = ["SqlStore"]
 
@@ -611,6 +611,39 @@ class SqlStore:
         return now or ""
 
     # ── connections ──────────────────────────────────────────────────────────────────────────────
+    def drop_schema(self) -> list[str]:
+        """Drop hazardflow's tables and functions (every ``hf_*`` one, the schema revision included) and their data.
+
+        Irreversible: callers ask first (``hazardflow simulate --replace`` on PostgreSQL confirms, or takes
+        ``--yes``). Tables of other applications in the same database are left alone. Returns the tables
+        dropped; the next ``SqlStore(url)`` creates the schema afresh.
+        """
+        self._immediate = True
+        try:
+            with self._engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7213490512)")
+                found = {n for n in sa.inspect(conn).get_table_names() if n.startswith("hf_")}
+                # Tables that others reference go last (SQLite checks foreign keys on DROP TABLE).
+                known = [t.name for t in reversed(_tables.metadata.sorted_tables) if t.name in found]
+                names = [n for n in sorted(found) if n not in known] + known
+                cascade = " CASCADE" if self.dialect == "postgresql" else ""
+                for name in names:
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"{cascade}')
+                if self.dialect == "postgresql":
+                    # The functions the migrations made (the append-only trigger's), so they can run again.
+                    rows = conn.exec_driver_sql(
+                        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE n.nspname = current_schema() AND p.proname LIKE 'hf\\_%%'"
+                    ).all()
+                    for (signature,) in rows:
+                        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
+        except sa.exc.DBAPIError as exc:
+            self._raise(exc.orig, "dropping the schema")
+        finally:
+            self._immediate = False
+        return names
+
     def _get(self) -> _Conn:
         if self._closed:
             raise PersistenceError(self.url, "the store is closed")

@@ -30,6 +30,10 @@ def _jurisdiction_of(policy: Any) -> str:
 
 
 def _name(policy: Any) -> str:
+    """``cn.sx.gaoping.sanjia@2024.1+review-5wd 三甲镇``: the policy's id, version and 中文 name, as people know it."""
+    pid, version, name = (getattr(policy, a, None) for a in ("policy_id", "policy_version", "name"))
+    if isinstance(pid, str) and isinstance(version, str):
+        return f"{pid}@{version}" + (f" {name}" if isinstance(name, str) and name else "")
     return str(getattr(policy, "__name__", type(policy).__name__))
 
 
@@ -165,5 +169,9 @@ def compare(
     # The base column is named after the policies the other ones replace (the rest is common to both runs).
     codes = {_jurisdiction_of(p) for p in other_policies}
     replaced = [p for p in scenario.policies if _jurisdiction_of(p) in codes]
-    base_label = ", ".join(_name(p) for p in replaced) or ("NationalBaseline" if "000000" in codes else "base")
+    if not replaced and "000000" in codes:
+        from ..policies.base import NationalBaseline
+
+        replaced = [NationalBaseline]
+    base_label = ", ".join(_name(p) for p in replaced) or "base"
     return Comparison(base, other, base_label, label)

@@ -2,8 +2,8 @@
 charts in both languages — fan charts (median with 50 % and 90 % bands) of open major hazards and on-time
 closure, a bar chart of target probabilities with their intervals, and the paired differences of a comparison.
 
-Chinese chart text needs a CJK font (``fonts-noto-cjk`` on Debian); without one the Chinese charts fall back
-to English labels.
+Chinese chart text uses the CJK font :func:`hazardflow._fonts.use_cjk_font` finds (the one the single-run
+charts use); without one the Chinese charts fall back to English labels, with a warning naming what to install.
 """
 
 from __future__ import annotations
@@ -224,21 +224,10 @@ def _yes(flag: bool, zh_: bool) -> str:
 
 
 # ── charts ─────────────────────────────────────────────────────────────────────────────────────────
-#: Fonts with Chinese glyphs, best first. matplotlib falls back glyph by glyph along ``font.sans-serif``
-#: (3.6+), so Latin text keeps DejaVu Sans. (A local helper: to be one with the single-run charts' font lookup.)
-_CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "Microsoft YaHei",
-)
-
-
 def _plt(lang: Lang) -> tuple[Any, Lang]:
     """pyplot, and the language the chart can be drawn in (English when no CJK font is installed)."""
     from .._exceptions import InvalidInput
+    from .._fonts import use_cjk_font
 
     try:
         import matplotlib
@@ -248,14 +237,9 @@ def _plt(lang: Lang) -> tuple[Any, Lang]:
         ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = next((n for n in _CJK_FONTS if n in names), None)
-    if cjk is not None:
-        plt.rcParams["font.sans-serif"] = [cjk, "DejaVu Sans"]
-        plt.rcParams["axes.unicode_minus"] = False
-    return plt, lang if cjk is not None or lang == "en" else "en"
+    font = use_cjk_font(plt.rcParams) if lang == "zh" else None
+    return plt, lang if font is not None else "en"
 
 
 def _fan(ax: Any, xs: Sequence[Any], spreads: Sequence[Spread], color: str, label: str, scale: float = 1.0) -> None:

@@ -11,7 +11,13 @@ Definitions (documented in docs/how-to/simulation.md):
   else the registration time.
 * **on time**: a case closed without ever missing a deadline of any stage (rectification, review, extension
   decision, ...): its ``missed_deadlines`` field is empty when it closes [inference].
-* **days to close**: registration to closure, in days.
+* **days to close**: registration to closure, in days. Most general hazards are fixed on the spot (即查即改,
+  closed within hours), so the median of all closures is a fraction of a day; the closures by a deadline
+  (限期整改 and governance plans: every closure but ``fix_on_spot``) are also kept apart.
+* **found (新发现)** in a period: hazard cases registered in the period whose discovery day (as for stock /
+  new) is on or after the run's first day. A case found before the run started and registered during it (the
+  stock entered on day one, 存量录入) is *carried in*: counted apart, never as found in the period it was
+  registered in [inference].
 * **ladder rung reached**: the first time a case gets rung *n* of the overdue ladder (函告 → 通报 → 约谈 → 曝光
   → 移送).
 """
@@ -71,10 +77,12 @@ class Segment:
     start: date
     end: date
     opened: Counter[tuple[str, str, str]] = attrs.field(factory=Counter)
+    carried_in: Counter[tuple[str, str, str]] = attrs.field(factory=Counter)
     closed: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     on_time: Counter[tuple[str, str]] = attrs.field(factory=Counter)
     voided: Counter[str] = attrs.field(factory=Counter)
     close_days: dict[str, Counter[float]] = attrs.field(factory=dict)
+    spot_close_days: dict[str, Counter[float]] = attrs.field(factory=dict)
     missed: Counter[str] = attrs.field(factory=Counter)
     sanctions: Counter[tuple[int, str]] = attrs.field(factory=Counter)
     reached: Counter[int] = attrs.field(factory=Counter)
@@ -85,10 +93,23 @@ class Segment:
         """Add ``other``'s counts into this segment (and stretch its span)."""
         self.start = min(self.start, other.start)
         self.end = max(self.end, other.end)
-        for name in ("opened", "closed", "on_time", "voided", "missed", "sanctions", "reached", "events", "refused"):
+        for name in (
+            "opened",
+            "carried_in",
+            "closed",
+            "on_time",
+            "voided",
+            "missed",
+            "sanctions",
+            "reached",
+            "events",
+            "refused",
+        ):
             getattr(self, name).update(getattr(other, name))
         for grade, hist in other.close_days.items():
             self.close_days.setdefault(grade, Counter()).update(hist)
+        for grade, hist in other.spot_close_days.items():
+            self.spot_close_days.setdefault(grade, Counter()).update(hist)
 
     @classmethod
     def merge(cls, parts: Iterable[Segment]) -> Segment:
@@ -148,6 +169,7 @@ class KpiCollector:
 
     def __init__(self, stock_before: date, start: date) -> None:
         self.stock_before = stock_before
+        self.start = start
         self._open: dict[str, _Open] = {}
         self._segment = Segment(start, start)
         self.segments: list[Segment] = []
@@ -187,7 +209,11 @@ class KpiCollector:
                 return
             info = _Open(case, self.stock_before)
             self._open[case.id] = info
-            seg.opened[(info.grade, info.industry, str(case.fields.get("source") or ""))] += 1
+            key3 = (info.grade, info.industry, str(case.fields.get("source") or ""))
+            if _found_day(case) < self.start:
+                seg.carried_in[key3] += 1  # found before the run, registered during it: not 新发现
+            else:
+                seg.opened[key3] += 1
             if case.closed_at is None:
                 return
         if trig == "mark_overdue":
@@ -213,6 +239,8 @@ class KpiCollector:
                 seg.on_time[key] += 1
             days = (case.closed_at - info.opened).total_seconds() / 86400.0
             seg.close_days.setdefault(info.grade, Counter())[round(days, 1)] += 1
+            if trig == "fix_on_spot":
+                seg.spot_close_days.setdefault(info.grade, Counter())[round(days, 1)] += 1
 
     def cut(self, at: date) -> tuple[Segment, Levels]:
         """Close the running segment at ``at`` (a boundary) and take the levels there."""

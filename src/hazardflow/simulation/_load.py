@@ -21,8 +21,16 @@ def _module(spec: str) -> tuple[ModuleType, str | None]:
     target, _, attr = spec.partition(":") if not _is_windows_drive(spec) else (spec, "", "")
     path = Path(target)
     if target.endswith(".py"):
+        if not path.exists():
+            near = sorted(p.name for p in path.parent.glob("*.py")) if path.parent.is_dir() else []
+            raise InvalidInput(
+                "path",
+                target,
+                f"no such file (looked in {path.parent.resolve()})",
+                tuple(near),
+            )
         if not path.is_file():
-            raise InvalidInput("path", target, "is not a Python file")
+            raise InvalidInput("path", target, "is not a file (a folder?); name a Python file")
         name = f"hazardflow_user_{path.stem}_{abs(hash(str(path.resolve())))}"
         loader_spec = importlib.util.spec_from_file_location(name, path)
         if loader_spec is None or loader_spec.loader is None:

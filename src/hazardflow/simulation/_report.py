@@ -18,9 +18,15 @@ if TYPE_CHECKING:
     from ._result import Period, SimulationResult
     from ._targets import TargetOutcome
 
-__all__ = ["comparison_markdown", "report_markdown", "write_outputs"]
+__all__ = ["comparison_markdown", "rate_cell", "report_markdown", "source_links", "write_outputs"]
 
 Lang = Literal["zh", "en"]
+
+
+#: Where the source tags of the targets (``S16``, ``seed:000 item 22``, ``inference``) are explained.
+SOURCES_URL = "https://hazardflow.readthedocs.io/en/latest/explanation/sources/"
+#: A rate computed from fewer closures than this is flagged as a small sample.
+SMALL_SAMPLE = 10
 
 
 def _label(kind: str, id: str, lang: Lang) -> str:
@@ -32,11 +38,46 @@ def _pct(x: float | None) -> str:
 
 
 def _num(x: float | int | None) -> str:
+    """Counts as integers, anything else (days) with one decimal: one format everywhere."""
     if x is None:
         return "-"
-    if isinstance(x, float) and not x.is_integer():
+    if isinstance(x, float):
         return f"{x:.1f}"
-    return f"{int(x)}"
+    return f"{x}"
+
+
+def _count(x: float | int | None) -> str:
+    return "-" if x is None else f"{round(x)}"
+
+
+def _days(x: float | int | None) -> str:
+    return "-" if x is None else f"{float(x):.1f}"
+
+
+def rate_cell(hits: int, total: int) -> str:
+    """``50.0% (1/2)†``: a rate with the counts it comes from, flagged when under :data:`SMALL_SAMPLE` cases."""
+    if not total:
+        return "-"
+    flag = "†" if total < SMALL_SAMPLE else ""
+    return f"{100 * hits / total:.1f}% ({hits}/{total}){flag}"
+
+
+def _source_link(tag: str) -> str:
+    """One source tag as a link to the paragraph of the sources page that explains it."""
+    tag = tag.strip()
+    head = tag.split()[0] if tag else ""
+    if head.startswith("seed:") and head[5:].isdigit():
+        anchor = f"seed-{head[5:]}"
+    elif head[:1] == "S" and head[1:].isdigit():
+        anchor = f"s{head[1:]}"
+    else:
+        anchor = "how-to-read-a-tag"
+    return f"[{tag}]({SOURCES_URL}#{anchor})"
+
+
+def source_links(source: str) -> str:
+    """``S16; seed:000 item 22; inference`` with each tag linked to the sources page."""
+    return "; ".join(_source_link(t) for t in source.split(";") if t.strip())
 
 
 def _verdict(t: TargetOutcome, lang: Lang) -> str:
@@ -53,29 +94,116 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [*out, ""]
 
 
-def _period_rows(periods: Sequence[Period], lang: Lang) -> list[list[str]]:
+_PERIOD_HEAD = {
+    "zh": [
+        "期间",
+        "新发现",
+        "销号",
+        "按期销号率（按期/销号）",
+        "一般隐患按期率",
+        "重大隐患按期率",
+        "即查即改销号",
+        "限期整改销号天数 中位/均值",
+        "重大隐患销号天数 中位/均值",
+        "逾期次数",
+        "进入督办阶梯",
+        "提级（蓄水池）",
+        "期末未销号重大隐患（存量/增量）",
+        "期末逾期未销号",
+    ],
+    "en": [
+        "period",
+        "found",
+        "closed",
+        "on time (on time/closed)",
+        "on time, general",
+        "on time, major",
+        "fixed on the spot",
+        "fixed by a deadline: days to close median/mean",
+        "major: days to close median/mean",
+        "deadlines missed",
+        "cases on the ladder",
+        "escalated (pool)",
+        "open majors at end (stock / new)",
+        "overdue open at end",
+    ],
+}
+
+
+def _period_rows(periods: Sequence[Period]) -> list[list[str]]:
     rows = []
     for p in periods:
-        dc = p.days_to_close()
-        dcm = p.days_to_close("major")
+        dd = p.days_to_close(route="deadline")
+        dm = p.days_to_close("major")
         lv = p.levels
         rows.append(
             [
                 p.label,
                 _num(p.total_opened()),
                 _num(p.closed()),
-                _pct(p.on_time_rate()),
-                _pct(p.on_time_rate(grade="general")),
-                _pct(p.on_time_rate(grade="major")),
-                f"{_num(dc['mean'])} / {_num(dc['median'])}",
-                f"{_num(dcm['mean'])} / {_num(dcm['median'])}",
+                rate_cell(*p.on_time_count()),
+                rate_cell(*p.on_time_count(grade="general")),
+                rate_cell(*p.on_time_count(grade="major")),
+                _num(p.days_to_close(route="spot")["n"]),
+                f"{_days(dd['median'])} / {_days(dd['mean'])}",
+                f"{_days(dm['median'])} / {_days(dm['mean'])}",
                 _num(sum(p.flows.missed.values())),
                 _num(p.flows.reached.get(1, 0)),
+                _num(p.event_count("escalation", "propose_escalation")),
                 f"{lv.open_majors} ({lv.open_majors_stock} / {lv.open_majors_new})",
                 _num(sum(lv.overdue.values())),
             ]
         )
     return rows
+
+
+def _reading_notes(r: SimulationResult, lang: Lang) -> list[str]:
+    """How to read the figures, for a reader with no docs at hand."""
+    total = r.total
+    spot, dl = total.days_to_close(route="spot"), total.days_to_close(route="deadline")
+    carried = total.carried_in()
+    st = r.stats
+    cases_all = st.cases + st.tipoffs + st.escalations
+    if lang == "zh":
+        return [
+            "### 怎样读这份报告",
+            "",
+            f"- **比率都附件数**：“50.0% (1/2)”即 2 件中 1 件；不足 {SMALL_SAMPLE} 件算出的比率标 †，"
+            "样本太少，季度之间的大起大落多半是偶然。",
+            "- **按期销号**：销号前没有错过任何期限（整改、审核、延期答复……）。",
+            f"- **新发现**：本期登记、且发现日期在模拟开始（{r.start}）以后的隐患。行动前已发现、开局录入的存量隐患"
+            f"（{carried} 件）不计入任何一期的新发现。",
+            f"- **销号天数**：自登记到销号的天数。{_num(spot['n'])} 件一般隐患现场即查即改，几小时内销号"
+            f"（中位 {_days(spot['median'])} 天），所以全部销号的中位数只有零点几天；限期整改（含治理方案）的"
+            f" {_num(dl['n'])} 件另列，中位 {_days(dl['median'])} 天、均值 {_days(dl['mean'])} 天。",
+            f"- **案件数**：隐患案件 {st.cases} 件（新发现 {total.total_opened()} 件 + 录入存量 {carried} 件"
+            + (f" + 接续数据库中的在办案件 {st.adopted} 件" if st.adopted else "")
+            + f"）。举报线索（{st.tipoffs} 件）和提级申请（{st.escalations} 件）也各是一个案件，所以"
+            f" `hazardflow audit verify` 数出的案件是 {cases_all} 件。",
+            f"- **依据**列的标注（S16、seed:000、inference 等）见[来源说明]({SOURCES_URL})。",
+            "",
+        ]
+    return [
+        "### How to read this report",
+        "",
+        f"- **Rates come with their counts**: “50.0% (1/2)” is 1 case of 2; a rate from fewer than {SMALL_SAMPLE} "
+        "cases is marked †: too few to read much into, swings between quarters are mostly chance.",
+        "- **On time**: closed without missing any deadline (rectification, review, extension answer, ...).",
+        f"- **Found**: hazards registered in the period and discovered on or after the run's first day ({r.start}). "
+        f"The stock found before the campaign and entered on day one ({carried} cases) is not counted as found "
+        "in any period.",
+        f"- **Days to close**: registration to closure. {_num(spot['n'])} general hazards were fixed on the spot "
+        f"within hours (median {_days(spot['median'])} days), so the median of all closures is a fraction of a "
+        f"day; the {_num(dl['n'])} fixed by a deadline (or under a governance plan) are shown apart: median "
+        f"{_days(dl['median'])} days, mean {_days(dl['mean'])} days.",
+        f"- **Case counts**: {st.cases} hazard cases ({total.total_opened()} found + {carried} carried in from the "
+        "stock"
+        + (f" + {st.adopted} open cases adopted from the database" if st.adopted else "")
+        + f"). Each tip-off ({st.tipoffs}) and each escalation ({st.escalations}) is a case of its own, so "
+        f"`hazardflow audit verify` counts {cases_all} cases.",
+        f"- The **source** tags (S16, seed:000, inference, ...) are explained on the [sources page]({SOURCES_URL}).",
+        "",
+    ]
 
 
 def report_markdown(result: SimulationResult, lang: Lang = "zh", charts: Sequence[str] = ()) -> str:
@@ -95,81 +223,55 @@ def report_markdown(result: SimulationResult, lang: Lang = "zh", charts: Sequenc
         )
         lines.append(f"Audit digest (the same scenario and seed always give the same one): `{r.audit_digest}`")
     lines.append("")
+    lines.extend(_reading_notes(r, lang))
 
     lines.append("## 目标达成情况" if zh_ else "## Campaign targets")
     lines.append("")
     if r.targets:
-        head = ["目标", "结论", "说明", "依据"] if zh_ else ["target", "verdict", "detail", "source"]
+        head = (
+            ["目标", "结论", "说明（含允许值）", "依据"]
+            if zh_
+            else ["target", "verdict", "detail (with the allowance)", "source"]
+        )
         rows = [
-            [t.name_zh if zh_ else t.name_en, _verdict(t, lang), t.detail_zh if zh_ else t.detail_en, t.source]
+            [
+                t.name_zh if zh_ else t.name_en,
+                _verdict(t, lang),
+                t.detail_zh if zh_ else t.detail_en,
+                source_links(t.source),
+            ]
             for t in r.targets
         ]
         lines.extend(_table(head, rows))
     else:
         lines.extend(["本情景未设目标。" if zh_ else "The scenario sets no targets.", ""])
 
-    head = (
-        [
-            "期间",
-            "新发现",
-            "销号",
-            "按期销号率",
-            "一般隐患按期率",
-            "重大隐患按期率",
-            "销号天数 均值/中位",
-            "重大隐患销号天数 均值/中位",
-            "逾期次数",
-            "进入督办阶梯",
-            "期末未销号重大隐患（存量/增量）",
-            "期末逾期未销号",
-        ]
-        if zh_
-        else [
-            "period",
-            "found",
-            "closed",
-            "on time",
-            "on time, general",
-            "on time, major",
-            "days to close mean/median",
-            "major: days to close mean/median",
-            "deadlines missed",
-            "cases on the ladder",
-            "open majors at end (stock / new)",
-            "overdue open at end",
-        ]
-    )
+    head = _PERIOD_HEAD[lang]
     lines.append("## 年度指标" if zh_ else "## Figures by year")
     lines.append("")
-    lines.extend(_table(head, _period_rows(r.of_kind("year", "total"), lang)))
+    lines.extend(_table(head, _period_rows(r.of_kind("year", "total"))))
     lines.append("## 季度指标" if zh_ else "## Figures by quarter")
     lines.append("")
-    lines.extend(_table(head, _period_rows(r.of_kind("quarter", "partial"), lang)))
+    lines.extend(_table(head, _period_rows(r.of_kind("quarter", "partial"))))
 
     total = r.total
     lines.append("## 分行业按期销号率" if zh_ else "## On-time closure by industry")
     lines.append("")
     years = r.of_kind("year")
-    head = [
-        "行业" if zh_ else "industry",
-        *(p.label for p in years),
-        "全程" if zh_ else "whole run",
-        "销号数" if zh_ else "closed",
+    head = ["行业" if zh_ else "industry", *(p.label for p in years), "全程" if zh_ else "whole run"]
+    rows = [
+        [
+            _label("industry", ind, lang),
+            *(rate_cell(*p.on_time_count(industry=ind)) for p in years),
+            rate_cell(*total.on_time_count(industry=ind)),
+        ]
+        for ind in total.industries_closed()
     ]
-    rows = []
-    for ind in total.industries_closed():
-        closed = sum(n for (_g, i), n in total.flows.closed.items() if i == ind)
-        rows.append(
-            [
-                _label("industry", ind, lang),
-                *(_pct(p.on_time_rate(industry=ind)) for p in years),
-                _pct(total.on_time_rate(industry=ind)),
-                _num(closed),
-            ]
-        )
     lines.extend(_table(head, rows))
 
     lines.append("## 逾期与督办阶梯" if zh_ else "## Missed deadlines and the overdue ladder")
+    lines.append("")
+    lines.append("各期限被错过的次数：" if zh_ else "Deadlines missed, by deadline:")
     lines.append("")
     head = ["期限" if zh_ else "deadline", *(p.label for p in years), "全程" if zh_ else "whole run"]
     keys = sorted(total.flows.missed)
@@ -178,25 +280,27 @@ def report_markdown(result: SimulationResult, lang: Lang = "zh", charts: Sequenc
         for k in keys
     ]
     lines.extend(_table(head, rows) if rows else ["无逾期。" if zh_ else "No deadline was missed.", ""])
-    head = ["督办措施" if zh_ else "sanction", *(p.label for p in years), "全程" if zh_ else "whole run"]
-    rows = [
-        [
-            f"{rung}. " + _label("sanction", s, lang),
-            *(_num(p.flows.sanctions.get((rung, s), 0)) for p in years),
-            _num(n),
-        ]
-        for (rung, s), n in sorted(total.flows.sanctions.items())
-    ]
-    lines.extend(_table(head, rows) if rows else ["未启动督办阶梯。" if zh_ else "The ladder never started.", ""])
-    head = ["阶梯级次" if zh_ else "rung", *(p.label for p in years), "全程" if zh_ else "whole run"]
-    rows = [
-        [str(k), *(_num(p.flows.reached.get(k, 0)) for p in years), _num(n)]
-        for k, n in sorted(total.flows.reached.items())
-    ]
-    if rows:
-        lines.append("达到各级督办的案件数：" if zh_ else "Cases reaching each rung:")
+    names = total.rung_names()
+    rungs = sorted(set(total.flows.reached) | set(names))
+    if rungs:
+        lines.append(
+            "达到各级督办的案件数（每件案件每级只计一次）："
+            if zh_
+            else "Cases reaching each rung of the ladder (each case counted once per rung):"
+        )
         lines.append("")
+        head = ["督办措施" if zh_ else "sanction", *(p.label for p in years), "全程" if zh_ else "whole run"]
+        rows = [
+            [
+                f"{k}. " + (_label("sanction", names[k], lang) if k in names else ""),
+                *(_num(p.flows.reached.get(k, 0)) for p in years),
+                _num(total.flows.reached.get(k, 0)),
+            ]
+            for k in rungs
+        ]
         lines.extend(_table(head, rows))
+    else:
+        lines.extend(["未启动督办阶梯。" if zh_ else "The ladder never started.", ""])
 
     t = total.to_json()
     lines.append(
@@ -228,15 +332,19 @@ def report_markdown(result: SimulationResult, lang: Lang = "zh", charts: Sequenc
     if charts:
         lines.append("## 图表" if zh_ else "## Charts")
         lines.append("")
+        captions = _CHART_CAPTIONS[lang]
         for path in charts:
-            lines.append(f"![{Path(path).stem}]({path})")
+            stem = Path(path).stem
+            lines.append(f"![{captions.get(stem, stem)}]({path})")
             lines.append("")
 
     st = r.stats
     lines.append("## 运行情况" if zh_ else "## Run")
     lines.append("")
     rows = [
-        ["案件（新开）" if zh_ else "cases opened", _num(st.cases)],
+        ["隐患案件（新开）" if zh_ else "hazard cases opened", _num(st.cases)],
+        ["举报线索案件" if zh_ else "tip-off cases", _num(st.tipoffs)],
+        ["提级案件" if zh_ else "escalation cases", _num(st.escalations)],
         ["接续的在办案件" if zh_ else "open cases adopted from the store", _num(st.adopted)],
         ["已提交命令（审计事件）" if zh_ else "commands committed (audit events)", _num(st.commands)],
         ["被规则拒绝的命令" if zh_ else "commands refused by the rules", _num(st.refused)],
@@ -271,6 +379,20 @@ def report_markdown(result: SimulationResult, lang: Lang = "zh", charts: Sequenc
     return "\n".join(lines)
 
 
+_CHART_CAPTIONS: dict[str, dict[str, str]] = {
+    "zh": {
+        "open_majors": "每月末未销号重大事故隐患",
+        "on_time_by_industry": "分行业按期销号率",
+        "ladder": "逾期督办阶梯：达到各级的案件数",
+    },
+    "en": {
+        "open_majors": "Open major hazards at each month end",
+        "on_time_by_industry": "On-time closure rate by industry",
+        "ladder": "Overdue ladder: cases reaching each rung",
+    },
+}
+
+
 def comparison_markdown(cmp: Comparison, lang: Lang = "zh") -> str:
     """Two runs side by side, with the targets and every figure that differs marked."""
     zh_ = lang == "zh"
@@ -299,7 +421,7 @@ def comparison_markdown(cmp: Comparison, lang: Lang = "zh") -> str:
     rows = []
     for r in cmp.rows():
         rate = "rate" in r.key
-        fmt = _pct if rate else _num
+        fmt = _pct if rate else (_days if "days" in r.key else _count)
         delta = r.delta
         d = "" if delta is None or delta == 0 else (f"{delta * 100:+.1f} pp" if rate else f"{delta:+g}")
         rows.append([r.zh if zh_ else r.en, fmt(r.base), fmt(r.other), d])

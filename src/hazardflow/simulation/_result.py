@@ -95,8 +95,20 @@ class Period:
         return dict(sorted(out.items()))
 
     def total_opened(self) -> int:
-        """Cases opened in the period."""
+        """Cases found (新发现) in the period: registered in it and discovered on or after the run's first day."""
         return sum(self.flows.opened.values())
+
+    def carried_in(self) -> int:
+        """Cases registered in the period but found before the run started (the stock entered on day one)."""
+        return sum(self.flows.carried_in.values())
+
+    def carried_in_by(self, by: str) -> dict[str, int]:
+        """:meth:`carried_in` by ``"grade"``, ``"industry"`` or ``"channel"``."""
+        idx = {"grade": 0, "industry": 1, "channel": 2}[by]
+        out: Counter[str] = Counter()
+        for key, n in self.flows.carried_in.items():
+            out[key[idx]] += n
+        return dict(sorted(out.items()))
 
     def closed(self, grade: str | None = None) -> int:
         return sum(n for (g, _i), n in self.flows.closed.items() if grade is None or g == grade)
@@ -113,12 +125,37 @@ class Period:
     def industries_closed(self) -> list[str]:
         return sorted({i for (_g, i) in self.flows.closed})
 
-    def days_to_close(self, grade: str | None = None) -> dict[str, float | int | None]:
+    def days_to_close(self, grade: str | None = None, *, route: str | None = None) -> dict[str, float | int | None]:
+        """Count, mean and median days from registration to closure.
+
+        ``route="spot"`` keeps the cases fixed on the spot (即查即改), ``route="deadline"`` the others (fixed by
+        a deadline or under a governance plan); ``None`` takes every closure.
+        """
+        if route not in (None, "spot", "deadline"):
+            raise ValueError(f"route must be None, 'spot' or 'deadline', not {route!r}")
         hist: Counter[float] = Counter()
+        spot: Counter[float] = Counter()
         for g, h in self.flows.close_days.items():
             if grade is None or g == grade:
                 hist.update(h)
+        for g, h in self.flows.spot_close_days.items():
+            if grade is None or g == grade:
+                spot.update(h)
+        if route == "spot":
+            hist = spot
+        elif route == "deadline":
+            hist.subtract(spot)
+            hist = +hist
         return {"n": sum(hist.values()), "mean": _round(mean_of(hist)), "median": _round(median_of(hist))}
+
+    def on_time_count(self, *, grade: str | None = None, industry: str | None = None) -> tuple[int, int]:
+        """``(closed on time, closed)`` in the period: the counts behind :meth:`on_time_rate`."""
+        closed = on_time = 0
+        for (g, i), n in self.flows.closed.items():
+            if (grade is None or g == grade) and (industry is None or i == industry):
+                closed += n
+                on_time += self.flows.on_time.get((g, i), 0)
+        return on_time, closed
 
     def sanctions(self) -> dict[str, int]:
         """Ladder events by sanction (函告, 通报, ...)."""
@@ -150,6 +187,7 @@ class Period:
                 "by_grade": self.opened("grade"),
                 "by_industry": self.opened("industry"),
                 "by_channel": self.opened("channel"),
+                "carried_in": self.carried_in(),
             },
             "closed": {"total": self.closed(), "by_grade": {g: self.closed(g) for g in grades}},
             "voided": dict(sorted(f.voided.items())),
@@ -161,7 +199,12 @@ class Period:
                     f"{g}/{i}": self.on_time_rate(grade=g, industry=i) for (g, i) in sorted(f.closed)
                 },
             },
-            "days_to_close": {"all": self.days_to_close(), **{g: self.days_to_close(g) for g in grades}},
+            "days_to_close": {
+                "all": self.days_to_close(),
+                **{g: self.days_to_close(g) for g in grades},
+                "on_the_spot": self.days_to_close(route="spot"),
+                "by_deadline": self.days_to_close(route="deadline"),
+            },
             "missed_deadlines": dict(sorted(f.missed.items())),
             "ladder": {
                 "sanctions": self.sanctions(),

@@ -97,8 +97,8 @@ def _not_reached(t: Any, name_zh: str, name_en: str, source: str, threshold: flo
         None,
         None,
         threshold,
-        f"模拟未运行到 {day}，无法判定",
-        f"the run ended before {day}; not judged",
+        f"模拟未运行到 {day}，无法判定（允许值 {threshold:g}）",
+        f"the run ended before {day}; not judged (allowed: {threshold:g})",
         source,
         day,
     )
@@ -182,8 +182,18 @@ class InflowCurbed:
             after <= limit,
             float(after),
             float(limit),
-            f"{self.by} 未销号的新增重大隐患 {after} 项，{self.baseline} 为 {before} 项（上限 {limit:g}）",
-            f"{after} new major hazards open on {self.by} against {before} on {self.baseline} (limit {limit:g})",
+            f"{self.by} 未销号的新增重大隐患 {after} 项，{self.baseline} 为 {before} 项"
+            + (
+                f"（允许：不多于 {self.baseline} 的 {before} 项）"
+                if self.ratio == 1
+                else f"（允许：不多于 {self.baseline} 的 {self.ratio:g} 倍，即 {limit:g} 项）"
+            ),
+            f"{after} new major hazards open on {self.by} against {before} on {self.baseline} "
+            + (
+                f"(allowed: no more than the {before} of {self.baseline})"
+                if self.ratio == 1
+                else f"(allowed: {self.ratio:g} times the {before} of {self.baseline}, i.e. {limit:g})"
+            ),
             self.source,
             self.by,
         )
@@ -223,8 +233,10 @@ class DynamicZero:
             worst <= self.allowed,
             float(worst),
             float(self.allowed),
-            f"各季末逾期未销号重大隐患最多 {worst} 项" + (f"（{'、'.join(bad)}）" if bad else ""),
-            f"at most {worst} overdue open major hazards at a quarter end" + (f" ({', '.join(bad)})" if bad else ""),
+            f"各季末逾期未销号重大隐患最多 {worst} 项（允许 {self.allowed} 项）"
+            + (f"，超出的季末：{'、'.join(bad)}" if bad else ""),
+            f"at most {worst} overdue open major hazards at a quarter end (allowed: {self.allowed})"
+            + (f"; over on {', '.join(bad)}" if bad else ""),
             self.source,
             self.last,
         )
@@ -261,8 +273,8 @@ class MajorsGoverned:
             value <= self.allowed,
             float(value),
             float(self.allowed),
-            f"{self.by} 仍有 {value} 项重大隐患未落实治理方案",
-            f"{value} major hazards still without an adopted plan on {self.by}",
+            f"{self.by} 仍有 {value} 项重大隐患未落实治理方案（允许 {self.allowed} 项）",
+            f"{value} major hazards still without an adopted plan on {self.by} (allowed: {self.allowed})",
             self.source,
             self.by,
         )
