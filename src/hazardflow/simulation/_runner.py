@@ -577,20 +577,17 @@ class Simulation:
                     if case.state == "rectifying":
                         self._push(max(agent.done_at, self._now + 60.0), agent, agent.token, "submit")
 
-    def _note_deadline(self, case: Case, before: Case | None = None) -> None:
+    def _note_deadline(self, case: Case) -> None:
         """A deadline armed inside the running window ends the window there, so its timer fires on time.
 
-        A deadline armed already past (a rejected fix back under its passed deadline: ``before`` held another
-        deadline) ends the window at once: its timer fires right after this command, never at an instant that
+        A command on a case whose deadline is already past (a rejected fix back under its passed deadline) ends
+        the window at once: whatever timer it armed in the past fires right after it, never at an instant that
         other cases' timers (or the partition a region runs in) would decide.
         """
-        deadline = case.deadline
-        if deadline is not None:
-            due = _ts(deadline.due_at)
-            if self._now < due < self._window_end:
-                self._window_end = due
-            elif due <= self._now < self._window_end and (before is None or before.deadline != deadline):
-                self._window_end = self._now
+        if case.deadline is not None:
+            due = _ts(case.deadline.due_at)
+            if due < self._window_end:
+                self._window_end = max(due, self._now)
 
     def _comply_rung(self, agent: _Agent, case: Case) -> int:
         key = (case.policy_id, case.policy_version)
@@ -1195,7 +1192,6 @@ class Simulation:
     def _fire(self, agent: _Agent, trigger: str, actors: Sequence[Actor], payload: Mapping[str, Any]) -> Case | None:
         """Fire ``trigger`` as the first of ``actors`` the rules accept; None (counted) when refused."""
         last: HazardflowError | None = None
-        before = agent.case
         for actor in actors:
             try:
                 case = self.engine.fire(agent.case_id, trigger, actor=actor, payload=payload)
@@ -1205,17 +1201,17 @@ class Simulation:
             except HazardflowError as exc:
                 last = exc
                 break
-            self._accepted(agent, case, before)
+            self._accepted(agent, case)
             return case
         if last is not None:
             self._refused(trigger, last)
         return None
 
-    def _accepted(self, agent: _Agent, case: Case, before: Case | None) -> None:
-        """Book-keeping after the engine accepted a command on the agent's case (``before``: as it was)."""
+    def _accepted(self, agent: _Agent, case: Case) -> None:
+        """Book-keeping after the engine accepted a command on the agent's case."""
         agent.retries = 0
         agent.case = case
-        self._note_deadline(case, before)
+        self._note_deadline(case)
         if case.state != agent.state:
             agent.state = case.state
             agent.token += 1
@@ -1472,7 +1468,6 @@ class Simulation:
             "safety_emergency_measures": "停产停用、设置警戒、专人监护",
         }
         # A plan whose deadline a rule refuses (a listing's date, a campaign target) is redrawn shorter.
-        before = agent.case
         for days in (length, length / 2, length / 4, 7.0):
             payload["deadline"] = (today + timedelta(days=max(1, round(days)))).isoformat()
             try:
@@ -1483,7 +1478,7 @@ class Simulation:
             except HazardflowError as exc:
                 last = exc
                 break
-            self._accepted(agent, case, before)
+            self._accepted(agent, case)
             self._next(agent, case)
             return
         self._refused("adopt_plan", last)
