@@ -49,9 +49,9 @@ def test_filings_leave_the_hazards_alone() -> None:
 
 
 def _conserved(r: object) -> None:
-    """Hazards found - closed - voided + reopened = hazards open at the end (no adopted cases)."""
+    """Found + carried in - closed - voided + reopened = hazards open at the end (no adopted cases)."""
     t = r.total.to_json()  # type: ignore[attr-defined]
-    found = t["opened"]["total"]
+    found = t["opened"]["total"] + t["opened"]["carried_in"]
     closed = t["closed"]["total"]
     voided = sum(t["voided"].values())
     reopened = t["look_back"]["reopened"]
