@@ -10,6 +10,9 @@ What is timed, in interleaved rounds so that machine drift hits every contender 
   cancelled, atomic commit). GC stays on, as in production.
 * **engine lifecycle**: the mean over every ``fire`` of a general hazard's path
   ``set_deadline → submit_review → reject → submit_review → approve`` (arming and cancelling timers each step).
+* **engine approve, 4 layers**: the same approve with the township's policy a chain of four layers (national,
+  province, county, township, each stating a rule of its own), composed when the chain is first resolved and
+  cached per pin: the cost of resolving a case's layered policy on every ``fire``.
 * **transitions raw**: the engine's pattern without the engine: one shared, stock ``transitions.Machine``
   (its own ``Transition`` class, ``model=None``, ``auto_transitions=False``, ``send_event=True``, the same
   hazard table's rows) and ``machine.events["approve#<row>"].trigger(row)`` on a ``__slots__`` row in
@@ -75,8 +78,40 @@ class Row:
         self.state = state
 
 
-def new_engine() -> Engine:
-    return Engine(store=MemoryStore(), clock=SimulatedClock("2024-03-04T09:00:00+08:00"), ids=SequentialIds(8))
+def _layers() -> list[type]:
+    from hazardflow.policies import Layer, extend
+
+    class Province(Layer):
+        policy_id = "bench.province"
+        policy_version = "1"
+        jurisdiction = "500000"
+        name = "省"
+        escalate_only_major_or_stuck = True
+
+    class County(Layer):
+        policy_id = "bench.county"
+        policy_version = "1"
+        jurisdiction = "500240"
+        name = "县"
+        stop_every_major = True
+
+    class Township(Layer):
+        policy_id = "bench.township"
+        policy_version = "1"
+        jurisdiction = TOWNSHIP
+        name = "乡"
+        report_recipients = extend("township_government")
+
+    return [Province, County, Township]
+
+
+def new_engine(layered: bool = False) -> Engine:
+    return Engine(
+        store=MemoryStore(),
+        clock=SimulatedClock("2024-03-04T09:00:00+08:00"),
+        ids=SequentialIds(8),
+        policies=_layers() if layered else None,
+    )
 
 
 def open_cases(engine: Engine, n: int, *, submit: bool) -> list[str]:
@@ -93,9 +128,11 @@ def open_cases(engine: Engine, n: int, *, submit: bool) -> list[str]:
 CHUNK = 50  # fires per timed slice; slices of every contender alternate so load changes hit them alike
 
 
-def _engine_approve(n: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    engine = new_engine()
+def _engine_approve(n: int, layered: bool = False) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    engine = new_engine(layered)
     ids = open_cases(engine, n, submit=True)
+    if layered:
+        assert len(engine.get(ids[0]).policy_chain) == 4
     fire = engine.fire
 
     def run(lo: int, hi: int) -> None:
@@ -392,11 +429,12 @@ def main(argv: list[str] | None = None) -> None:
     contenders: dict[str, Callable[[int], Any]] = {
         "engine approve": _engine_approve,
         "engine lifecycle": _engine_lifecycle,
+        "engine 4 layers": lambda n: _engine_approve(n, layered=True),
         "transitions raw": _transitions_raw,
         "dict table": _dict_table,
     }
     results: dict[str, list[float]] = {k: [] for k in contenders}
-    ratios: dict[str, list[float]] = {"approve": [], "lifecycle": []}
+    ratios: dict[str, list[float]] = {"approve": [], "lifecycle": [], "layers": []}
     for _ in range(rounds):
         gc.collect()
         got = one_round(n, contenders)
@@ -404,6 +442,7 @@ def main(argv: list[str] | None = None) -> None:
             results[name].append(value)
         ratios["approve"].append(got["engine approve"] / got["transitions raw"])
         ratios["lifecycle"].append(got["engine lifecycle"] / got["transitions raw"])
+        ratios["layers"].append(got["engine 4 layers"] / got["engine approve"])
     med = {k: statistics.median(v) for k, v in results.items()}
 
     print(f"hazardflow engine benchmark: {n} fires per contender per round, {rounds} rounds, Python {PY}")
@@ -416,6 +455,8 @@ def main(argv: list[str] | None = None) -> None:
     for label, key in (("engine approve", "approve"), ("engine lifecycle", "lifecycle")):
         rs = ratios[key]
         print(f"  {label:<17}/ transitions raw  {statistics.median(rs):6.2f}x  [{min(rs):.2f}-{max(rs):.2f}]")
+    rs = ratios["layers"]
+    print(f"  engine 4 layers  / engine approve   {statistics.median(rs):6.2f}x  [{min(rs):.2f}-{max(rs):.2f}]")
     print(f"  transitions raw  / dict table       {med['transitions raw'] / med['dict table']:6.2f}x")
     print(f"  engine approve   / dict table       {med['engine approve'] / med['dict table']:6.2f}x")
     print("  target: engine approve within 3x the raw transitions trigger")

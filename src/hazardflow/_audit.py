@@ -19,7 +19,7 @@ import attrs
 import orjson
 
 from ._calendar import Deadline
-from ._model import AuditEvent, Case, FrozenDict, freeze
+from ._model import AuditEvent, Case, FrozenDict, chain_from, freeze
 
 __all__ = [
     "GENESIS",
@@ -173,6 +173,7 @@ def _apply_changes(case: Case | None, ev: AuditEvent) -> Case:
             closed_at=datetime.fromisoformat(init["closed_at"]) if init.get("closed_at") else None,
             last_hash=ev.hash,
             pins=pins,
+            policy_chain=ev.policy_chain,
         )
     updates: dict[str, Any] = {"rev": ev.seq, "updated_at": ev.occurred_at, "last_hash": ev.hash, "state": ev.to_state}
     if "fields" in ch:
@@ -194,6 +195,8 @@ def _apply_changes(case: Case | None, ev: AuditEvent) -> Case:
         updates["policy_version"] = ch["policy_version"]
     if "policy_id" in ch:
         updates["policy_id"] = ch["policy_id"]
+    if "policy_chain" in ch:
+        updates["policy_chain"] = chain_from(ch["policy_chain"])
     return attrs.evolve(case, **updates)
 
 

@@ -47,6 +47,7 @@ from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
 from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case, new_event
+from .policies.layers import chain_of
 from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
@@ -156,9 +157,9 @@ class CommandContext:
     owning_jurisdiction: str | None
     set_overdue: bool
     rung: int | None
-    #: Re-pin the case to another ``(policy_id, policy_version)`` (``migrate_policy`` only); the change is
-    #: written to the case and recorded in the event's ``changes``.
-    policy_pin: tuple[str, str] | None
+    #: Re-pin the case to another chain of policy layers, national first (``migrate_policy`` only); the
+    #: change is written to the case and recorded in the event's ``changes``.
+    policy_pin: tuple[tuple[str, str], ...] | None
     #: Replace the running stage deadline with ``restaged_deadline`` (None: the stage runs no deadline any
     #: more); old timers are cancelled and the new deadline's timers armed under the pinned policy.
     restage: bool
@@ -532,8 +533,8 @@ class Engine:
         return lambda: self._listeners.remove(listener)
 
     def policy_for(self, case: Case) -> JurisdictionPolicy:
-        """The policy version a case is pinned to."""
-        return self.policies.get(case.policy_id, case.policy_version)
+        """The effective policy a case is pinned to (its chain of layers, composed once and cached)."""
+        return self.policies.for_case(case)
 
     # ── reading ──────────────────────────────────────────────────────────────────────────────────
     def get(self, case_id: str) -> Case:
@@ -1126,6 +1127,7 @@ class Engine:
     ) -> Case:
         jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
+        chain = chain_of(policy)
         row = lc.opener
         if case_id is not None and uow.exists(case_id):
             raise InvalidInput("case_id", case_id, "a case with this id already exists")
@@ -1151,6 +1153,7 @@ class Engine:
                 now,
                 now,
                 public,
+                policy_chain=chain,
             )
 
         provisional = make_case(case_id or "")
@@ -1224,7 +1227,7 @@ class Engine:
         rows = self._routes.get((case.workflow, trigger, case.state))
         if rows is None:
             raise self._not_allowed(case, trigger, actor=actor, uow=uow)
-        policy = self.policies.get(case.policy_id, case.policy_version)
+        policy = self.policies.for_case(case)
         ctx = CommandContext(self, uow, case, actor, policy, now, trigger, EMPTY, "", False, parent, timer)
         row = None
         for r in rows:
@@ -1400,6 +1403,7 @@ class Engine:
                     closed_at,
                     case.last_hash,
                     pins_now,
+                    case.policy_chain,
                 )
                 deadline = self._resolve_stage_deadline(state_spec.deadline, preview, pins_now, policy, now)
                 if deadline is not None:
@@ -1412,7 +1416,7 @@ class Engine:
                 overdue = False
                 deadline = ctx.restaged_deadline
                 if deadline is not None:
-                    pinned_policy = self.policies.get(*ctx.policy_pin) if ctx.policy_pin else policy
+                    pinned_policy = self.policies.pinned(ctx.policy_pin) if ctx.policy_pin else policy
                     self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, pinned_policy, now, arm)
             elif key is not None and cpins and key in cpins:
                 cancel = case.deadline is not None or case.overdue
@@ -1471,8 +1475,9 @@ class Engine:
             if cpins:
                 put(changes, "pins", {k: d.to_json() for k, d in cpins.items()})
             if ctx.policy_pin is not None:
-                put(changes, "policy_id", ctx.policy_pin[0])
-                put(changes, "policy_version", ctx.policy_pin[1])
+                put(changes, "policy_chain", [list(pin) for pin in ctx.policy_pin])
+                put(changes, "policy_id", ctx.policy_pin[-1][0])
+                put(changes, "policy_version", ctx.policy_pin[-1][1])
             if rung != case.sanction_rung:
                 put(changes, "sanction_rung", rung)
         reason_field = row.spec.reason
@@ -1505,6 +1510,8 @@ class Engine:
             "type": row.event_type,
             "workflow": case.workflow,
         }
+        if case.policy_chain:
+            body["policy_chain"] = [list(pin) for pin in case.policy_chain]
         body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
         # Every field, in field order: the fast snapshot constructors of ``_model`` take them so.
@@ -1531,8 +1538,9 @@ class Engine:
             late,
             prev_hash,
             digest,
+            case.policy_chain,
         )
-        pin = ctx.policy_pin
+        pin = ctx.policy_pin[-1] if ctx.policy_pin else None
         new_snapshot = new_case(
             case.id,
             case.workflow,
@@ -1551,6 +1559,7 @@ class Engine:
             closed_at,
             digest,
             pins_now,
+            ctx.policy_pin if ctx.policy_pin else case.policy_chain,
         )
         # Every field, in order: the tuple is made directly (the named tuple's ``__new__`` only fills defaults).
         write: Write = _new_tuple(

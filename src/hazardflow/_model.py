@@ -139,6 +139,9 @@ class Case:
     ``owning_jurisdiction`` is the tier that supervises the case (it moves up on an accepted escalation).
     ``pins`` holds the deadlines a command fixed for a stage key (the rectification date of an order, a plan,
     an extension); when the stage running now is pinned, ``deadline`` is the very same object.
+    ``policy_chain`` is the ``(policy_id, policy_version)`` of every policy layer the case is pinned to,
+    national first (``policy_id``/``policy_version`` name the nearest one); empty on a case opened before
+    policies were layered, which keeps its one ``policy_id@policy_version``.
     """
 
     id: str
@@ -158,6 +161,7 @@ class Case:
     closed_at: datetime | None = attrs.field(default=None, repr=local_repr)
     last_hash: str = ""
     pins: FrozenDict = EMPTY
+    policy_chain: tuple[tuple[str, str], ...] = ()
 
     # Convenience accessors for the fields every hazard case has (None on other workflows).
     @property
@@ -228,9 +232,18 @@ class AuditEvent:
     late_seconds: float | None = None
     prev_hash: str = ""
     hash: str = ""
+    #: Every policy layer the case was pinned to when the command ran, national first (empty on events of a
+    #: case opened before policies were layered: the key is then left out of the hashed form).
+    policy_chain: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The event as a JSON-ready dict (the form that is hashed, plus ``hash``)."""
+        out = self._dict()
+        if self.policy_chain:
+            out["policy_chain"] = [list(pin) for pin in self.policy_chain]
+        return out
+
+    def _dict(self) -> dict[str, Any]:
         return {
             "case_id": self.case_id,
             "seq": self.seq,
@@ -283,7 +296,15 @@ class AuditEvent:
             late_seconds=data.get("late_seconds"),
             prev_hash=data.get("prev_hash", ""),
             hash=data.get("hash", ""),
+            policy_chain=chain_from(data.get("policy_chain")),
         )
+
+
+def chain_from(value: Any) -> tuple[tuple[str, str], ...]:
+    """A policy chain from its JSON form (a list of ``[policy_id, policy_version]`` pairs); ``()`` for none."""
+    if not value:
+        return ()
+    return tuple((str(pin[0]), str(pin[1])) for pin in value)
 
 
 def _snapshot_factory(cls: type[Any]) -> Any:

@@ -291,7 +291,7 @@ class JurisdictionPolicy(Protocol):
         ...
 
     def reporting_obligations(self) -> Sequence[ReportingObligation]:
-        """The periodic reports parties owe (monthly, quarterly, half-yearly, annual)."""
+        """The periodic reports parties owe (weekly, half-monthly, monthly, quarterly, half-yearly, annual)."""
         ...
 
     def campaign_milestones(self) -> Sequence[Milestone]:

@@ -95,7 +95,7 @@ def test_periods() -> None:
     [
         (lambda: period_start("month", "2026-2"), "period", "write it like '2026-02'"),
         (lambda: period_start("quarter", "2026-Q5"), "period", "is not a quarter period"),
-        (lambda: period_start("week", "2026-W1"), "period", "unknown kind of period"),  # type: ignore[arg-type]
+        (lambda: period_start("fortnight", "2026-F1"), "period", "unknown kind of period"),  # type: ignore[arg-type]
         (lambda: periods_between("month", date(2026, 3, 1), date(2026, 2, 1)), "end", "must not be before start"),
         (lambda: periods_between("month", "2026-01-01", date(2026, 2, 1)), "start", "must be a date"),  # type: ignore[arg-type]
     ],

@@ -120,3 +120,38 @@ def test_a_forecast_carries_on_open_tipoffs_and_escalations() -> None:
     assert not tipoffs & still  # every carried tip-off was verified: substantiated or dismissed
     assert len(escalations & still) < len(escalations)
     assert engine.verify_audit().problems == ()
+
+
+def test_weekly_and_half_monthly_reports_are_opened_once_each() -> None:
+    # 衡阳市's enforcement statistics are weekly and its scheduling half-monthly [seed:003 item 6].
+    import io
+    import json
+
+    from hazardflow_seed_policies import HengyangCity, HunanProvince
+
+    from hazardflow.simulation import Area, Rates, Scenario, Township
+
+    sc = Scenario(
+        name="衡阳",
+        name_en="Hengyang",
+        start=date(2024, 1, 1),
+        end=date(2024, 6, 30),
+        areas=[Area("430000", "湖南省"), Area("430400", "衡阳市"), Area("430407", "石鼓区")],
+        townships=[Township("430407100", "人民街道", {"industry_trade": 5})],
+        rates=Rates({"industry_trade": 3}),
+        policies=[HunanProvince, HengyangCity],
+        filings=True,
+    )
+    log = io.StringIO()
+    r = simulate(sc, seed=1, audit_log=log)
+    opened = [
+        (e["payload"]["obligation"], e["payload"]["party_id"], e["payload"]["period"])
+        for e in map(json.loads, log.getvalue().splitlines())
+        if e["trigger"] == "open_obligation"
+    ]
+    assert len(opened) == len(set(opened))
+    weeks = {p for ob, _party, p in opened if ob == "weekly_enforcement_statistics"}
+    assert weeks == {f"2024-W{w:02d}" for w in range(1, 27)}  # 1 January 2024 is a Monday
+    halves = {p for ob, _party, p in opened if ob == "half_monthly_scheduling"}
+    assert len(halves) == 12
+    assert r.total.to_json()["refused_commands"] == {}

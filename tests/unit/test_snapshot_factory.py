@@ -14,7 +14,7 @@ CASE_ARGS = ("HZ-1", "hazard", "registered", 1, "500240204", "500240204", "p", "
 EVENT_ARGS = (
     *("HZ-1", 1, "hazard", "case.registered", "register", None, "registered"),
     *("u", "张", "inspector", "BU", "500240204", T0, "p", "1", FrozenDict(), FrozenDict()),
-    *(None, None, None, "0" * 64, "f" * 64),
+    *(None, None, None, "0" * 64, "f" * 64, (("cn.national", "2024.1"), ("p", "1"))),
 )
 
 
@@ -25,7 +25,7 @@ def test_the_shipped_snapshots_get_the_fast_constructor() -> None:
 
 
 def test_a_fast_case_is_a_frozen_case_equal_to_the_attrs_one() -> None:
-    full = (*CASE_ARGS, None, False, 0, None, "h", FrozenDict())
+    full = (*CASE_ARGS, None, False, 0, None, "h", FrozenDict(), (("cn.national", "2024.1"), ("p", "1")))
     fast, slow = new_case(*full), Case(*full)
     assert type(fast) is Case
     assert fast == slow

@@ -75,8 +75,9 @@ def _tree(registry: PolicyRegistry) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    policy = typer.Typer(help="Jurisdiction policies: list, show the effective rules, check (辖区政策).")
+    policy = typer.Typer(help="Jurisdiction policies: list, show the effective rules, check, migrate (辖区政策).")
     app.add_typer(policy, name="policy", no_args_is_help=True)
+    register_migrate(policy)
 
     @policy.command("list")
     def list_(
@@ -155,3 +156,86 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"OK   {p.policy_id}@{p.policy_version} {p.name}")
         if failed:
             raise typer.Exit(1)
+
+
+def register_migrate(policy: typer.Typer) -> None:
+    """``hazardflow policy migrate``: move open cases to the layers in force (dry run unless ``--apply``)."""
+
+    @policy.command("migrate")
+    def migrate(
+        url: str = typer.Option(
+            ..., "--url", envvar="HAZARDFLOW_DATABASE_URL", help="Database URL, e.g. sqlite:///hazards.db."
+        ),
+        plan_id: str = typer.Option(..., "--plan-id", help="Names the plan in every event (makes it idempotent)."),
+        reason: str = typer.Option(..., "--reason", help="Why: the new document's number, say."),
+        approved_by: str = typer.Option(..., "--approved-by", help="Who authorized the plan."),
+        jurisdiction: str = typer.Option("", "--jurisdiction", "-j", help="Only cases in this subtree."),
+        layer: str = typer.Option(
+            "", "--layer", help="Only cases pinned to this layer version (policy_id@version) ..."
+        ),
+        to: str = typer.Option("", "--to", help="... moved to this version of it (default: the layers in force)."),
+        apply: bool = typer.Option(False, "--apply", help="Write the migration (default: a dry run only)."),
+        lang: Lang = typer.Option(Lang.zh, "--lang", "-l", help="Language of the report: zh or en."),
+        imports: list[str] = typer.Option([], "--import", "-i", help=_IMPORT_HELP),
+    ) -> None:
+        """Plan (and with --apply, carry out) the move of open cases to new policy layers, case by case."""
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from .._engine import Engine
+        from .._exceptions import HazardflowError
+        from ..persistence.sql import SqlStore
+        from ..policies.migration import MigrationPlan
+
+        console = Console(stderr=True)
+        registry, _ = _load(imports)
+        source = target = None
+        if layer or to:
+            if not (layer and to):
+                typer.echo("give --layer and --to together (or neither: the layers in force)", err=True)
+                raise typer.Exit(2)
+            source = _pin(layer, "--layer")
+            target = (source[0], to) if "@" not in to else _pin(to, "--to")
+        try:
+            with SqlStore(url, create=False) as store:
+                engine = Engine(store=store, policies=registry, jurisdictions=_tree(registry))
+                plan = MigrationPlan(
+                    engine, source, target, plan_id, reason, approved_by, jurisdiction=jurisdiction or None
+                )
+                total = len(list(plan._candidates()))
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                with Progress(*columns, console=console, transient=True) as bar:
+                    task = bar.add_task("dry run" if not apply else "assess", total=total)
+                    report = plan.dry_run(progress=lambda n: bar.advance(task, n))
+                typer.echo(report.render(lang.value), nl=False)
+                if not apply:
+                    typer.echo(
+                        "\n（试运行，未写入；加 --apply 执行迁移）"
+                        if lang is Lang.zh
+                        else "\n(dry run: nothing written; add --apply to migrate)"
+                    )
+                    return
+                with Progress(*columns, console=console, transient=True) as bar:
+                    task = bar.add_task("migrate", total=len(report.movable))
+                    result = plan.apply(report, progress=lambda n: bar.advance(task, n))
+        except HazardflowError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        summary = (
+            f"\n已迁移 {len(result.migrated)} 件，不能迁移 {len(result.blocked)} 件，失败 {len(result.failed)} 件"
+            if lang is Lang.zh
+            else f"\nmigrated {len(result.migrated)}, cannot move {len(result.blocked)}, failed {len(result.failed)}"
+        )
+        typer.echo(summary)
+        for cid, why in result.failed:
+            typer.echo(f"  - {cid}: {why}")
+        if result.failed:
+            raise typer.Exit(1)
+
+
+def _pin(text: str, option: str) -> tuple[str, str]:
+    pid, sep, version = text.rpartition("@")
+    if not sep or not pid or not version:
+        typer.echo(f"invalid value for {option!r}: {text!r}; write it policy_id@version", err=True)
+        raise typer.Exit(2)
+    return pid, version

@@ -110,6 +110,9 @@ class CaseRow(_Base, table=True):
     closed_at: datetime | None = _col(_TS, "办结时间（UTC）；未办结为空", nullable=True)
     fields: Any = _col(_JSON, "案件事实（JSON，不含保密信息）")
     pins: Any = _col(_JSON, "命令确定的阶段期限（整改期限、报送期限等），按期限键（JSON）", nullable=True)
+    policy_chain: Any = _col(
+        _JSON, "案件锁定的各级政策层（国家至本级，每层编号与版本，JSON）；分层前立案的案件为空", nullable=True
+    )
     last_hash: str = _col(sa.String(64), "最新审计事件的哈希（链头）")
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["HEAD", "REVISIONS", "current", "revision_of", "upgrade"]
 
 #: Every schema revision this release knows, oldest first (a test keeps it equal to the Alembic scripts).
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005_policy_chain")
 #: The revision this release writes and expects.
 HEAD = REVISIONS[-1]
 

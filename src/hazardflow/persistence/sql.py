@@ -61,7 +61,7 @@ from .._exceptions import (
     StorageFull,
 )
 from .._jurisdiction import is_within, subtree_prefix
-from .._model import AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case
+from .._model import AuditEvent, Case, FrozenDict, Timer, Write, chain_from, freeze, new_case
 from . import _tables, migrate
 
 __all__ = ["SqlStore"]
@@ -80,7 +80,7 @@ def _DUMPS(value: Any) -> str:  # noqa: N802 - a module constant in spirit, kept
 
 _CASE_COLS = (
     "id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, policy_version, deadline, overdue, "
-    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins"
+    "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins, policy_chain"
 )
 _TIMER_COLS = (
     "id, case_id, workflow, kind, key, due_at, armed_seq, armed_state, rung, status, lease_owner, "
@@ -90,8 +90,8 @@ _SQL = {
     "insert_case": (
         "INSERT INTO hf_case (id, workflow, state, rev, jurisdiction, owning_jurisdiction, policy_id, "
         "policy_version, grade, industry, source, department, business_unit, deadline_at, deadline, overdue, "
-        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+        "sanction_rung, opened_at, updated_at, closed_at, fields, last_hash, pins, policy_chain) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
     ),
     "insert_event": (
         "INSERT INTO hf_event (case_id, seq, workflow, type, trigger, from_state, to_state, actor_id, actor_name, "
@@ -149,8 +149,8 @@ _SQL_SQLITE = {
     **_SQL,
     "load_case": f"SELECT {_CASE_COLS_SQLITE} FROM hf_case WHERE id = ?",
     "insert_case": _SQL["insert_case"].replace(
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?)",
     ),
     "insert_event": _SQL["insert_event"].replace(
         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -185,7 +185,7 @@ _N_TIMER_COLS = len(_TIMER_COLS.split(", "))
 _OPTIONAL: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1 << 0, ("state",)),
     (1 << 1, ("owning_jurisdiction",)),
-    (1 << 2, ("policy_id", "policy_version")),
+    (1 << 2, ("policy_id", "policy_version", "policy_chain")),
     (1 << 3, ("grade",)),
     (1 << 4, ("industry",)),
     (1 << 5, ("source",)),
@@ -209,6 +209,7 @@ _TOP_BITS = (
     ("owning_jurisdiction", 1 << 1),
     ("policy_id", 1 << 2),
     ("policy_version", 1 << 2),
+    ("policy_chain", 1 << 2),
     ("deadline", 1 << 8),
     ("overdue", 1 << 9),
     ("sanction_rung", 1 << 10),
@@ -336,6 +337,10 @@ def _pins_out(pins: Mapping[str, Deadline]) -> str | None:
 
 
 _NO_PINS = FrozenDict()
+
+
+def _chain_out(chain: tuple[tuple[str, str], ...]) -> str | None:
+    return _DUMPS([list(pin) for pin in chain]) if chain else None
 
 
 def _json_in(value: Any) -> Any:
@@ -801,6 +806,7 @@ class SqlStore:
             dt(r[13]),
             r[15],
             pins,
+            chain_from(_json_in(r[17])),
         )
 
     def load_events(self, case_id: str) -> list[AuditEvent]:
@@ -1161,6 +1167,7 @@ class SqlStore:
                         json_out(f),
                         c.last_hash,
                         _pins_out(c.pins),
+                        _chain_out(c.policy_chain),
                     )
                 )
             else:
@@ -1172,7 +1179,7 @@ class SqlStore:
                     if b & 2:
                         vals.append(c.owning_jurisdiction)
                     if b & 4:
-                        vals += (c.policy_id, c.policy_version)
+                        vals += (c.policy_id, c.policy_version, _chain_out(c.policy_chain))
                     if b & 0xF8:
                         for name, bit in _FIELD_BITS:
                             if b & bit:

@@ -1,7 +1,8 @@
 """Jurisdiction policies: the national baseline, the registry, and the building blocks of a policy.
 
-* :class:`NationalBaseline` - the national rules (16号令, 安全生产法), each tagged with its source; subclass it
-  (or your parent jurisdiction's policy) and override what differs, with :func:`amend` for tables.
+* :class:`NationalBaseline` - the national rules (16号令, 安全生产法), each tagged with its source.
+* :class:`Layer` - a jurisdiction's layer: it states only what its documents change (:func:`extend` adds to the
+  parent's value); the registry composes the layers in force from the national baseline down, at resolve time.
 * :class:`PolicyRegistry` - every version an engine knows; a new case resolves to the nearest policy up the
   administrative-division tree, an open case keeps the version it pinned. :func:`discover` loads installed
   policy packages (entry-point group ``hazardflow.policies``) when asked, never at import.
@@ -14,6 +15,7 @@
 from .base import ListingRule, Milestone, NationalBaseline, Permission, ReportingObligation, Rung, Separation, amend
 from .criteria import NATIONAL_CRITERIA, CriteriaCatalog, CriteriaSet, Criterion
 from .fire import FireSafetyRules
+from .layers import Layer, extend
 from .migration import MigrationPlan, MigrationReport, MigrationResult
 from .registry import ENTRY_POINT_GROUP, PolicyRegistry, discover
 
@@ -24,6 +26,7 @@ __all__ = [
     "CriteriaSet",
     "Criterion",
     "FireSafetyRules",
+    "Layer",
     "ListingRule",
     "MigrationPlan",
     "MigrationReport",
@@ -37,4 +40,5 @@ __all__ = [
     "Separation",
     "amend",
     "discover",
+    "extend",
 ]

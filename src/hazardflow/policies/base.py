@@ -114,12 +114,12 @@ class Rung:
 
 @attrs.frozen
 class ReportingObligation:
-    """A periodic report a party owes: ``period`` is month, quarter, half_year or year."""
+    """A periodic report a party owes: ``period`` is week, half_month, month, quarter, half_year or year."""
 
     id: str
     name_zh: str
     name_en: str
-    period: Literal["month", "quarter", "half_year", "year"]
+    period: Literal["week", "half_month", "month", "quarter", "half_year", "year"]
     due: DeadlineSpec
     party: PartyKind
     source: str = ""

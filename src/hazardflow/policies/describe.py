@@ -25,17 +25,93 @@ __all__ = ["RuleLine", "describe_policy", "layers", "rule_lines"]
 
 @attrs.frozen
 class RuleLine:
-    """One rendered rule: its title key, its value, its source tag and the layer that set it."""
+    """One rendered rule: its title key, its value, its source tag and the layer that set it.
+
+    ``shadows`` names the layers above whose value of the same point this one overrides (shadowing), and
+    ``same_as_parent`` the layers that state the point with the very value they would get anyway.
+    """
 
     rule: str
     value: str
     source: str
     layer: str
+    shadows: tuple[str, ...] = ()
+    same_as_parent: tuple[str, ...] = ()
 
 
 def layers(policy: object) -> list[type]:
     """The policy's layers, nearest first: every class in its MRO that names a jurisdiction, and labelled mixins."""
-    return [c for c in type(policy).__mro__ if {"jurisdiction", "policy_id", "layer_label"} & set(vars(c))]
+    return [
+        c
+        for c in type(policy).__mro__
+        if {"jurisdiction", "policy_id", "layer_label"} & set(vars(c)) and "_hf_chain" not in vars(c)
+    ]
+
+
+def _prefixes(policy: object) -> list[Any]:
+    """The effective policy of each prefix of a composed policy's chain, national first (one for a plain one)."""
+    from .layers import compose, layers_of
+
+    chain = layers_of(policy)
+    if len(chain) < 2 or "_hf_chain" not in vars(type(policy)):
+        return [policy]
+    return [compose(chain[:n])() for n in range(1, len(chain) + 1)]
+
+
+def _states(layer: type, point: tuple[str, Any] | None) -> bool:
+    """Whether ``layer`` states ``point`` (an attribute, or one entry or id of it) itself."""
+    from .layers import BY_ID_RULES, stated
+
+    if point is None:
+        return False
+    name, key = point
+    own = stated(layer)
+    if name not in own:
+        return False
+    if key is None:
+        return True
+    value = own[name]
+    if name in BY_ID_RULES:
+        return any(getattr(x, "id", None) == key for x in getattr(value, "items", value))
+    if hasattr(value, "keys"):
+        return key in value
+    return True
+
+
+def _trace(policy: object, read: Callable[[Any], Any], lang: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(origin layer, layers it shadows, layers overriding with an identical value) of one rule line."""
+    from .layers import layers_of
+
+    prefixes = _prefixes(policy)
+    if len(prefixes) < 2:
+        return _origin(policy, read, lang), (), ()
+    chain = layers_of(policy)
+    point = getattr(read, "point", None)
+    values = []
+    for p in prefixes:
+        try:
+            values.append(read(p))
+        except (AttributeError, KeyError, TypeError):
+            values.append(None)
+    setters = [0] + [n for n in range(1, len(values)) if values[n] != values[n - 1]]
+    identical = tuple(
+        _layer_name(chain[n], lang)
+        for n in range(1, len(values))
+        if values[n] == values[n - 1] and _states(chain[n], point)
+    )
+    origin = setters[-1]
+    name = _layer_name(chain[origin], lang) if origin else _layer_name(chain[0], lang)
+    if chain[origin] is chain[-1] and origin:
+        name = "本级" if lang == "zh" else "this policy"
+    if origin and point is not None:
+        # A labelled mixin of the layer (fire-safety rules, a campaign) is named itself.
+        from .layers import _own_classes
+
+        mixin = next((c for c in _own_classes(chain[origin]) if point[0] in vars(c) and "layer_label" in vars(c)), None)
+        if mixin is not None:
+            name = _layer_name(mixin, lang)
+    shadows = tuple(_layer_name(chain[n], lang) for n in setters[:-1] if values[n] is not None)
+    return name, shadows, identical
 
 
 def _layer_name(cls: type, lang: str) -> str:
@@ -121,19 +197,25 @@ def _attr(name: str) -> Callable[[Any], Any]:
         return getattr(c, name)
 
     read.attr_name = name  # type: ignore[attr-defined]
+    read.point = (name, None)  # type: ignore[attr-defined]
+    return read
+
+
+def _pointed(read: Callable[[Any], Any], name: str, key: Any) -> Callable[[Any], Any]:
+    read.point = (name, key)  # type: ignore[attr-defined]
     return read
 
 
 def _entry(name: str, key: Any) -> Callable[[Any], Any]:
-    return lambda c: getattr(c, name).get(key)
+    return _pointed(lambda c: getattr(c, name).get(key), name, key)
 
 
 def _nth(name: str, n: int) -> Callable[[Any], Any]:
-    return lambda c: getattr(c, name)[n - 1] if len(getattr(c, name)) >= n else None
+    return _pointed(lambda c: getattr(c, name)[n - 1] if len(getattr(c, name)) >= n else None, name, None)
 
 
 def _by_id(name: str, ident: str) -> Callable[[Any], Any]:
-    return lambda c: next((x for x in getattr(c, name) if x.id == ident), None)
+    return _pointed(lambda c: next((x for x in getattr(c, name) if x.id == ident), None), name, ident)
 
 
 def _member(name: str, item: Any) -> Callable[[Any], Any]:
@@ -146,7 +228,8 @@ def rule_lines(policy: JurisdictionPolicy, lang: str = "zh") -> list[RuleLine]:
     out: list[RuleLine] = []
 
     def add(rule: str, value: str, source: str, read: Callable[[Any], Any]) -> None:
-        out.append(RuleLine(rule, value, source, _origin(policy, read, lang)))
+        origin, shadows, identical = _trace(policy, read, lang)
+        out.append(RuleLine(rule, value, source, origin, shadows, identical))
 
     grades = list(policy.choices("grades"))
     shown = []
@@ -386,10 +469,28 @@ def describe_policy(
     chain = [_layer_name(c, lang) for c in layers(policy)]
     if isinstance(policy, NationalBaseline) and chain:
         lines.append(("- 继承：" if zh_ else "- inherits: ") + " → ".join(chain))
+    pins = getattr(policy, "policy_chain", None)
+    if pins:
+        lines.append(("- 政策层（锁定）：" if zh_ else "- layers (pinned): ") + " → ".join(f"{i}@{v}" for i, v in pins))
     lines.append("")
-    lines.append("| 规则 | 取值 | 来源 | 所在层级 |" if zh_ else "| rule | value | source | set by |")
-    lines.append("|---|---|---|---|")
+    lines.append(
+        "| 规则 | 取值 | 来源 | 所在层级 | 覆盖上级 |" if zh_ else "| rule | value | source | set by | overrides |"
+    )
+    lines.append("|---|---|---|---|---|")
+    flagged: list[str] = []
     for line in rule_lines(policy, lang):
         title = zh("policy_rule", line.rule) if zh_ else en("policy_rule", line.rule)
-        lines.append(f"| {title} | {line.value} | {line.source or '—'} | {line.layer} |")
+        over = ("、" if zh_ else ", ").join(line.shadows) if line.shadows else ""
+        if line.same_as_parent:
+            who = ("、" if zh_ else ", ").join(line.same_as_parent)
+            mark = f"⚠ 同值覆盖：{who}" if zh_ else f"⚠ same value as the parent: {who}"
+            over = f"{over}；{mark}" if over and zh_ else (f"{over}; {mark}" if over else mark)
+            flagged.append(f"{title}（{who}）" if zh_ else f"{title} ({who})")
+        lines.append(f"| {title} | {line.value} | {line.source or '—'} | {line.layer} | {over or '—'} |")
+    if flagged:
+        lines.append("")
+        lines.append(
+            ("同值覆盖（可删去）：" if zh_ else "overrides with the parent's own value (can be removed): ")
+            + ("；" if zh_ else "; ").join(flagged)
+        )
     return "\n".join(lines) + "\n"

@@ -24,9 +24,9 @@ change while the overdue ladder is already running against it, or when the new d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -36,6 +36,7 @@ from .._glossary import zh
 from .._jurisdiction import is_within
 from .._lifecycle import Field, Transition, Workflow, guard
 from .._model import SYSTEM, Case, GuardResult
+from .layers import chain_of, fingerprint
 
 if TYPE_CHECKING:
     from .._engine import CommandContext, Engine
@@ -58,6 +59,7 @@ MIGRATE_TRIGGER = "migrate_policy"
 _PAYLOAD = (
     Field("policy_id", "str"),
     Field("policy_version", "str"),
+    Field("policy_chain", "text", required=False),
     Field("plan_id", "str", max_length=64),
     Field("reason", "text"),
     Field("approved_by", "str"),
@@ -90,10 +92,15 @@ class CaseMigration:
     deadline_changed: bool = False
     notes: tuple[Finding, ...] = ()
     blocked: Finding | None = None
+    #: The chains of layers before and after (national first); empty on a case pinned before layers.
+    source_chain: tuple[tuple[str, str], ...] = ()
+    target_chain: tuple[tuple[str, str], ...] = ()
+    #: The target chain differs but every rule the case is governed by is the same: nothing to move.
+    unchanged: bool = False
 
     @property
     def movable(self) -> bool:
-        return self.blocked is None
+        return self.blocked is None and not self.unchanged
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (deadlines in their stored JSON form)."""
@@ -109,6 +116,9 @@ class CaseMigration:
             "deadline_changed": self.deadline_changed,
             "notes": [{"zh": n.zh, "en": n.en} for n in self.notes],
             "blocked": {"zh": self.blocked.zh, "en": self.blocked.en} if self.blocked else None,
+            "from_chain": [list(p) for p in self.source_chain],
+            "to_chain": [list(p) for p in self.target_chain],
+            "unchanged": self.unchanged,
         }
 
 
@@ -140,7 +150,12 @@ class MigrationReport:
 
     @property
     def blocked(self) -> tuple[CaseMigration, ...]:
-        return tuple(c for c in self.cases if not c.movable)
+        return tuple(c for c in self.cases if c.blocked is not None)
+
+    @property
+    def unchanged(self) -> tuple[CaseMigration, ...]:
+        """Cases whose effective rules would stay exactly the same: they keep their pins."""
+        return tuple(c for c in self.cases if c.blocked is None and c.unchanged)
 
     @property
     def recomputed(self) -> tuple[CaseMigration, ...]:
@@ -163,12 +178,13 @@ class MigrationReport:
         lines = [
             (
                 f"迁移计划 {self.plan_id}：{src} → {dst}；可迁移 {len(self.movable)} 件（其中期限重算 "
-                f"{len(self.recomputed)} 件），不能迁移 {len(self.blocked)} 件"
+                f"{len(self.recomputed)} 件），不能迁移 {len(self.blocked)} 件，规则未变 {len(self.unchanged)} 件"
             )
             if zh_
             else (
                 f"migration plan {self.plan_id}: {src} → {dst}; {len(self.movable)} case(s) can move "
-                f"({len(self.recomputed)} with a recomputed deadline), {len(self.blocked)} cannot"
+                f"({len(self.recomputed)} with a recomputed deadline), {len(self.blocked)} cannot, "
+                f"{len(self.unchanged)} unchanged"
             ),
             "",
         ]
@@ -275,12 +291,73 @@ def _rule_notes(case: Case, old: JurisdictionPolicy, new: JurisdictionPolicy) ->
     return out
 
 
-def assess_case(engine: Engine, case: Case, target: tuple[str, str], now: datetime | None = None) -> CaseMigration:
-    """What moving ``case`` to the ``target`` version would do, or why it cannot move."""
+Chain = tuple[tuple[str, str], ...]
+
+
+def format_chain(chain: Chain) -> str:
+    """A chain of pins as text: ``cn.national@2024.1/cn.cq@2023.1/...``."""
+    return "/".join(f"{i}@{v}" for i, v in chain)
+
+
+def parse_chain(text: str) -> Chain:
+    """Inverse of :func:`format_chain`."""
+    out = []
+    for part in text.split("/"):
+        pid, sep, version = part.rpartition("@")
+        if not sep or not pid or not version:
+            raise InvalidInput("policy_chain", text, "must be policy_id@version pins joined by '/'")
+        out.append((pid, version))
+    return tuple(out)
+
+
+def target_chain(engine: Engine, case: Case, target: tuple[str, str] | Chain | None, now: datetime) -> Chain:
+    """The chain ``case`` would be pinned to: the one in force now (``target`` None), an exact chain, or the
+    case's own chain with one layer's version replaced (``target`` a ``(policy_id, policy_version)`` pair)."""
+    if target is None:
+        return engine.policies.chain_pins(case.jurisdiction, now)
+    if target and all(isinstance(t, tuple) for t in target):
+        return cast("Chain", tuple(target))
+    pid, version = cast("tuple[str, str]", target)
+    current = case.policy_chain
+    if current and any(i == pid for i, _ in current):
+        return tuple((i, version if i == pid else v) for i, v in current)
+    return chain_of(engine.policies.get(pid, version, now))
+
+
+def assess_case(
+    engine: Engine, case: Case, target: tuple[str, str] | Chain | None, now: datetime | None = None
+) -> CaseMigration:
+    """What moving ``case`` to ``target`` would do, or why it cannot move (see :func:`target_chain`)."""
     now = now if now is not None else engine.now()
     source = (case.policy_id, case.policy_version)
-    new = engine.policies.get(*target)
-    base = CaseMigration(case.id, case.workflow, case.state, case.jurisdiction, source, target, case.deadline)
+    try:
+        chain = target_chain(engine, case, target, now)
+        new = engine.policies.pinned(chain)
+        old = engine.policies.for_case(case)
+    except InvalidInput as exc:
+        return CaseMigration(
+            case.id,
+            case.workflow,
+            case.state,
+            case.jurisdiction,
+            source,
+            ("", ""),
+            case.deadline,
+            blocked=Finding(f"政策层未在本引擎注册：{exc.value}", f"a policy layer is not registered here: {exc}"),
+            source_chain=case.policy_chain,
+        )
+    leaf = chain[-1]
+    base = CaseMigration(
+        case.id,
+        case.workflow,
+        case.state,
+        case.jurisdiction,
+        source,
+        leaf,
+        case.deadline,
+        source_chain=case.policy_chain,
+        target_chain=chain,
+    )
 
     def blocked(zh_: str, en_: str) -> CaseMigration:
         return attrs.evolve(base, blocked=Finding(zh_, en_))
@@ -289,18 +366,22 @@ def assess_case(engine: Engine, case: Case, target: tuple[str, str], now: dateti
         return blocked(
             "案件已办结，保留办结时的政策版本", "the case is finished; it keeps the version it was closed under"
         )
-    if source == target:
+    if chain == (case.policy_chain or chain_of(engine.policies.for_case(case))):
+        if target is None:
+            return attrs.evolve(base, unchanged=True)
         return blocked("案件已适用目标版本", "the case is already under the target version")
-    if not is_within(case.jurisdiction, new.jurisdiction):
-        return blocked(
-            f"目标版本适用于 {new.jurisdiction}，不含案件所在辖区 {case.jurisdiction}",
-            f"{target[0]}@{target[1]} governs {new.jurisdiction}, not the case's jurisdiction {case.jurisdiction}",
-        )
-    effective = getattr(new, "effective_from", None)
-    if effective is not None and effective > local_date(now):
-        return blocked(
-            f"目标版本自 {effective} 起施行", f"{target[0]}@{target[1]} takes effect on {effective.isoformat()}"
-        )
+    for pid, version in chain:
+        layer = engine.policies.layer(pid, version)
+        if not is_within(case.jurisdiction, layer.jurisdiction):
+            return blocked(
+                f"{pid}@{version} 适用于 {layer.jurisdiction}，不含案件所在辖区 {case.jurisdiction}",
+                f"{pid}@{version} governs {layer.jurisdiction}, not the case's jurisdiction {case.jurisdiction}",
+            )
+        effective = getattr(layer, "effective_from", None)
+        if effective is not None and effective > local_date(now):
+            return blocked(
+                f"{pid}@{version} 自 {effective} 起施行", f"{pid}@{version} takes effect on {effective.isoformat()}"
+            )
     grade = case.fields.get("grade")
     if grade is not None and grade not in new.choices("grades"):
         return blocked(
@@ -317,7 +398,8 @@ def assess_case(engine: Engine, case: Case, target: tuple[str, str], now: dateti
             f"the case is overdue (ladder at rung {case.sanction_rung}); changing its deadline would restart the "
             "ladder; finish the stage first",
         )
-    old = engine.policies.get(*source)
+    if fingerprint(old) == fingerprint(new):
+        return attrs.evolve(base, unchanged=True)
     notes = _rule_notes(case, old, new)
     return attrs.evolve(base, deadline_after=after, deadline_changed=changed, notes=tuple(notes))
 
@@ -330,34 +412,57 @@ def _text(name: str, value: object, limit: int = 200) -> str:
 
 @attrs.define
 class MigrationPlan:
-    """Move open cases from ``source`` to ``target`` (each ``(policy_id, policy_version)``).
+    """Move open cases to another chain of policy layers: one layer's new version, or whatever is in force.
+
+    ``source`` and ``target`` are ``(policy_id, policy_version)`` pairs of one layer: every open case whose
+    chain pins ``source`` moves to the same chain with ``target`` instead (a county's new version reaches the
+    cases of its townships this way). Both ``None`` (see :meth:`in_force`): every open case moves to the chain
+    in force for its jurisdiction now. A case whose effective rules would not change keeps its pins.
 
     ``plan_id`` names the plan in every event (and makes :meth:`apply` idempotent), ``reason`` says why
     (the new document's number, say), ``approved_by`` who authorized it. ``cases`` restricts the plan to
-    those case ids, ``jurisdiction`` to a subtree. Both versions must be registered with the engine::
+    those case ids, ``jurisdiction`` to a subtree. The versions must be registered with the engine::
 
-        plan = MigrationPlan(engine, ("cn.cq.sanxing", "2023.1"), ("cn.cq.sanxing", "2024.1"),
-                             plan_id="三星府发〔2024〕12号", reason="new action plan", approved_by="谭华祥")
+        plan = MigrationPlan(engine, ("cn.cq.shizhu", "2023.1"), ("cn.cq.shizhu", "2026.1"),
+                             plan_id="石安委发〔2026〕1号", reason="new county plan", approved_by="谭华祥")
         print(plan.dry_run().render("zh"))
         result = plan.apply()
     """
 
     engine: Engine
-    source: tuple[str, str]
-    target: tuple[str, str]
+    source: tuple[str, str] | None
+    target: tuple[str, str] | None
     plan_id: str
     reason: str
     approved_by: str
     cases: Sequence[str] | None = None
     jurisdiction: str | None = None
 
+    @classmethod
+    def in_force(
+        cls,
+        engine: Engine,
+        *,
+        plan_id: str,
+        reason: str,
+        approved_by: str,
+        cases: Sequence[str] | None = None,
+        jurisdiction: str | None = None,
+    ) -> MigrationPlan:
+        """A plan moving every open case (of ``jurisdiction``, or ``cases``) to the chain in force now."""
+        return cls(engine, None, None, plan_id, reason, approved_by, cases, jurisdiction)
+
     def __attrs_post_init__(self) -> None:
+        if (self.source is None) != (self.target is None):
+            raise InvalidInput("target", self.target, "give both source and target, or neither (the chain in force)")
         for name in ("source", "target"):
             value = getattr(self, name)
+            if value is None:
+                continue
             if not (isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)):
                 raise InvalidInput(name, value, "must be a (policy_id, policy_version) pair of strings")
-            self.engine.policies.get(*value)
-        if self.source == self.target:
+            self.engine.policies.layer(*value)
+        if self.source is not None and self.target is not None and self.source == self.target:
             raise InvalidInput("target", "@".join(self.target), "must differ from the source version")
         self.plan_id = _text("plan_id", self.plan_id, 64)
         self.reason = _text("reason", self.reason, 5000)
@@ -365,21 +470,29 @@ class MigrationPlan:
         if self.jurisdiction is not None:
             self.jurisdiction = self.engine.jurisdictions.check(self.jurisdiction)
 
+    def _pins(self, case: Case) -> tuple[tuple[str, str], ...]:
+        return case.policy_chain or ((case.policy_id, case.policy_version),)
+
     def _candidates(self) -> Iterable[Case]:
         if self.cases is not None:
             for cid in self.cases:
                 yield self.engine.get(cid)
             return
         for case in self.engine.cases(jurisdiction=self.jurisdiction, open_only=True):
-            if (case.policy_id, case.policy_version) == self.source:
+            if self.source is None or self.source in self._pins(case):
                 yield case
 
-    def dry_run(self, now: datetime | None = None) -> MigrationReport:
-        """Assess every candidate; nothing is written."""
+    def _label(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        if self.source is None or self.target is None:
+            return ("*", "pinned"), ("*", "in force")
+        return self.source, self.target
+
+    def dry_run(self, now: datetime | None = None, progress: Callable[[int], None] | None = None) -> MigrationReport:
+        """Assess every candidate; nothing is written. ``progress(n)`` is called after each case."""
         now = now if now is not None else self.engine.now()
         out: list[CaseMigration] = []
         for case in self._candidates():
-            if (case.policy_id, case.policy_version) not in (self.source, self.target):
+            if self.source is not None and self.source not in self._pins(case):
                 out.append(
                     attrs.evolve(
                         CaseMigration(
@@ -388,49 +501,62 @@ class MigrationPlan:
                             case.state,
                             case.jurisdiction,
                             (case.policy_id, case.policy_version),
-                            self.target,
+                            self.target or ("", ""),
                             case.deadline,
                         ),
                         blocked=Finding(
-                            f"案件适用 {case.policy_id}@{case.policy_version}，不是本计划的源版本",
+                            f"案件适用 {case.policy_id}@{case.policy_version}，不含本计划的源版本",
                             f"the case is under {case.policy_id}@{case.policy_version}, not the plan's source",
                         ),
                     )
                 )
-                continue
-            out.append(assess_case(self.engine, case, self.target, now))
-        return MigrationReport(self.plan_id, self.source, self.target, now, tuple(out))
+            else:
+                out.append(assess_case(self.engine, case, self.target, now))
+            if progress is not None:
+                progress(1)
+        source, target = self._label()
+        return MigrationReport(self.plan_id, source, target, now, tuple(out))
 
-    def payload(self) -> dict[str, str]:
-        """The payload of each ``migrate_policy`` command of this plan."""
-        return {
-            "policy_id": self.target[0],
-            "policy_version": self.target[1],
+    def payload(self, item: CaseMigration | None = None) -> dict[str, str]:
+        """The payload of the ``migrate_policy`` command of this plan (for one assessed case)."""
+        leaf = item.target if item is not None else (self.target or ("", ""))
+        out = {
+            "policy_id": leaf[0],
+            "policy_version": leaf[1],
             "plan_id": self.plan_id,
             "reason": self.reason,
             "approved_by": self.approved_by,
         }
+        if item is not None and item.target_chain:
+            out["policy_chain"] = format_chain(item.target_chain)
+        return out
 
-    def apply(self, report: MigrationReport | None = None, now: datetime | None = None) -> MigrationResult:
+    def apply(
+        self,
+        report: MigrationReport | None = None,
+        now: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> MigrationResult:
         """Move every movable case, one transaction each; refused and failed cases are reported, not raised.
 
         Pass the ``report`` of an earlier :meth:`dry_run` to move exactly the cases that were reviewed (cases
         that appeared since stay put); each case is assessed again inside its own transaction, so a case that
         changed since the dry run (closed, overdue) is refused and listed in ``failed`` with the reason.
+        Applying a plan again moves nothing twice (each case's command is idempotent on ``migrate:<plan_id>``).
         """
         from .._engine import _command_hash, _UnitOfWork
 
         if report is None:
             report = self.dry_run(now)
-        elif (report.plan_id, report.source, report.target) != (self.plan_id, self.source, self.target):
+        elif (report.plan_id, report.source, report.target) != (self.plan_id, *self._label()):
             raise InvalidInput("report", report.plan_id, "is the dry run of another plan; pass this plan's own dry run")
-        payload = self.payload()
         key = f"migrate:{self.plan_id}"
-        chash = _command_hash(MIGRATE_TRIGGER, payload)
         moved: list[str] = []
         failed: list[tuple[str, str]] = []
         engine = self.engine
         for item in report.movable:
+            payload = self.payload(item)
+            chash = _command_hash(MIGRATE_TRIGGER, payload)
             uow = _UnitOfWork(engine.store, engine._batch)
             try:
                 if uow.idempotent(item.case_id, key) is not None:
@@ -452,8 +578,18 @@ class MigrationPlan:
             except (ConcurrentUpdateError, HazardflowError) as exc:
                 failed.append((item.case_id, str(exc)))
                 continue
+            finally:
+                if progress is not None:
+                    progress(1)
             moved.append(item.case_id)
         return MigrationResult(self.plan_id, tuple(moved), report.blocked, tuple(failed))
+
+
+def _payload_target(ctx: CommandContext) -> tuple[tuple[str, str], ...]:
+    text = ctx.payload.get("policy_chain")
+    if text:
+        return parse_chain(text)
+    return target_chain(ctx.engine, ctx.case, (ctx.payload["policy_id"], ctx.payload["policy_version"]), ctx.now)
 
 
 # ── the internal transition ──────────────────────────────────────────────────────────────────────────
@@ -462,21 +598,23 @@ class MigrationPlan:
 @guard(needs_payload=True)
 def migration_allowed(ctx: CommandContext) -> GuardResult:
     """The case may move to the payload's version now (re-assessed inside the command's transaction)."""
-    target = (ctx.payload["policy_id"], ctx.payload["policy_version"])
     try:
+        target = _payload_target(ctx)
         verdict = assess_case(ctx.engine, ctx.case, target, ctx.now)
     except InvalidInput as exc:
         return GuardResult.deny("目标政策版本未在本引擎注册", f"the target version is not registered: {exc}")
     if verdict.blocked is not None:
         return GuardResult.deny(verdict.blocked.zh, verdict.blocked.en)
+    if verdict.unchanged:
+        return GuardResult.deny("目标版本下案件适用的规则不变", "the case's effective rules would not change")
     return GuardResult.allow()
 
 
 def migrate_policy(ctx: CommandContext) -> None:
     """Re-pin the case and, when the stage deadline changes under the new version, restage it."""
-    target_id, target_version = ctx.payload["policy_id"], ctx.payload["policy_version"]
-    target = ctx.engine.policies.get(target_id, target_version)
-    ctx.policy_pin = (target_id, target_version)
+    chain = _payload_target(ctx)
+    target = ctx.engine.policies.pinned(chain)
+    ctx.policy_pin = chain
     changed, after = _recompute(ctx.engine, ctx.case, target)
     if changed:
         ctx.restage = True

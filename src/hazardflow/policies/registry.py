@@ -17,7 +17,7 @@ An entry point may name a policy class, a policy instance, or an iterable of eit
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,6 +29,7 @@ from .._jurisdiction import NATIONAL, JurisdictionTree, ancestors, canonical
 
 if TYPE_CHECKING:
     from .._engine import Engine
+    from .._model import Case
     from ..abc import JurisdictionPolicy
 
 __all__ = ["ENTRY_POINT_GROUP", "InstalledPolicy", "PolicyRegistry", "discover"]
@@ -42,7 +43,7 @@ def _instantiate(policy: Any) -> JurisdictionPolicy:
     return cast("JurisdictionPolicy", instance)
 
 
-def _effective(p: JurisdictionPolicy) -> date:
+def _effective(p: Any) -> date:
     value = getattr(p, "effective_from", None)
     return value if isinstance(value, date) else date.min
 
@@ -96,19 +97,26 @@ def discover(group: str = ENTRY_POINT_GROUP) -> list[InstalledPolicy]:
     return found
 
 
-class PolicyRegistry:
-    """Policies an engine knows, by jurisdiction and by ``(policy_id, policy_version)``.
+_Key = tuple[str, str]
+_Chain = tuple[_Key, ...]
 
-    Every registered version stays available, so cases pinned to an old version keep their rules. A new case
-    gets, from the nearest jurisdiction up the tree that has a policy, the version with the latest
-    ``effective_from`` (an optional ``date`` class attribute) that is not in the future; versions without a
-    date count as always in force, and among equals the one registered last wins. The national baseline is
-    added when no policy governs the national root.
+
+class PolicyRegistry:
+    """Policy layers an engine knows, by jurisdiction and by ``(policy_id, policy_version)``.
+
+    Every registered version stays available, so cases pinned to an old chain keep their rules. The policy of
+    a division at an instant is the chain of layers in force from the national baseline down to it, composed
+    (see :mod:`hazardflow.policies.layers`): at each division code on the way, the version with the latest
+    ``effective_from`` (an optional ``date``) that is not in the future; versions without a date count as
+    always in force, and among equals the one registered last wins. The national baseline is added when no
+    layer governs the national root. A composed policy is made once per chain and cached.
     """
 
     def __init__(self, policies: Iterable[Any] = ()) -> None:
-        self._by_version: dict[tuple[str, str], JurisdictionPolicy] = {}
-        self._by_jurisdiction: dict[str, list[JurisdictionPolicy]] = {}
+        self._by_version: dict[_Key, Any] = {}
+        self._by_jurisdiction: dict[str, list[_Key]] = {}
+        self._effective: dict[_Chain, JurisdictionPolicy] = {}
+        self._legacy: dict[tuple[str, str, date | None], JurisdictionPolicy] = {}
         self._tree: JurisdictionTree | None = None
         self._engine: Engine | None = None
         for p in policies:
@@ -116,75 +124,106 @@ class PolicyRegistry:
         if NATIONAL not in self._by_jurisdiction:
             from .base import NationalBaseline
 
-            self.register(NationalBaseline())
+            self.register(NationalBaseline)
 
     @classmethod
     def installed(cls, *extra: Any) -> PolicyRegistry:
         """A registry of every installed policy (entry points), plus ``extra`` policies."""
         return cls([*(i.policy for i in discover()), *extra])
 
+    # ── registering ──────────────────────────────────────────────────────────────────────────────────
     def register(self, policy: Any) -> JurisdictionPolicy:
-        """Add a policy (class or instance); registering the same version of the same class again is a no-op."""
-        try:
-            p = _instantiate(policy)
-        except HazardflowError as exc:
-            raise PolicyDefinitionError(getattr(policy, "__qualname__", repr(policy)), (str(exc),)) from None
+        """Add a layer (class or instance); registering the same version of the same class again is a no-op.
+
+        Returns the layer's effective policy (composed under the layers registered above it). Once the
+        registry belongs to an engine, the new layer and every chain it joins are checked first; a problem
+        raises one :class:`~hazardflow.PolicyDefinitionError` and registers nothing.
+        """
+        from .layers import layer_class
+
+        cls = layer_class(policy)
+        if cls is None:
+            try:
+                entry: Any = _instantiate(policy)
+            except HazardflowError as exc:
+                raise PolicyDefinitionError(getattr(policy, "__qualname__", repr(policy)), (str(exc),)) from None
+        else:
+            entry = cls
         problems = [
             f"{attr} must be a non-empty string"
             for attr in ("policy_id", "policy_version", "jurisdiction")
-            if not isinstance(getattr(p, attr, None), str) or not getattr(p, attr)
+            if not isinstance(getattr(entry, attr, None), str) or not getattr(entry, attr)
         ]
         if problems:
-            raise PolicyDefinitionError(repr(p), tuple(problems))
+            raise PolicyDefinitionError(repr(entry), tuple(problems))
+        pid, version = str(entry.policy_id), str(entry.policy_version)
         try:
-            code = canonical(p.jurisdiction)
+            code = canonical(entry.jurisdiction)
         except HazardflowError as exc:
-            raise PolicyDefinitionError(
-                f"{p.policy_id}@{p.policy_version}", (f"jurisdiction {p.jurisdiction!r}: {exc}",)
-            ) from None
-        key = (p.policy_id, p.policy_version)
+            raise PolicyDefinitionError(f"{pid}@{version}", (f"jurisdiction {entry.jurisdiction!r}: {exc}",)) from None
+        key = (pid, version)
         known = self._by_version.get(key)
         if known is not None:
-            if type(known) is type(p):
-                return known
+            same = known is entry if cls is not None else type(known) is type(entry)
+            if same:
+                return self.get(*key)
             raise PolicyDefinitionError(
-                p.policy_id,
+                pid,
                 (
-                    f"version {p.policy_version!r} is registered twice by different classes "
-                    f"({type(known).__qualname__} and {type(p).__qualname__}); bump policy_version",
+                    f"version {version!r} is registered twice by different classes "
+                    f"({_qualname(known)} and {_qualname(entry)}); bump policy_version",
                 ),
             )
-        for (pid, _), other in self._by_version.items():
-            if pid == p.policy_id and canonical(other.jurisdiction) != code:
+        for (other_id, _), other in self._by_version.items():
+            if other_id == pid and canonical(other.jurisdiction) != code:
                 raise PolicyDefinitionError(
-                    p.policy_id,
+                    pid,
                     (
                         f"every version of a policy governs one jurisdiction: {other.policy_version!r} governs "
-                        f"{other.jurisdiction}, {p.policy_version!r} governs {p.jurisdiction}",
+                        f"{other.jurisdiction}, {version!r} governs {entry.jurisdiction}",
                     ),
                 )
+        self._by_version[key] = entry
+        self._by_jurisdiction.setdefault(code, []).append(key)
+        self._effective.clear()
+        self._legacy.clear()
         if self._engine is not None:
             # Registered after the engine was built (a new version, say): checked before it can govern a case.
             from .validation import check_policy
 
-            problems = check_policy(p, self._engine)
+            try:
+                problems = self.chain_problems()
+                if not problems:
+                    problems = [
+                        f"{p.policy_id}@{p.policy_version}: {pr}"
+                        for p in self._compositions(only=pid)
+                        for pr in check_policy(p, self._engine)
+                    ]
+            except PolicyDefinitionError as exc:
+                problems = list(exc.problems)
             if problems:
-                raise PolicyDefinitionError(f"{p.policy_id}@{p.policy_version}", tuple(problems))
-        self._by_version[key] = p
-        self._by_jurisdiction.setdefault(code, []).append(p)
+                del self._by_version[key]
+                self._by_jurisdiction[code].remove(key)
+                if not self._by_jurisdiction[code]:
+                    del self._by_jurisdiction[code]
+                self._effective.clear()
+                self._legacy.clear()
+                raise PolicyDefinitionError(f"{pid}@{version}", tuple(dict.fromkeys(problems)))
         if self._tree is not None and code != NATIONAL and code not in self._tree:
-            self._tree.add(code, getattr(p, "jurisdiction_name", None) or code)
-        return p
+            self._tree.add(code, getattr(entry, "jurisdiction_name", None) or code)
+        return self.get(*key)
 
     def attach(self, tree: JurisdictionTree) -> None:
-        """Name each policy's jurisdiction in the engine's tree (where the tree does not name it yet)."""
+        """Name each layer's jurisdiction in the engine's tree (where the tree does not name it yet)."""
         self._tree = tree
-        for code, ps in self._by_jurisdiction.items():
+        for code, keys in self._by_jurisdiction.items():
             if code != NATIONAL and code not in tree:
-                tree.add(code, getattr(ps[-1], "jurisdiction_name", None) or code)
+                tree.add(code, getattr(self._by_version[keys[-1]], "jurisdiction_name", None) or code)
 
+    # ── what is registered ───────────────────────────────────────────────────────────────────────────
     def __iter__(self) -> Iterator[JurisdictionPolicy]:
-        return iter(self._by_version.values())
+        """The effective policy of every registered version (under the latest layers above it)."""
+        return iter([self.get(*key) for key in self._by_version])
 
     def __len__(self) -> int:
         return len(self._by_version)
@@ -192,75 +231,200 @@ class PolicyRegistry:
     def __contains__(self, key: object) -> bool:
         return key in self._by_version
 
-    def get(self, policy_id: str, version: str) -> JurisdictionPolicy:
-        """The exact version a case is pinned to."""
-        p = self._by_version.get((policy_id, version))
-        if p is None:
-            known = sorted(f"{i}@{v}" for i, v in self._by_version)
-            raise InvalidInput(
-                "policy",
-                f"{policy_id}@{version}",
-                "is not registered with this engine; register every version that open cases are pinned to",
-                tuple(known),
-            )
-        return p
+    def layer(self, policy_id: str, version: str) -> Any:
+        """The registered layer (class) of ``policy_id@version``."""
+        found = self._by_version.get((policy_id, version))
+        if found is None:
+            raise self._unknown(f"{policy_id}@{version}")
+        return found
+
+    def layers(self) -> list[Any]:
+        """Every registered layer (class), in registration order."""
+        return list(self._by_version.values())
+
+    def _unknown(self, what: str) -> InvalidInput:
+        known = sorted(f"{i}@{v}" for i, v in self._by_version)
+        return InvalidInput(
+            "policy",
+            what,
+            "is not registered with this engine; register every version that open cases are pinned to "
+            "(each layer of their chains)",
+            tuple(known),
+        )
 
     def versions(self, policy_id: str) -> list[JurisdictionPolicy]:
         """Every registered version of ``policy_id``, oldest effective date first."""
-        return sorted(
-            (p for (pid, _), p in self._by_version.items() if pid == policy_id),
-            key=_effective,
-        )
+        keys = sorted((k for k in self._by_version if k[0] == policy_id), key=lambda k: _effective(self._by_version[k]))
+        return [self.get(*k) for k in keys]
 
     def jurisdictions(self) -> list[str]:
-        """The (canonical) codes that have a policy, sorted."""
+        """The (canonical) codes that have a layer, sorted."""
         return sorted(self._by_jurisdiction)
 
-    def resolve(self, jurisdiction: str, at: datetime | date | None = None) -> JurisdictionPolicy:
-        """The policy for a new case in ``jurisdiction`` at ``at``: the nearest registered one up the tree."""
+    # ── resolving ────────────────────────────────────────────────────────────────────────────────────
+    def _in_force(self, code: str, day: date | None) -> _Key | None:
+        keys = self._by_jurisdiction.get(code)
+        if not keys:
+            return None
+        effective = [k for k in keys if day is None or _effective(self._by_version[k]) <= day]
+        if not effective:
+            return None
+        best = max(_effective(self._by_version[k]) for k in effective)
+        return [k for k in effective if _effective(self._by_version[k]) == best][-1]
+
+    def chain_pins(self, jurisdiction: str, at: datetime | date | None = None) -> _Chain:
+        """The ``(policy_id, policy_version)`` of each layer in force for ``jurisdiction`` at ``at``, national first."""
         day = local_date(at) if isinstance(at, datetime) else at
+        out: list[_Key] = []
         for code in ancestors(jurisdiction):
-            candidates = self._by_jurisdiction.get(code)
-            if not candidates:
+            key = self._in_force(code, day)
+            if key is None:
                 continue
-            effective = [p for p in candidates if day is None or _effective(p) <= day]
-            if effective:
-                best = max(_effective(p) for p in effective)
-                return [p for p in effective if _effective(p) == best][-1]
-        raise InvalidInput(
-            "jurisdiction",
-            jurisdiction,
-            "no policy in force governs this jurisdiction (register a national baseline, or check the "
-            "effective_from dates of the registered versions)",
-        )
+            if not _is_layer(self._by_version[key]):
+                if not out:
+                    out.append(key)  # a policy written whole (not a layer) governs alone
+                break
+            out.append(key)
+        if not out:
+            raise InvalidInput(
+                "jurisdiction",
+                jurisdiction,
+                "no policy in force governs this jurisdiction (register a national baseline, or check the "
+                "effective_from dates of the registered versions)",
+            )
+        return tuple(reversed(out))
+
+    def pinned(self, chain: Iterable[Sequence[str]]) -> JurisdictionPolicy:
+        """The effective policy of an exact chain of pins (what a case pinned when it opened), cached."""
+        key = chain if isinstance(chain, tuple) else tuple(chain)
+        hit = self._effective.get(key)  # type: ignore[arg-type]
+        if hit is not None:
+            return hit
+        pins = tuple((str(i), str(v)) for i, v in key)
+        entries = []
+        for pid, version in pins:
+            entry = self._by_version.get((pid, version))
+            if entry is None:
+                raise self._unknown(f"{pid}@{version}")
+            entries.append(entry)
+        if len(entries) == 1 and not _is_layer(entries[0]):
+            policy: JurisdictionPolicy = entries[0]
+        else:
+            policy = self._compose(entries)
+        self._effective[key] = self._effective[pins] = policy  # type: ignore[index]
+        return policy
+
+    def _compose(self, entries: Sequence[Any]) -> JurisdictionPolicy:
+        from .base import NationalBaseline
+        from .layers import compose
+
+        classes = list(entries)
+        if not classes or canonical(classes[0].jurisdiction) != NATIONAL:
+            classes.insert(0, NationalBaseline)
+        try:
+            cls = compose(classes)
+        except TypeError as exc:
+            names = " → ".join(f"{c.policy_id}@{c.policy_version}" for c in classes)
+            raise PolicyDefinitionError(
+                names, (f"the layers {names} cannot be composed: {exc} (a layer subclasses another's parent?)",)
+            ) from None
+        return cast("JurisdictionPolicy", cls())
+
+    def resolve(self, jurisdiction: str, at: datetime | date | None = None) -> JurisdictionPolicy:
+        """The effective policy for a new case in ``jurisdiction`` at ``at``: its chain of layers in force."""
+        return self.pinned(self.chain_pins(jurisdiction, at))
+
+    def get(self, policy_id: str, version: str, at: datetime | date | None = None) -> JurisdictionPolicy:
+        """The effective policy whose own layer is ``policy_id@version``, under the layers above it in force at
+        ``at`` (default: the latest). A case pinned before layers existed (one ``policy_id@version``, no chain)
+        resolves this way with ``at`` = when it opened.
+        """
+        day = local_date(at) if isinstance(at, datetime) else at
+        lkey = (policy_id, version, day)
+        hit = self._legacy.get(lkey)
+        if hit is not None:
+            return hit
+        entry = self._by_version.get((policy_id, version))
+        if entry is None:
+            raise self._unknown(f"{policy_id}@{version}")
+        code = canonical(entry.jurisdiction)
+        above: list[_Key] = []
+        if _is_layer(entry):
+            for anc in ancestors(code)[1:]:
+                key = self._in_force(anc, day)
+                if key is not None and _is_layer(self._by_version[key]):
+                    above.append(key)
+        policy = self.pinned((*reversed(above), (policy_id, version)))
+        self._legacy[lkey] = policy
+        return policy
+
+    def for_case(self, case: Case) -> JurisdictionPolicy:
+        """The effective policy a case is pinned to: its chain, or (an older case) its one policy version."""
+        chain = case.policy_chain
+        if chain:
+            hit = self._effective.get(chain)
+            return hit if hit is not None else self.pinned(chain)
+        return self.get(case.policy_id, case.policy_version, case.opened_at)
 
     def chain(self, jurisdiction: str, at: datetime | date | None = None) -> list[JurisdictionPolicy]:
-        """The policy resolving ``jurisdiction`` and the ones registered above it, nearest first."""
-        out: list[JurisdictionPolicy] = []
-        for code in ancestors(jurisdiction):
-            if code in self._by_jurisdiction:
-                try:
-                    out.append(self.resolve(code, at))
-                except InvalidInput:
+        """The effective policy of ``jurisdiction`` and of each layer above it (the chain's prefixes), nearest first."""
+        pins = self.chain_pins(jurisdiction, at)
+        return [self.pinned(pins[:n]) for n in range(len(pins), 0, -1)]
+
+    def _compositions(self, only: str | None = None) -> list[JurisdictionPolicy]:
+        """The effective policies worth checking: every version under the layers above it, at its own
+        effective date and at the latest, once per distinct chain."""
+        seen: dict[_Chain, JurisdictionPolicy] = {}
+        for pid, version in list(self._by_version):
+            entry = self._by_version[(pid, version)]
+            for at in (getattr(entry, "effective_from", None), None):
+                p = self.get(pid, version, at)
+                chain = _chain_of(p)
+                if only is not None and only not in {i for i, _ in chain}:
                     continue
-        return list(dict.fromkeys(out))
+                seen.setdefault(chain, p)
+        return list(seen.values())
+
+    # ── checking ─────────────────────────────────────────────────────────────────────────────────────
+    def chain_problems(self) -> list[str]:
+        """Problems of the tree of layers as a whole (each layer alone is checked by :meth:`problems`)."""
+        from .validation import check_chain
+
+        return check_chain(self)
 
     def problems(self, engine: Engine) -> list[str]:
-        """Every problem of every registered policy, each prefixed with the policy's ``id@version``."""
+        """Every problem of every chain and registered layer, each prefixed with its ``id@version``."""
         from .validation import check_policy
 
-        out: list[str] = []
-        for p in self._by_version.values():
+        out: list[str] = list(self.chain_problems())
+        for p in self._compositions():
             out.extend(f"{p.policy_id}@{p.policy_version}: {problem}" for problem in check_policy(p, engine))
-        return out
+        return list(dict.fromkeys(out))
 
     def validate(self, engine: Engine) -> None:
-        """Check every registered policy against the engine's workflows: one error listing every problem.
+        """Check every chain and layer against the engine's workflows: one error listing every problem.
 
-        From then on :meth:`register` checks each policy added to this registry against the same engine.
+        From then on :meth:`register` checks each layer added to this registry (and the chains it joins).
         """
         problems = self.problems(engine)
         self._engine = engine
         if problems:
             names = sorted({pr.split(": ", 1)[0] for pr in problems})
             raise PolicyDefinitionError(", ".join(names), tuple(problems))
+
+
+def _is_layer(entry: Any) -> bool:
+    from .layers import is_layer_class
+
+    return is_layer_class(entry)
+
+
+def _qualname(entry: Any) -> str:
+    cls = entry if isinstance(entry, type) else type(entry)
+    return cls.__qualname__
+
+
+def _chain_of(policy: Any) -> _Chain:
+    from .layers import chain_of
+
+    return chain_of(policy)

@@ -43,7 +43,7 @@ SUPERVISED_DEADLINES = frozenset({"review", "extension_decision", "verify"})
 MAX_LADDER_RUNGS = 12
 #: An instant every shipped calendar covers, used to resolve specs while checking.
 _PROBE_INSTANT = datetime(2024, 3, 4, 1, 0, tzinfo=UTC)
-_PERIODS = ("month", "quarter", "half_year", "year")
+_PERIODS = ("week", "half_month", "month", "quarter", "half_year", "year")
 _SCOPES = ("case", "owner", "system")
 
 
@@ -97,7 +97,7 @@ def _check_identity(policy: JurisdictionPolicy, problems: list[str]) -> None:
     effective = getattr(policy, "effective_from", None)
     if effective is not None and (not isinstance(effective, date) or isinstance(effective, datetime)):
         problems.append(f"effective_from must be a date or None, not {type(effective).__name__}")
-    cls: Any = type(policy)
+    cls: Any = getattr(type(policy), "_hf_layers", (type(policy),))[-1]
     parent: Any = next(
         (
             base
@@ -495,7 +495,7 @@ def check_sources(policy: JurisdictionPolicy) -> list[str]:
     """Every rule a layer of ``policy`` sets without a source tag (empty when each is tagged)."""
     problems: list[str] = []
     for layer in type(policy).__mro__:
-        if layer in (NationalBaseline, object):
+        if layer in (NationalBaseline, object) or "_hf_chain" in vars(layer) or layer.__name__ == "Layer":
             continue
         own = vars(layer)
         tags: Mapping[str, str] = own.get("rule_sources", {}) if "rule_sources" in own else {}
@@ -524,3 +524,112 @@ def check_sources(policy: JurisdictionPolicy) -> list[str]:
                 "(another jurisdiction) or policy_version (a new version)"
             )
     return problems
+
+
+# ── the tree of layers (checked as a whole) ──────────────────────────────────────────────────────────
+
+
+def _declared_parent(cls: Any) -> str | None:
+    """The policy id a layer says it refines: its ``parent``, or (written the old way) its parent class's."""
+    declared = getattr(cls, "parent", None) if "parent" in {n for c in cls.__mro__ for n in vars(c)} else None
+    if isinstance(declared, str) and declared:
+        return declared
+    pid = getattr(cls, "policy_id", None)
+    for base in cls.__mro__[1:]:
+        if base.__name__ in ("Layer", "NationalBaseline") and base.__module__.startswith("hazardflow.policies"):
+            continue
+        if (
+            "jurisdiction" in vars(base)
+            and getattr(base, "policy_id", None) not in (None, pid)
+            and getattr(base, "jurisdiction", None) != getattr(cls, "jurisdiction", None)
+        ):
+            found = getattr(base, "policy_id", None)
+            return str(found) if found != NationalBaseline.policy_id else None
+    return None
+
+
+def _when(day: date | None) -> str:
+    return day.isoformat() if day is not None else "always"
+
+
+def check_chain(registry: Any) -> list[str]:
+    """Every problem of the tree of layers in ``registry`` (a :class:`~hazardflow.policies.PolicyRegistry`):
+
+    * a layer registered under a code outside the layer it names as its parent (``parent``, or the parent
+      class of a layer written the old way), when that parent is registered;
+    * a cycle of parents (a layer that refines itself, or A refines B refines A);
+    * a layer that drops a dual-report recipient (双报告) the layers above it require;
+    * a gap in effective dates: a layer version in force before any version of a layer above it is.
+    """
+    from .layers import is_layer_class
+
+    problems: list[str] = []
+    layers = [entry for entry in registry.layers() if is_layer_class(entry)]
+    by_id: dict[str, list[Any]] = {}
+    for entry in layers:
+        by_id.setdefault(str(entry.policy_id), []).append(entry)
+    parents: dict[str, str] = {}
+    for entry in layers:
+        me = f"{entry.policy_id}@{entry.policy_version}"
+        parent = _declared_parent(entry)
+        if parent is None:
+            continue
+        parents[str(entry.policy_id)] = parent
+        if parent == entry.policy_id:
+            problems.append(f"{me}: names itself as its parent layer (a cycle)")
+            continue
+        known = by_id.get(parent)
+        if not known:
+            continue  # checked alone (a contract test, say): it composes over whatever is registered above
+        mine, theirs = canonical(entry.jurisdiction), canonical(known[0].jurisdiction)
+        if mine == theirs or not is_within(mine, theirs):
+            problems.append(
+                f"{me}: registered under {entry.jurisdiction}, outside its parent layer {parent} "
+                f"({known[0].jurisdiction}): a layer sits strictly below the division of the layer it refines"
+            )
+    for start in sorted(parents):
+        seen = [start]
+        node = parents.get(start)
+        while node is not None and node not in seen:
+            seen.append(node)
+            node = parents.get(node)
+        if node is not None and node == start and len(seen) > 1:
+            problems.append(f"{start}: its parent layers form a cycle: {' → '.join([*seen, start])}")
+    # Dual report: each layer keeps every recipient the chain above it requires [S3 §41].
+    for policy in registry._compositions():
+        chain = chain_of_policy(policy)
+        for n in range(2, len(chain) + 1):
+            above = registry.pinned(chain[: n - 1])
+            here = registry.pinned(chain[:n])
+            dropped = [r for r in getattr(above, "report_recipients", ()) if r not in here.report_recipients]
+            if dropped:
+                pid, version = chain[n - 1]
+                problems.append(
+                    f"{pid}@{version}: drops dual-report recipient(s) {', '.join(map(repr, dropped))} that "
+                    f"{chain[n - 2][0]}@{chain[n - 2][1]} requires (双报告): a layer may add recipients, "
+                    "never drop them"
+                )
+    # Gaps: a version in force before any version of a layer above it.
+    for pid, versions in sorted(by_id.items()):
+        dates = [getattr(v, "effective_from", None) for v in versions]
+        if any(d is None for d in dates):
+            continue
+        first = min(d for d in dates if d is not None)
+        code = canonical(versions[0].jurisdiction)
+        for other in layers:
+            if canonical(other.jurisdiction) == code or not is_within(canonical(other.jurisdiction), code):
+                continue
+            since = getattr(other, "effective_from", None)
+            if since is None or since < first:
+                problems.append(
+                    f"{other.policy_id}@{other.policy_version}: in force from {_when(since)} but no version of "
+                    f"the layer above it, {pid} ({versions[0].jurisdiction}), is in force before {first}: a gap "
+                    f"in effective dates (give {pid} a version in force from {_when(since)})"
+                )
+    return list(dict.fromkeys(problems))
+
+
+def chain_of_policy(policy: object) -> tuple[tuple[str, str], ...]:
+    from .layers import chain_of
+
+    return chain_of(policy)

@@ -1082,33 +1082,47 @@ class Simulation:
         nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
         last = min(self.until, nxt - timedelta(days=1))
         at_start = first == self.scenario.start
-        # Periods beginning this month (at the start: every period the month touches); the others are open.
-        begins = {"month": True, "quarter": first.month % 3 == 1, "half_year": first.month in (1, 7)}
-        owed: dict[tuple[str, str], list[str]] = {}
+        # Periods beginning this month (at the start: every period the month touches); the others are open. A
+        # week that began last month is open already: weekly reports are opened from the month's first Monday.
+        begins = {
+            "week": True,
+            "half_month": True,
+            "month": True,
+            "quarter": first.month % 3 == 1,
+            "half_year": first.month in (1, 7),
+            "year": first.month == 1,
+        }
+        monday = first if at_start else first + timedelta(days=(7 - first.weekday()) % 7)
+        owed: dict[tuple[str, str], list[tuple[list[str], date]]] = {}
         for township, kind, party, unit, filer, office in self._filers:
-            ids = owed.get((township, kind))
-            if ids is None:
+            plan = owed.get((township, kind))
+            if plan is None:
                 obligations = self.engine.policies.resolve(township, self.clock.now()).reporting_obligations()
-                ids = owed[(township, kind)] = [
-                    o.id
-                    for o in obligations
-                    if o.party == kind and (at_start or begins.get(o.period, first.month == 1))
+                due = [o for o in obligations if o.party == kind and (at_start or begins.get(o.period, False))]
+                plan = owed[(township, kind)] = [
+                    (ids, since)
+                    for ids, since in (
+                        ([o.id for o in due if o.period != "week"], first),
+                        ([o.id for o in due if o.period == "week"], monday),
+                    )
+                    if ids and since <= last
                 ]
-            if not ids:
-                continue
-            try:
-                cases = self.engine.open_obligations(
-                    party,
-                    party_kind=kind,  # type: ignore[arg-type]
-                    jurisdiction=township,
-                    start=first,
-                    end=last,
-                    actor=office,
-                    obligations=ids,
-                )
-            except HazardflowError as exc:
-                self._refused("open_obligation", exc)
-                continue
+            cases = []
+            for ids, since in plan:
+                try:
+                    cases.extend(
+                        self.engine.open_obligations(
+                            party,
+                            party_kind=kind,  # type: ignore[arg-type]
+                            jurisdiction=township,
+                            start=since,
+                            end=last,
+                            actor=office,
+                            obligations=ids,
+                        )
+                    )
+                except HazardflowError as exc:
+                    self._refused("open_obligation", exc)
             for case in cases:
                 if case.id in self._filings_seen:
                     continue

@@ -10,7 +10,9 @@ reminders before the date (``remind``, non-interrupting), ``mark_overdue`` at 24
 policy's overdue ladder against the party that owes the report (函告 → 通报 → 约谈 → 曝光). Filing stops the
 ladder; a late filing is recorded as late.
 
-Periods are written ``2026-02`` (month), ``2026-Q1`` (quarter), ``2026-H1`` (half year) and ``2026`` (year).
+Periods are written ``2026-W07`` (ISO week, Monday to Sunday), ``2026-02-H1`` (half month: the 1st to the
+15th; ``H2`` the 16th to the month's end), ``2026-02`` (month), ``2026-Q1`` (quarter), ``2026-H1`` (half year)
+and ``2026`` (year). Weekly and half-monthly cadences are 衡阳's "每周一统计、每半月一调度" [seed:003 item 6].
 :func:`open_obligations` (also :meth:`hazardflow.Engine.open_obligations`) opens every obligation a party owes
 for a range of periods, once: calling it again returns the cases already open.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from .._calendar import SHANGHAI, local_date
@@ -42,7 +44,7 @@ __all__ = [
     "periods_between",
 ]
 
-Period = Literal["month", "quarter", "half_year", "year"]
+Period = Literal["week", "half_month", "month", "quarter", "half_year", "year"]
 
 #: Offices that open obligations and record filings they receive (安委办, 应急办, supervisors).
 OFFICES = ("safety_committee_office", "emergency_office", "supervisor", "township_officer")
@@ -82,16 +84,26 @@ OBLIGATION_SPEC = LifecycleSpec(
 # fmt: on
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
+    "week": re.compile(r"^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$"),
+    "half_month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-H([12])$"),
     "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
     "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
     "half_year": re.compile(r"^(\d{4})-H([12])$"),
     "year": re.compile(r"^(\d{4})$"),
 }
-_EXAMPLES = {"month": "2026-02", "quarter": "2026-Q1", "half_year": "2026-H1", "year": "2026"}
+_EXAMPLES = {
+    "week": "2026-W07",
+    "half_month": "2026-02-H1",
+    "month": "2026-02",
+    "quarter": "2026-Q1",
+    "half_year": "2026-H1",
+    "year": "2026",
+}
 
 
 def period_start(period: Period, label: str) -> date:
-    """The first day of the period ``label`` (``2026-02``, ``2026-Q1``, ``2026-H1``, ``2026``)."""
+    """The first day of the period ``label`` (``2026-W07``, ``2026-02-H1``, ``2026-02``, ``2026-Q1``, ``2026-H1``,
+    ``2026``)."""
     pattern = _PATTERNS.get(period)
     if pattern is None:
         raise InvalidInput("period", period, "unknown kind of period", allowed=tuple(sorted(_PATTERNS)))
@@ -99,6 +111,13 @@ def period_start(period: Period, label: str) -> date:
     if m is None:
         raise InvalidInput("period", label, f"is not a {period} period; write it like {_EXAMPLES[period]!r}")
     year = int(m.group(1))
+    if period == "week":
+        try:
+            return date.fromisocalendar(year, int(m.group(2)), 1)
+        except ValueError:
+            raise InvalidInput("period", label, f"ISO year {year} has no week {int(m.group(2))}") from None
+    if period == "half_month":
+        return date(year, int(m.group(2)), 1 if m.group(3) == "1" else 16)
     if period == "month":
         return date(year, int(m.group(2)), 1)
     if period == "quarter":
@@ -109,6 +128,11 @@ def period_start(period: Period, label: str) -> date:
 
 
 def _label(period: Period, day: date) -> str:
+    if period == "week":
+        iso = day.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if period == "half_month":
+        return f"{day.year}-{day.month:02d}-H{1 if day.day <= 15 else 2}"
     if period == "month":
         return f"{day.year}-{day.month:02d}"
     if period == "quarter":
@@ -119,6 +143,12 @@ def _label(period: Period, day: date) -> str:
 
 
 def _next(period: Period, day: date) -> date:
+    if period == "week":
+        return day + timedelta(days=7)
+    if period == "half_month" and day.day == 1:
+        return day.replace(day=16)
+    if period == "half_month":
+        return date(day.year + day.month // 12, day.month % 12 + 1, 1)
     step = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}[period]
     month0 = day.month - 1 + step
     return date(day.year + month0 // 12, month0 % 12 + 1, 1)

@@ -10,11 +10,12 @@ inference].
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from hazardflow import GuardResult
-from hazardflow.policies import FireSafetyRules, Milestone, NationalBaseline, amend
+from hazardflow.policies import FireSafetyRules, Layer, Milestone
 
 from .campaign import RootCauseCampaign
 
@@ -29,7 +30,7 @@ BACKLOG_FOUND_BEFORE = date(2024, 1, 1)
 BACKLOG_TARGET = date(2024, 12, 31)
 
 
-class AnhuiProvince(RootCauseCampaign, NationalBaseline):
+class AnhuiProvince(RootCauseCampaign, Layer):
     """安徽省: the provincial safety committee's three-year plan (January 2024)."""
 
     policy_id: ClassVar[str] = "cn.ah"
@@ -40,12 +41,13 @@ class AnhuiProvince(RootCauseCampaign, NationalBaseline):
     name_en: ClassVar[str] = "Anhui Province"
 
 
-class ChizhouCity(AnhuiProvince):
+class ChizhouCity(Layer):
     """池州市: the city safety committee's plan (January 2024); no rule of its own in the seeds."""
 
     policy_id: ClassVar[str] = "cn.ah.chizhou"
     policy_version: ClassVar[str] = "2024.1"
     jurisdiction: ClassVar[str] = "341700"
+    parent: ClassVar[str | None] = "cn.ah"
     jurisdiction_name: ClassVar[str] = "池州市"
     name: ClassVar[str] = "安徽省池州市"
     name_en: ClassVar[str] = "Chizhou City, Anhui"
@@ -78,19 +80,19 @@ _backlog_plan_by_target.needs_payload = True  # type: ignore[attr-defined]
 BACKLOG_GUARD: GuardFn = _backlog_plan_by_target
 
 
-class DongzhiCounty(FireSafetyRules, ChizhouCity):
+class DongzhiCounty(FireSafetyRules, Layer):
     """东至县: the county's three-year plan (2024-04-11), its phases, and the backlog target on plans."""
 
     policy_id: ClassVar[str] = "cn.ah.chizhou.dongzhi"
     policy_version: ClassVar[str] = "2024.1"
     jurisdiction: ClassVar[str] = "341721"
+    parent: ClassVar[str | None] = "cn.ah.chizhou"
     jurisdiction_name: ClassVar[str] = "东至县"
     name: ClassVar[str] = "安徽省池州市东至县"
     name_en: ClassVar[str] = "Dongzhi County, Chizhou, Anhui"
     effective_from: ClassVar[date | None] = date(2024, 4, 11)
 
     milestones: ClassVar[tuple[Milestone, ...]] = (
-        *ChizhouCity.milestones,
         Milestone("mobilise", "印发实施方案，全面部署", "plan issued and deployed", date(2024, 4, 30), "seed:004 七"),
         Milestone(
             "eight_actions", "有序推进“八大行动”", "the eight actions carried out", date(2025, 12, 31), "seed:004 七"
@@ -107,12 +109,10 @@ class DongzhiCounty(FireSafetyRules, ChizhouCity):
         ),
     )
 
-    extra_guards = amend(
-        ChizhouCity.extra_guards,
-        {("hazard", "adopt_plan"): (("backlog_plan_by_target", BACKLOG_GUARD),)},
-    )
+    extra_guards: ClassVar[Mapping[tuple[str, str], tuple[tuple[str, GuardFn], ...]]] = {
+        ("hazard", "adopt_plan"): (("backlog_plan_by_target", BACKLOG_GUARD),)
+    }
 
-    rule_sources = amend(
-        ChizhouCity.rule_sources,
-        extra_guards="seed:004 四 (2024年底前基本消除2023年及以前的重大事故隐患存量); inference",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "extra_guards": "seed:004 四 (2024年底前基本消除2023年及以前的重大事故隐患存量); inference",
+    }

@@ -11,16 +11,17 @@ seed either; reading it as the county safety committee office, to which the town
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 
 from hazardflow import CalendarRule, DeadlineSpec
-from hazardflow.policies import FireSafetyRules, Milestone, NationalBaseline, Permission, ReportingObligation, amend
+from hazardflow.policies import FireSafetyRules, Layer, Milestone, Permission, ReportingObligation, extend
 
 __all__ = ["ChongqingMunicipality", "SanxingTownship", "ShizhuCounty"]
 
 
-class ChongqingMunicipality(NationalBaseline):
+class ChongqingMunicipality(Layer):
     """重庆市: the municipal problem-list system (问题清单) behind the township's full register and the pool."""
 
     policy_id: ClassVar[str] = "cn.cq"
@@ -34,43 +35,40 @@ class ChongqingMunicipality(NationalBaseline):
     #: fixes go up to a higher tier's pool [seed:002 (八)].
     escalate_only_major_or_stuck: ClassVar[bool] = True
 
-    rule_sources = amend(
-        NationalBaseline.rule_sources,
-        escalate_only_major_or_stuck="seed:002 (八) (可以立行立改的问题或风险较低的一般性问题自行整改并销号)",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "escalate_only_major_or_stuck": "seed:002 (八) (可以立行立改的问题或风险较低的一般性问题自行整改并销号)",
+    }
 
 
-class ShizhuCounty(ChongqingMunicipality):
+class ShizhuCounty(Layer):
     """石柱土家族自治县: the county's 2023 special action (石安委发〔2023〕4号) and its pool (蓄水池)."""
 
     policy_id: ClassVar[str] = "cn.cq.shizhu"
     policy_version: ClassVar[str] = "2023.1"
     jurisdiction: ClassVar[str] = "500240"
+    parent: ClassVar[str | None] = "cn.cq"
     jurisdiction_name: ClassVar[str] = "石柱土家族自治县"
     name: ClassVar[str] = "重庆市石柱土家族自治县"
     name_en: ClassVar[str] = "Shizhu Tujia Autonomous County, Chongqing"
 
     #: The county safety committee office keeps the county's pool: it accepts or returns what townships push up.
-    permissions = amend(
-        ChongqingMunicipality.permissions,
-        {
-            ("escalation", "accept_escalation"): Permission({"safety_committee_office"}, "owner"),
-            ("escalation", "return_escalation"): Permission({"safety_committee_office"}, "owner"),
-        },
-    )
+    permissions: ClassVar[Mapping[tuple[str, str], Permission]] = {
+        ("escalation", "accept_escalation"): Permission({"safety_committee_office"}, "owner"),
+        ("escalation", "return_escalation"): Permission({"safety_committee_office"}, "owner"),
+    }
 
-    rule_sources = amend(
-        ChongqingMunicipality.rule_sources,
-        permissions="seed:002 (一)2 (plans filed with 县安委办); inference (县安委办 keeps the county pool)",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "permissions": "seed:002 (一)2 (plans filed with 县安委办); inference (县安委办 keeps the county pool)",
+    }
 
 
-class SanxingTownship(FireSafetyRules, ShizhuCounty):
+class SanxingTownship(FireSafetyRules, Layer):
     """三星乡: 全量库 → 蓄水池 admission, 双报告 to the supervisor and the township, half-yearly progress notices."""
 
     policy_id: ClassVar[str] = "cn.cq.shizhu.sanxing"
     policy_version: ClassVar[str] = "2023.1"
     jurisdiction: ClassVar[str] = "500240204"
+    parent: ClassVar[str | None] = "cn.cq.shizhu"
     jurisdiction_name: ClassVar[str] = "三星乡"
     name: ClassVar[str] = "重庆市石柱县三星乡"
     name_en: ClassVar[str] = "Sanxing Township, Shizhu County, Chongqing"
@@ -79,11 +77,7 @@ class SanxingTownship(FireSafetyRules, ShizhuCounty):
     #: 双报告: a major hazard is reported to the supervising unit and to the township government, by sector and
     #: by territory (按属事属地原则向主管单位和乡政府及时报告) [seed:002 (二)1; 任务(12)]; the workers' congress
     #: stays [S3 §41].
-    report_recipients: ClassVar[tuple[str, ...]] = (
-        "supervising_department",
-        "workers_congress",
-        "township_government",
-    )
+    report_recipients: ClassVar[tuple[str, ...]] = extend("township_government")
     #: 纳入程序: the emergency office collates, the leader in charge then the head agree, as for the full register
     #: [seed:002 (八); inference].
     escalation_procedure: ClassVar[tuple[str, ...]] = ("leader_in_charge", "head")
@@ -95,7 +89,6 @@ class SanxingTownship(FireSafetyRules, ShizhuCounty):
     reward_channels: ClassVar[frozenset[str]] = frozenset({"public", "internal_whistleblower"})
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
-        *ShizhuCounty.obligations,
         ReportingObligation(
             "major_hazard_progress_notice",
             "重大事故隐患整治进展情况通报",
@@ -135,11 +128,10 @@ class SanxingTownship(FireSafetyRules, ShizhuCounty):
         Milestone("institutions", "建章立制", "rules and standing mechanisms", date(2023, 12, 31), "seed:002 四(四)"),
     )
 
-    rule_sources = amend(
-        ShizhuCounty.rule_sources,
-        report_recipients="seed:002 (二)1; 任务(12); S3 §41",
-        escalation_procedure="seed:002 (八) (经分管领导、主要领导同意: the full register); inference (the pool)",
-        require_criteria_for_major="seed:002 四(一); 任务(24)",
-        criteria_must_match_catalog="seed:002 任务(24); inference",
-        reward_channels="seed:002 (一)3",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "report_recipients": "seed:002 (二)1; 任务(12); S3 §41",
+        "escalation_procedure": "seed:002 (八) (经分管领导、主要领导同意: the full register); inference (the pool)",
+        "require_criteria_for_major": "seed:002 四(一); 任务(24)",
+        "criteria_must_match_catalog": "seed:002 任务(24); inference",
+        "reward_channels": "seed:002 (一)3",
+    }

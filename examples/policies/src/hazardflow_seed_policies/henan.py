@@ -9,16 +9,16 @@ safety office's 月调度、季通报、年总结 [seed:001].
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from hazardflow import DeadlineSpec, Delay, Unit
 from hazardflow.policies import (
     FireSafetyRules,
+    Layer,
     ListingRule,
-    NationalBaseline,
     ReportingObligation,
     Rung,
-    amend,
 )
 
 from .campaign import RootCauseCampaign
@@ -26,7 +26,7 @@ from .campaign import RootCauseCampaign
 __all__ = ["QingpingjieStreet", "XinmiCity"]
 
 
-class XinmiCity(RootCauseCampaign, NationalBaseline):
+class XinmiCity(RootCauseCampaign, Layer):
     """新密市 (county-level city of 郑州市): the city safety committee's 2024-2026 three-year plan."""
 
     policy_id: ClassVar[str] = "cn.ha.xinmi"
@@ -37,7 +37,6 @@ class XinmiCity(RootCauseCampaign, NationalBaseline):
     name_en: ClassVar[str] = "Xinmi City, Henan"
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
-        *NationalBaseline.obligations,
         ReportingObligation(
             "principal_officer_major_hazard_check",
             "主要负责人带队检查重大事故隐患排查整治情况",
@@ -51,12 +50,13 @@ class XinmiCity(RootCauseCampaign, NationalBaseline):
     )
 
 
-class QingpingjieStreet(FireSafetyRules, XinmiCity):
+class QingpingjieStreet(FireSafetyRules, Layer):
     """青屏街街道: 重患必停, 挂牌督办, review-gated closure, 函告/通报/约谈/曝光, 月调度/季通报/年总结."""
 
     policy_id: ClassVar[str] = "cn.ha.xinmi.qingpingjie"
     policy_version: ClassVar[str] = "2024.1"
     jurisdiction: ClassVar[str] = "410183001"
+    parent: ClassVar[str | None] = "cn.ha.xinmi"
     jurisdiction_name: ClassVar[str] = "青屏街街道"
     name: ClassVar[str] = "新密市青屏街街道"
     name_en: ClassVar[str] = "Qingpingjie Street, Xinmi City, Henan"
@@ -85,7 +85,6 @@ class QingpingjieStreet(FireSafetyRules, XinmiCity):
     )
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
-        *XinmiCity.obligations,
         ReportingObligation(
             "monthly_scheduling",
             "安委办月调度",
@@ -115,8 +114,7 @@ class QingpingjieStreet(FireSafetyRules, XinmiCity):
         ),
     )
 
-    rule_sources = amend(
-        XinmiCity.rule_sources,
-        stop_every_major="seed:001 保障(四) (坚持重患必停)",
-        major_reviewer_roles="seed:001 item 8 (属地政府负有安全监管职责有关部门审核把关销号)",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "stop_every_major": "seed:001 保障(四) (坚持重患必停)",
+        "major_reviewer_roles": "seed:001 item 8 (属地政府负有安全监管职责有关部门审核把关销号)",
+    }

@@ -10,15 +10,16 @@ city's notice and ranking calendar.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
-from hazardflow import DeadlineSpec, Delay, Unit
-from hazardflow.policies import FireSafetyRules, ListingRule, NationalBaseline, ReportingObligation, Rung, amend
+from hazardflow import DeadlineSpec, Delay, Roll, Unit
+from hazardflow.policies import FireSafetyRules, Layer, ListingRule, ReportingObligation, Rung, extend
 
 __all__ = ["HengyangCity", "HunanProvince"]
 
 
-class HunanProvince(NationalBaseline):
+class HunanProvince(Layer):
     """湖南省: the principal officer of a high-risk enterprise leads a check every month."""
 
     policy_id: ClassVar[str] = "cn.hn"
@@ -29,7 +30,6 @@ class HunanProvince(NationalBaseline):
     name_en: ClassVar[str] = "Hunan Province"
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
-        *NationalBaseline.obligations,
         ReportingObligation(
             "high_risk_principal_check",
             "高危企业主要负责人每月带队检查",
@@ -42,22 +42,19 @@ class HunanProvince(NationalBaseline):
     )
 
 
-class HengyangCity(FireSafetyRules, HunanProvince):
+class HengyangCity(FireSafetyRules, Layer):
     """衡阳市: 一单四制 (交办, 台账, 销号, 通报) for every major hazard; 双报告 to the departments and the 职代会."""
 
     policy_id: ClassVar[str] = "cn.hn.hengyang"
     policy_version: ClassVar[str] = "2023.1"
     jurisdiction: ClassVar[str] = "430400"
+    parent: ClassVar[str | None] = "cn.hn"
     jurisdiction_name: ClassVar[str] = "衡阳市"
     name: ClassVar[str] = "湖南省衡阳市"
     name_en: ClassVar[str] = "Hengyang City, Hunan"
 
     #: 高危企业重大事故隐患及时报告主管和监管部门 [seed:003 item 5], and the 职代会 [S3 §41; seed:003].
-    report_recipients: ClassVar[tuple[str, ...]] = (
-        "supervising_department",
-        "workers_congress",
-        "sector_department",
-    )
+    report_recipients: ClassVar[tuple[str, ...]] = extend("sector_department")
     #: 交办制: every major hazard is on the one list and assigned by the city safety committee or the departments
     #: in charge (由市级安委会或有关主管监管部门挂牌督办) [seed:003 item 5; S17].
     listing_rule: ClassVar[ListingRule] = ListingRule(
@@ -79,7 +76,28 @@ class HengyangCity(FireSafetyRules, HunanProvince):
     reward_channels: ClassVar[frozenset[str]] = frozenset({"public", "internal_whistleblower"})
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
-        *HunanProvince.obligations,
+        ReportingObligation(
+            "weekly_enforcement_statistics",
+            "执法工作每周一统计",
+            "weekly enforcement statistics",
+            "week",
+            DeadlineSpec.natural_days(
+                7, roll=Roll.NEXT_WORKING_DAY, source="seed:003 item 6; inference for the due day"
+            ),
+            "department",
+            "seed:003 item 6 (每周一统计)",
+        ),
+        ReportingObligation(
+            "half_monthly_scheduling",
+            "执法工作每半月一调度",
+            "half-monthly scheduling of enforcement",
+            "half_month",
+            DeadlineSpec.natural_days(
+                15, roll=Roll.NEXT_WORKING_DAY, source="seed:003 item 6; inference for the due day"
+            ),
+            "department",
+            "seed:003 item 6 (每半月一调度)",
+        ),
         ReportingObligation(
             "monthly_notice",
             "一月一通报",
@@ -109,9 +127,8 @@ class HengyangCity(FireSafetyRules, HunanProvince):
         ),
     )
 
-    rule_sources = amend(
-        HunanProvince.rule_sources,
-        report_recipients="seed:003 item 5 (及时报告主管和监管部门); S3 §41",
-        major_reviewer_roles="seed:003 item 5 (销号制); S17",
-        reward_channels="seed:003 item 29 (及时重奖)",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "report_recipients": "seed:003 item 5 (及时报告主管和监管部门); S3 §41",
+        "major_reviewer_roles": "seed:003 item 5 (销号制); S17",
+        "reward_channels": "seed:003 item 29 (及时重奖)",
+    }

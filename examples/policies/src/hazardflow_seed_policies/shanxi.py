@@ -10,18 +10,19 @@ reporting calendar (每月29日前, 12月1日前) and phases.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
 
 from hazardflow import CalendarRule, DeadlineSpec
-from hazardflow.policies import FireSafetyRules, Milestone, NationalBaseline, ReportingObligation, amend
+from hazardflow.policies import FireSafetyRules, Layer, Milestone, ReportingObligation
 
 from .campaign import RootCauseCampaign
 
 __all__ = ["GaopingCity", "SanjiaTown", "ShanxiProvince"]
 
 
-class ShanxiProvince(NationalBaseline):
+class ShanxiProvince(Layer):
     """山西省: 四个二 — an enterprise confirms a major hazard at two levels (两级确认)."""
 
     policy_id: ClassVar[str] = "cn.sx"
@@ -33,18 +34,18 @@ class ShanxiProvince(NationalBaseline):
 
     confirmation_level_count: ClassVar[int] = 2
 
-    rule_sources = amend(
-        NationalBaseline.rule_sources,
-        confirmation_level_count="seed:000 item 5 (四个二: 企业两级确认); inference (province-wide)",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "confirmation_level_count": "seed:000 item 5 (四个二: 企业两级确认); inference (province-wide)",
+    }
 
 
-class GaopingCity(RootCauseCampaign, ShanxiProvince):
+class GaopingCity(RootCauseCampaign, Layer):
     """高平市 (county-level city of 晋城市): 一行业一清单, 审核把关销号, the three-year campaign."""
 
     policy_id: ClassVar[str] = "cn.sx.gaoping"
     policy_version: ClassVar[str] = "2024.1"
     jurisdiction: ClassVar[str] = "140581"
+    parent: ClassVar[str | None] = "cn.sx"
     jurisdiction_name: ClassVar[str] = "高平市"
     name: ClassVar[str] = "山西省高平市"
     name_en: ClassVar[str] = "Gaoping City, Shanxi"
@@ -59,28 +60,27 @@ class GaopingCity(RootCauseCampaign, ShanxiProvince):
     #: 举报奖励, with 重奖 for reported major hazards and the 内部吹哨人 [seed:000 item 30].
     reward_channels: ClassVar[frozenset[str]] = frozenset({"public", "internal_whistleblower"})
 
-    rule_sources = amend(
-        ShanxiProvince.rule_sources,
-        require_criteria_for_major="seed:000 item 20 (一行业一清单)",
-        criteria_must_match_catalog="seed:000 item 20; inference",
-        major_reviewer_roles="seed:000 item 23 (审核把关销号机制)",
-        reward_channels="seed:000 item 30",
-    )
+    rule_sources: ClassVar[Mapping[str, str]] = {
+        "require_criteria_for_major": "seed:000 item 20 (一行业一清单)",
+        "criteria_must_match_catalog": "seed:000 item 20; inference",
+        "major_reviewer_roles": "seed:000 item 23 (审核把关销号机制)",
+        "reward_channels": "seed:000 item 30",
+    }
 
 
-class SanjiaTown(FireSafetyRules, GaopingCity):
+class SanjiaTown(FireSafetyRules, Layer):
     """三甲镇: monthly progress by the 29th, annual summary by 1 December, the evaluation by 2026-11-05."""
 
     policy_id: ClassVar[str] = "cn.sx.gaoping.sanjia"
     policy_version: ClassVar[str] = "2024.1"
     jurisdiction: ClassVar[str] = "140581102"
+    parent: ClassVar[str | None] = "cn.sx.gaoping"
     jurisdiction_name: ClassVar[str] = "三甲镇"
     name: ClassVar[str] = "高平市三甲镇"
     name_en: ClassVar[str] = "Sanjia Town, Gaoping City, Shanxi"
     effective_from: ClassVar[date | None] = date(2024, 2, 29)
 
     obligations: ClassVar[tuple[ReportingObligation, ...]] = (
-        *GaopingCity.obligations,
         ReportingObligation(
             "monthly_progress",
             "治本攻坚阶段性工作进展",
@@ -112,7 +112,6 @@ class SanjiaTown(FireSafetyRules, GaopingCity):
     )
 
     milestones: ClassVar[tuple[Milestone, ...]] = (
-        *GaopingCity.milestones,
         Milestone("mobilise", "动员部署", "mobilisation", date(2024, 2, 29), "seed:000 四(一)"),
         Milestone("concentrated", "集中攻坚", "concentrated action", date(2025, 12, 31), "seed:000 四(二)"),
         Milestone("root_cause", "治本提升", "root-cause improvement", date(2026, 9, 30), "seed:000 四(三)"),
