@@ -18,6 +18,7 @@ each identifier::
     │   ├── LifecycleDefinitionError     hazardflow.lifecycle_definition
     │   └── PolicyDefinitionError        hazardflow.policy_definition
     ├── CalendarDataMissing              hazardflow.calendar_data_missing
+    ├── EnsembleTaskFailed               hazardflow.ensemble_task_failed
     └── PersistenceError                 hazardflow.persistence
         ├── DatabaseUnavailable          hazardflow.database_unavailable
         ├── DatabaseReadOnly             hazardflow.database_read_only
@@ -45,6 +46,7 @@ __all__ = [
     "DatabaseReadOnly",
     "DatabaseUnavailable",
     "DefinitionError",
+    "EnsembleTaskFailed",
     "GuardRejected",
     "HazardflowError",
     "InvalidInput",
@@ -399,3 +401,24 @@ class SchemaVersionError(PersistenceError):
 
     def _what(self) -> str:
         return "database schema version mismatch (数据库结构版本不符)"
+
+
+@attrs.define(auto_exc=True, eq=False)
+class EnsembleTaskFailed(HazardflowError):
+    """One seed of a simulation ensemble (one county of it, when partitioned) could not be run: its worker
+    died every time it was started, or the cluster gave up on it. The seeds already run are not kept."""
+
+    code: ClassVar[str] = "hazardflow.ensemble_task_failed"
+
+    seed: int
+    partition: int | None
+    attempts: int
+    reason: str
+
+    def _format(self) -> str:
+        where = "" if self.partition is None else f" (partition {self.partition})"
+        return (
+            f"seed {self.seed}{where} of the ensemble failed after {self.attempts} attempt(s): {self.reason}; "
+            "run it alone with `hazardflow simulate SCENARIO --seed "
+            f"{self.seed}` to see why"
+        )

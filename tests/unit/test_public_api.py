@@ -28,6 +28,7 @@ PUBLIC = [
     "DefinitionError",
     "Delay",
     "Engine",
+    "EnsembleTaskFailed",
     "Field",
     "GuardRejected",
     "GuardResult",

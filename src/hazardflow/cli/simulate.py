@@ -295,7 +295,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--out",
             help="folder for the report, charts and JSON [default: simulation-output, or comparison-output with "
-            "--compare]",
+            "--compare, or ensemble-output with --seeds]",
             show_default=False,
         ),
         as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead of tables"),
@@ -316,9 +316,39 @@ def register(app: typer.Typer) -> None:
             "(asks first; see --yes)",
         ),
         yes: bool = typer.Option(False, "--yes", "-y", help="confirm --replace without asking (for scripts)"),
+        seeds: str | None = typer.Option(
+            None, "--seeds", help="an ensemble over these seeds (1-200, 1,5,9): distributions and target probabilities"
+        ),
+        workers: str = typer.Option("auto", "--workers", help="ensemble: worker processes, or auto (every core)"),
+        dask: str | None = typer.Option(
+            None, "--dask", help="ensemble: run on this Dask scheduler (tcp://host:8786; needs hazardflow[distributed])"
+        ),
+        partition: str = typer.Option(
+            "none", "--partition", help="ensemble: none, or county (each county a task; figures summed exactly)"
+        ),
     ) -> None:
         """Simulate a jurisdiction's campaign through the real engine and report the figures (模拟)."""
         from rich.console import Console
+
+        if seeds is not None:
+            for name, given in (("--store", store != "memory"), ("--from", from_db), ("--audit-log", audit_log)):
+                if given:
+                    raise typer.BadParameter(f"{name} applies to one seed; an ensemble (--seeds) runs in memory")
+            from .ensemble import run_ensemble
+
+            run_ensemble(
+                scenario=scenario,
+                seeds=seeds,
+                workers=workers,
+                dask=dask,
+                partition=partition,
+                compare_with=compare_with,
+                until=_parse_day(until),
+                out=out if out is not None else Path("ensemble-output"),
+                as_json=as_json,
+                charts=charts,
+            )
+            return
 
         from .._exceptions import HazardflowError
         from ..simulation import Simulation, compare, load_policy, load_scenario

@@ -27,6 +27,7 @@ Definitions (the glossary's ``figure`` rows, shown in docs/reference/glossary.md
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -330,4 +331,5 @@ def mean_of(hist: Mapping[float, int]) -> float | None:
     total = sum(hist.values())
     if not total:
         return None
-    return sum(v * c for v, c in hist.items()) / total
+    # Exactly rounded, so the order the histogram was filled in (one run, or counties summed) cannot show.
+    return math.fsum(v * c for v, c in hist.items()) / total

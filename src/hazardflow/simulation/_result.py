@@ -26,15 +26,16 @@ def _round(x: float | None) -> float | None:
 class RunStats:
     """How the run went: sizes, speed and anything the engine refused or the driver gave up on.
 
-    ``cases`` are hazard cases opened (``tipoffs`` and ``escalations`` count their own cases), ``adopted`` the
-    open cases found in the store at the start (forecasting), ``commands`` every committed audit event (the
-    people's commands, timer firings and follow-ups). ``refused`` commands were refused by the rules;
-    ``stuck`` cases were given up after repeated refusals; ``tipoffs_skipped`` tip-offs had no tip-off
-    workflow to run in; ``graded_general`` major hazards were registered as general because the jurisdiction
-    grades a hazard major only on a cited criterion and no list in force covers the industry.
-    ``provisional_deadlines`` fell beyond the working calendar's data. ``late_timers`` fired after their due
-    time: a deadline already past when it was armed (a rejected fix back under its passed deadline) fires at
-    once and is recorded late. ``timer_failures`` should be zero.
+    ``cases`` are hazard cases opened (``tipoffs`` and ``escalations`` count their own cases), ``adopted`` the open
+    hazard cases found in the store at the start (forecasting; ``adopted_tipoffs`` and ``adopted_escalations`` the
+    open tip-offs and escalations carried on with them), ``commands`` every committed audit event (the people's
+    commands, timer firings and follow-ups). ``refused`` commands were refused by the rules; ``stuck`` cases were
+    given up after repeated refusals; ``tipoffs_skipped`` tip-offs had no tip-off workflow to run in;
+    ``graded_general`` major hazards were registered as general because the jurisdiction grades a hazard major only
+    on a cited criterion and no list in force covers the industry. ``provisional_deadlines`` fell beyond the working
+    calendar's data. ``late_timers`` fired after their due time: a deadline already past when it was armed (a
+    rejected fix back under its passed deadline) fires at once and is recorded late. ``timer_failures`` should be
+    zero.
     """
 
     cases: int = 0
@@ -50,6 +51,8 @@ class RunStats:
     late_timers: int = 0
     timer_failures: int = 0
     open_cases_at_end: int = 0
+    adopted_tipoffs: int = 0
+    adopted_escalations: int = 0
     wall_seconds: float = 0.0
 
     @property
@@ -228,6 +231,11 @@ class Period:
                 "received": self.event_count("tipoff", "receive_tipoff"),
                 "substantiated": self.event_count("tipoff", "substantiate"),
                 "dismissed": self.event_count("tipoff", "dismiss"),
+            },
+            "look_back": {"reopened": self.event_count("hazard", "reopen")},
+            "filings": {
+                "filed": self.event_count("report_obligation", "fulfil"),
+                "overdue": self.event_count("report_obligation", "mark_overdue"),
             },
             "refused_commands": {f"{t}/{c}": n for (t, c), n in sorted(f.refused.items())},
             "events": sum(f.events.values()),

@@ -141,7 +141,20 @@ def build_engine(scenario: Scenario, *, store: Any = None, url: str | None = Non
     }
     if url is not None and url != "memory":
         return Engine.from_url(url, **kwargs)
-    return Engine(store=store if store is not None else MemoryStore(retention="evict"), **kwargs)
+    if store is None:
+        # 回头看 reopens closed cases: the store must keep their snapshots (never their events).
+        store = MemoryStore(retention="open" if scenario.look_back is not None else "evict")
+    return Engine(store=store, **kwargs)
+
+
+def _size_counts(n: int, sizes: Mapping[str, float]) -> dict[str, int]:
+    """Largest-remainder split of ``n`` units by size, in a fixed order (small, medium, large)."""
+    exact = {s: n * sizes.get(s, 0.0) for s in ("small", "medium", "large")}
+    counts = {s: int(v) for s, v in exact.items()}
+    left = n - sum(counts.values())
+    for s in sorted(exact, key=lambda s: (-(exact[s] - counts[s]), s))[:left]:
+        counts[s] += 1
+    return counts
 
 
 # ── the actors ─────────────────────────────────────────────────────────────────────────────────────
@@ -236,6 +249,7 @@ class _Agent:
         "complied",
         "done_at",
         "escalation_decided",
+        "escalations",
         "fast",
         "found",
         "grade",
@@ -291,6 +305,7 @@ class _Agent:
         self.lister: Actor | None = None
         self.listing_tried = False
         self.escalation_decided = False
+        self.escalations = 0
         self.found: datetime | None = None
         self.parent: _Agent | None = None
 
@@ -319,7 +334,10 @@ class Simulation:
     the simulation *forecasts*: open hazard cases already in its store are adopted and carried on by the
     simulated people. ``url`` builds the engine on a database instead (``sqlite:///sim.db``). ``until``
     stops early (inclusive day). ``audit_log`` receives every committed event as one JSON line.
-    ``progress`` is called after each simulated window.
+    ``progress`` is called after each simulated window. ``townships`` (a partition: township codes of the
+    scenario) simulates only the hazards of those townships; every other township keeps its place in the
+    numbering of arrival streams and of the backlog, so each simulated case meets exactly the draws it meets
+    in a run of the whole scenario (see :mod:`hazardflow.simulation._partition`).
     """
 
     def __init__(
@@ -333,6 +351,7 @@ class Simulation:
         audit_log: IO[str] | None = None,
         progress: Callable[[Progress], None] | None = None,
         batch: bool | None = None,
+        townships: frozenset[str] | None = None,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise InvalidInput("seed", seed, "must be an integer")
@@ -346,6 +365,16 @@ class Simulation:
         if last > scenario.end:
             raise InvalidInput("until", last.isoformat(), f"must not be after the scenario's end ({scenario.end})")
         self.until = last
+        if townships is not None:
+            unknown = sorted(set(townships) - {t.code for t in scenario.townships})
+            if unknown or not townships:
+                raise InvalidInput(
+                    "townships",
+                    ", ".join(unknown) or "(none)",
+                    "a partition names one or more townships of the scenario",
+                    tuple(sorted(t.code for t in scenario.townships)),
+                )
+        self._only = townships
         self.engine = engine if engine is not None else build_engine(scenario, url=url)
         if not isinstance(self.engine.clock, SimulatedClock):
             raise InvalidInput("engine", repr(self.engine.clock), "a simulation needs an engine on a SimulatedClock")
@@ -452,6 +481,7 @@ class Simulation:
             self._adopt_open_cases()
             self._start_streams()
             self._start_backlog()
+            self._start_filings()
             self._loop(started)
         finally:
             unsubscribe()
@@ -476,7 +506,9 @@ class Simulation:
         while True:
             nd = store.next_due()
             nd_ts = _ts(nd) if nd is not None else _INF
-            if nd_ts <= now:
+            passes = 0
+            while nd_ts <= now and passes < _MAX_RETRIES:  # a firing may arm a timer that is due already
+                passes += 1
                 report = engine.run_due(_dt(now))
                 self.stats.timer_failures += report.failed
                 self.stats.late_timers += report.late
@@ -503,7 +535,7 @@ class Simulation:
                     elif item is None:
                         continue
                     elif token in (-1, item.token):
-                        if item.state in ("closed", "voided", "gone"):
+                        if item.state in ("closed", "voided", "gone") and step != "look_back":
                             continue
                         self._act(item, step)
             now = self._window_end
@@ -546,11 +578,16 @@ class Simulation:
                         self._push(max(agent.done_at, self._now + 60.0), agent, agent.token, "submit")
 
     def _note_deadline(self, case: Case) -> None:
-        """A deadline armed inside the running window ends the window there, so its timer fires on time."""
+        """A deadline armed inside the running window ends the window there, so its timer fires on time.
+
+        A command on a case whose deadline is already past (a rejected fix back under its passed deadline) ends
+        the window at once: whatever timer it armed in the past fires right after it, never at an instant that
+        other cases' timers (or the partition a region runs in) would decide.
+        """
         if case.deadline is not None:
             due = _ts(case.deadline.due_at)
-            if self._now < due < self._window_end:
-                self._window_end = due
+            if due < self._window_end:
+                self._window_end = max(due, self._now)
 
     def _comply_rung(self, agent: _Agent, case: Case) -> int:
         key = (case.policy_id, case.policy_version)
@@ -572,13 +609,17 @@ class Simulation:
                 per_unit = rates.per_unit_per_year.get(industry, 0.0)
                 if n_units <= 0 or per_unit <= 0:
                     continue
-                units = self._make_units(t, industry, n_units, sizes)
-                weights = [rates.size_weight[u.size] for u in units]
                 cum: list[float] = []
                 acc = 0.0
-                for w in weights:
-                    acc += w
-                    cum.append(acc)
+                units: list[_Unit] = []
+                if self._only is None or t.code in self._only:
+                    units = self._make_units(t, industry, n_units, sizes)
+                    for u in units:
+                        acc += rates.size_weight[u.size]
+                        cum.append(acc)
+                else:
+                    # Outside the partition: no units, only the same stream numbering as a whole run.
+                    acc = float(any(rates.size_weight[s] > 0 for s, k in _size_counts(n_units, sizes).items() if k))
                 major = rates.major(industry)
                 for grade, share in (("general", 1.0 - major), ("major", major)):
                     channels = rates.major_channels if grade == "major" and rates.major_channels else rates.channels
@@ -587,6 +628,8 @@ class Simulation:
                         if rate <= 0:
                             continue
                         index += 1
+                        if not units:
+                            continue
                         key = f"{t.code}/{industry}/{grade}/{channel}"
                         stream = _Stream(
                             index,
@@ -602,12 +645,7 @@ class Simulation:
                         self._schedule_arrival(stream, self._now)
 
     def _make_units(self, t: Township, industry: str, n: int, sizes: Mapping[str, float]) -> list[_Unit]:
-        # Largest-remainder split of n units by size, in a fixed order (small, medium, large).
-        exact = {s: n * sizes.get(s, 0.0) for s in ("small", "medium", "large")}
-        counts = {s: int(v) for s, v in exact.items()}
-        left = n - sum(counts.values())
-        for s in sorted(exact, key=lambda s: (-(exact[s] - counts[s]), s))[:left]:
-            counts[s] += 1
+        counts = _size_counts(n, sizes)
         out = []
         k = 0
         for size in ("small", "medium", "large"):
@@ -814,8 +852,11 @@ class Simulation:
         proposer = self.people.gov(
             owner, "emergency_office" if level_of(owner) == "township" else "safety_committee_office"
         )
-        reason = "high_risk" if self._u(agent, "escalation_reason") < 0.5 else "beyond_capacity"
-        e = _Agent(f"{agent.key}.e", agent.unit, agent.grade, "escalation", agent.beh, proposer, workflow="escalation")
+        reason = "high_risk" if self._u(agent, "escalation_reason", agent.escalations) < 0.5 else "beyond_capacity"
+        # The first escalation keeps its historical key; an onward one (county → city) gets its own draws.
+        key = f"{agent.key}.e" if not agent.escalations else f"{agent.key}.e{agent.escalations + 1}"
+        agent.escalations += 1
+        e = _Agent(key, agent.unit, agent.grade, "escalation", agent.beh, proposer, workflow="escalation")
         e.parent = agent
         try:
             esc = self.engine.open_case(
@@ -889,6 +930,10 @@ class Simulation:
             hazard.done_at = self._place(self._now + remaining)
             hazard.token += 1
             self._push(hazard.done_at, hazard, hazard.token, "submit")
+        # A county may push what it accepted on to the city's pool (县 → 市).
+        onward = e.beh.escalation_onward_share
+        if onward > 0 and hazard.escalations == 1 and self._u(e, "onward") < onward:
+            self._later(hazard, self._days(hazard, "admission_days", 1), "propose_escalation", keep=True)
 
     def _start_backlog(self) -> None:
         b = self.scenario.backlog
@@ -899,11 +944,30 @@ class Simulation:
         seq = 0.0
         for grade, table in (("major", b.majors), ("general", b.generals)):
             for industry, n in sorted(table.items()):
-                units = list(self._units_of(industry))
+                made: dict[str, list[_Unit]] = {}
+                places = [
+                    (t, t.units.get(industry, 0)) for t in self.scenario.townships if t.units.get(industry, 0) > 0
+                ]
+                ends: list[int] = []
+                total = 0
+                for _t, count in places:
+                    total += count
+                    ends.append(total)
                 for k in range(1, n + 1):
                     key = f"b.{grade}.{industry}.{k}"
                     u_unit = uniform(self.seed, key, "unit")
-                    unit = units[int(u_unit * len(units))]
+                    # The unit at this index of the scenario's units of the industry, township by township.
+                    at = int(u_unit * total)
+                    j = bisect_right(ends, at)
+                    township, _count = places[j]
+                    if self._only is not None and township.code not in self._only:
+                        seq += 1.0  # keep every later registration at its whole-run instant
+                        continue
+                    local = made.get(township.code)
+                    if local is None:
+                        sizes = township.sizes or self.scenario.size_mix
+                        local = made[township.code] = self._make_units(township, industry, _count, sizes)
+                    unit = local[at - (ends[j - 1] if j else 0)]
                     beh = self.scenario.behaviour_for(industry)
                     registrar = self._registrar(unit, "supervisory_inspection")
                     agent = _Agent(key, unit, grade, "supervisory_inspection", beh, registrar)
@@ -914,18 +978,16 @@ class Simulation:
                     self._push(first + seq, agent, 0, "register")
                     seq += 1.0
 
-    def _units_of(self, industry: str) -> list[_Unit]:
-        out = []
-        for t in self.scenario.townships:
-            n = t.units.get(industry, 0)
-            if n > 0:
-                out.extend(self._make_units(t, industry, n, t.sizes or self.scenario.size_mix))
-        return out
-
     def _adopt_open_cases(self) -> None:
         open_cases = list(self.engine.cases(workflow="hazard", open_only=True))
-        if not open_cases:
-            return
+        if open_cases:
+            self._adopt_hazards(open_cases)
+        if "tipoff" in self.engine.workflows:
+            self._adopt_tipoffs()
+        if "escalation" in self.engine.workflows:
+            self._adopt_escalations()
+
+    def _adopt_hazards(self, open_cases: list[Case]) -> None:
         self.kpi.adopt(open_cases)
         for case in sorted(open_cases, key=lambda c: c.id):
             unit_id = str(case.fields.get("business_unit") or case.jurisdiction)
@@ -941,6 +1003,190 @@ class Simulation:
             self._agents[case.id] = agent
             self.stats.adopted += 1
             self._next(agent, case)
+
+    def _adopt_tipoffs(self) -> None:
+        """Open tip-offs of the forecast database: verified by the township and carried on like new ones."""
+        for case in sorted(self.engine.cases(workflow="tipoff", open_only=True), key=lambda c: c.id):
+            unit_id = str(case.fields.get("business_unit") or case.jurisdiction)
+            industry = str(case.fields.get("industry") or "other")
+            unit = self.people.unit(unit_id, case.jurisdiction, industry)
+            beh = self.scenario.behaviour_for(industry)
+            agent = _Agent(f"adopted.{case.id}", unit, "general", "tipoff", beh, unit.inspector, workflow="tipoff")
+            if self._u(agent, "grade") < self.scenario.rates.major(industry):
+                agent.grade = "major"
+            agent.case_id = case.id
+            agent.state = case.state
+            agent.case = case
+            self._agents[case.id] = agent
+            self.stats.adopted_tipoffs += 1
+            if case.state == "received":
+                self._later(agent, self._days(agent, "verify_start_days"), "start_verification")
+            else:
+                self._later(agent, self._days(agent, "verify_days"), "verify")
+
+    def _adopt_escalations(self) -> None:
+        """Open escalations of the forecast database: approved, pooled and decided like new ones."""
+        for case in sorted(self.engine.cases(workflow="escalation", open_only=True), key=lambda c: c.id):
+            parent = self._agents.get(str(case.fields.get("hazard_id") or ""))
+            owner = case.jurisdiction
+            proposer = self.people.gov(
+                owner, "emergency_office" if level_of(owner) == "township" else "safety_committee_office"
+            )
+            unit = parent.unit if parent is not None else self.people.unit(f"{owner}-office", owner)
+            beh = parent.beh if parent is not None else self.scenario.behaviour
+            e = _Agent(f"adopted.{case.id}", unit, "major", "escalation", beh, proposer, workflow="escalation")
+            e.parent = parent
+            if parent is not None:
+                parent.escalation_decided = True
+                parent.escalations = max(parent.escalations, 1)
+            e.case_id = case.id
+            e.state = case.state
+            e.case = case
+            self._agents[case.id] = e
+            self.stats.adopted_escalations += 1
+            if case.state == "pooled":
+                self._later(e, self._days(e, "pool_days"), "pool_decision")
+            else:
+                self._later(e, self._days(e, "admission_days"), "approve_escalation")
+
+    # ── reporting obligations (报送任务) ──────────────────────────────────────────────────────────
+    def _start_filings(self) -> None:
+        """Plan the reports units, townships and township emergency offices owe: opened month by month."""
+        if not self.scenario.filings or "report_obligation" not in self.engine.workflows:
+            return
+        self._filers: list[tuple[str, str, str, _Unit, Actor, Actor]] = []
+        self._filings_seen: set[str] = set()
+        for t in self.scenario.townships:
+            if self._only is not None and t.code not in self._only:
+                continue
+            office = self.people.gov(t.code, "emergency_office")
+            desk = self.people.unit(f"{t.code}-office", t.code)
+            self._filers.append((t.code, "township", t.code, desk, self.people.gov(t.code, "township_officer"), office))
+            self._filers.append((t.code, "department", office.org, desk, office, office))
+            for industry, n in sorted(t.units.items()):
+                if n > 0:
+                    for unit in self._make_units(t, industry, n, t.sizes or self.scenario.size_mix):
+                        self._filers.append((t.code, "business_unit", unit.id, unit, unit.safety_manager, office))
+        # One planning step at the start and on the 1st of every month: the reports of the periods the month
+        # touches, under the policies in force that day (a rule taking effect mid-run adds its reports then).
+        planner = _Agent(
+            "filings", self._filers[0][3], "general", "filing", self.scenario.behaviour, self._filers[0][5]
+        )
+        day = self.scenario.start
+        while day <= self.until:
+            self._push(_local_midnight_ts(day), planner, -1, "open_filings")
+            day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+    def _do_open_filings(self, _planner: _Agent) -> None:
+        first = _day_of(self._now)
+        nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        last = min(self.until, nxt - timedelta(days=1))
+        at_start = first == self.scenario.start
+        # Periods beginning this month (at the start: every period the month touches); the others are open. A
+        # week that began last month is open already: weekly reports are opened from the month's first Monday.
+        begins = {
+            "week": True,
+            "half_month": True,
+            "month": True,
+            "quarter": first.month % 3 == 1,
+            "half_year": first.month in (1, 7),
+            "year": first.month == 1,
+        }
+        monday = first if at_start else first + timedelta(days=(7 - first.weekday()) % 7)
+        owed: dict[tuple[str, str], list[tuple[list[str], date]]] = {}
+        for township, kind, party, unit, filer, office in self._filers:
+            plan = owed.get((township, kind))
+            if plan is None:
+                obligations = self.engine.policies.resolve(township, self.clock.now()).reporting_obligations()
+                due = [o for o in obligations if o.party == kind and (at_start or begins.get(o.period, False))]
+                plan = owed[(township, kind)] = [
+                    (ids, since)
+                    for ids, since in (
+                        ([o.id for o in due if o.period != "week"], first),
+                        ([o.id for o in due if o.period == "week"], monday),
+                    )
+                    if ids and since <= last
+                ]
+            cases = []
+            for ids, since in plan:
+                try:
+                    cases.extend(
+                        self.engine.open_obligations(
+                            party,
+                            party_kind=kind,  # type: ignore[arg-type]
+                            jurisdiction=township,
+                            start=since,
+                            end=last,
+                            actor=office,
+                            obligations=ids,
+                        )
+                    )
+                except HazardflowError as exc:
+                    self._refused("open_obligation", exc)
+            for case in cases:
+                if case.id in self._filings_seen:
+                    continue
+                self._filings_seen.add(case.id)
+                self._note_deadline(case)
+                f = case.fields
+                key = f"o.{kind}.{party}.{f.get('obligation')}.{f.get('period')}"
+                beh = self.scenario.behaviour_for(unit.industry)
+                agent = _Agent(key, unit, "general", "filing", beh, filer, workflow="report_obligation")
+                agent.case_id = case.id
+                agent.state = case.state
+                agent.case = case
+                self._agents[case.id] = agent
+                self._schedule_filing(agent, case)
+
+    def _schedule_filing(self, agent: _Agent, case: Case) -> None:
+        if case.deadline is None:
+            return
+        due = _ts(case.deadline.due_at)
+        beh = agent.beh
+        if self._u(agent, "late_filing") < beh.late_filing_share:
+            at = self._place(due + beh.late_filing_days.quantile(self._u(agent, "late_filing_days")) * DAY)
+        else:
+            start = str(case.fields.get("period_start") or "")
+            first = _local_midnight_ts(date.fromisoformat(start)) if start else self._now
+            lead = beh.filing_lead_days.quantile(self._u(agent, "filing_lead_days"))
+            at = max(first, self._place_before(due - 60.0 - lead * DAY))
+        self._push(max(at, self._now + 60.0), agent, agent.token, "fulfil")
+
+    def _do_fulfil(self, agent: _Agent) -> None:
+        payload = {"document_no": f"报〔{_day_of(self._now).year}〕{agent.key}号", "summary": "按要求报送（模拟）"}
+        if self._fire(agent, "fulfil", (agent.registrar,), payload) is None:
+            self._retry(agent, "fulfil")
+
+    # ── 回头看 ───────────────────────────────────────────────────────────────────────────────────
+    def _plan_look_back(self, agent: _Agent) -> None:
+        lb = self.scenario.look_back
+        assert lb is not None
+        k = agent.rework
+        if (lb.majors_only and agent.grade != "major") or self._u(agent, "look_back", k) >= lb.check_share:
+            return
+        if self._u(agent, "look_back_fails", k) >= lb.fail_share:
+            return  # re-checked and found sound: nothing to record on the case
+        self._later(agent, lb.after_days.quantile(self._u(agent, "look_back_days", k)), "look_back", keep=True)
+
+    def _do_look_back(self, agent: _Agent) -> None:
+        lb = self.scenario.look_back
+        case = agent.case
+        if lb is None or case is None or case.state != "closed":
+            return
+        days = lb.deadline_days.quantile(self._u(agent, "look_back_deadline", agent.rework))
+        payload = {
+            "finding": "recurrence" if self._u(agent, "look_back_finding", agent.rework) < 0.5 else "fake_fix",
+            "reason": "回头看发现问题，重新整改（模拟）",
+            "deadline": (_day_of(self._now) + timedelta(days=max(1, round(days)))).isoformat(),
+        }
+        self._agents[case.id] = agent
+        case2 = self._fire(agent, "reopen", self._deciders(agent, case, "reopen"), payload)
+        if case2 is None:
+            self._agents.pop(case.id, None)
+            return
+        agent.rework += 1
+        agent.done_at = None
+        self._next(agent, case2)
 
     # ── commands ─────────────────────────────────────────────────────────────────────────────────
     def _refused(self, trigger: str, exc: HazardflowError) -> None:
@@ -985,6 +1231,8 @@ class Simulation:
             agent.token += 1
         if case.closed_at is not None:
             self._agents.pop(case.id, None)
+            if case.state == "closed" and agent.workflow == "hazard" and self.scenario.look_back is not None:
+                self._plan_look_back(agent)
 
     def _deciders(self, agent: _Agent, case: Case, trigger: str) -> list[Actor]:
         """Who may review, approve or decide on the case: unit first for its own general hazards."""

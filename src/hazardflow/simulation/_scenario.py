@@ -29,6 +29,7 @@ __all__ = [
     "Area",
     "Backlog",
     "Behaviour",
+    "LookBack",
     "Phase",
     "Rates",
     "Scenario",
@@ -213,6 +214,30 @@ class Phase:
 
 
 @attrs.frozen
+class LookBack:
+    """回头看: closed hazards re-checked later, and reopened when the hazard has come back or the fix was fake.
+
+    Of the hazards closed (``majors_only``: the major ones), ``check_share`` are re-checked ``after_days``
+    after their closure; ``fail_share`` of the re-checked fail (隐患反弹 or 虚假整改 [seed:003 item 5; seed:001
+    item 7]) and are reopened by the owning tier with a new deadline ``deadline_days`` away; the unit then
+    rectifies again. The shares and durations are illustrative [inference]. Keeping closed hazards for the
+    re-check costs memory: a scenario with a look-back keeps every closed case's snapshot (not its events).
+    """
+
+    check_share: float = 0.2
+    fail_share: float = 0.1
+    after_days: Dist = Triangular(30, 60, 120)
+    deadline_days: Dist = Triangular(7, 15, 30)
+    majors_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        _share("look_back.check_share", self.check_share)
+        _share("look_back.fail_share", self.fail_share)
+        _dist("look_back.after_days", self.after_days)
+        _dist("look_back.deadline_days", self.deadline_days)
+
+
+@attrs.frozen
 class Backlog:
     """Hazards already open when the simulation starts (存量), registered into the ledger on day one.
 
@@ -263,7 +288,10 @@ class Behaviour:
     (蓄水池) once their plan is adopted; each admission step takes ``admission_days``, the upper tier decides
     in ``pool_days`` and accepts with ``escalation_accept_share``, and an accepted hazard's remaining
     rectification time is multiplied by ``escalated_rectify_factor`` (the upper tier brings departments and
-    funds to it) [inference].
+    funds to it) [inference]. ``escalation_onward_share`` of the hazards a county accepted into its pool are
+    proposed on to the city's pool in turn (县 → 市), with the same steps and shares [inference]. With
+    ``Scenario.filings``, a periodic report (报送任务) is filed ``filing_lead_days`` before its deadline, except
+    ``late_filing_share`` of them, filed ``late_filing_days`` after it [inference].
     """
 
     spot_fix_share: float = 0.6
@@ -299,6 +327,10 @@ class Behaviour:
     pool_days: Dist = Triangular(2, 7, 20)
     escalation_accept_share: float = 0.8
     escalated_rectify_factor: float = 0.7
+    escalation_onward_share: float = 0.0
+    filing_lead_days: Dist = Uniform(0, 10)
+    late_filing_share: float = 0.05
+    late_filing_days: Dist = Triangular(1, 5, 30)
 
     def __attrs_post_init__(self) -> None:
         for a in attrs.fields(type(self)):
@@ -324,6 +356,11 @@ class Scenario:
     policy classes or instances for the engine (empty: the national baseline). ``calendar_beyond_data``
     says what a deadline past the working calendar's last year does: ``"weekdays"`` counts Monday-Friday
     and marks it provisional (reported), ``"refuse"`` lets the engine refuse the command (counted).
+    ``filings`` simulates the reporting obligations (报送任务) the policies name, owed by every business unit,
+    township and township emergency office: opened month by month under the policies in force that day, and
+    filed on time or late
+    (``Behaviour.filing_lead_days``, ``late_filing_share``). ``look_back`` (a :class:`LookBack`) re-checks
+    closed hazards and reopens some (回头看).
     """
 
     name: str
@@ -345,6 +382,8 @@ class Scenario:
     stock_before: date | None = None
     calendar_beyond_data: Literal["weekdays", "refuse"] = "weekdays"
     description: str = ""
+    filings: bool = False
+    look_back: LookBack | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
