@@ -30,6 +30,19 @@ PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").rglob("*.md") if
 PLACEHOLDERS = re.compile(r"\bURL\b|<|…|\$\{|SCENARIO|情景|\bPATH\b|\bID\b|\[|\bN\b|my_township|日期|目录|政策")
 URL = re.compile(r"(?:sqlite|postgres(?:ql)?(?:\+psycopg)?)://\S+")
 SHORT = "2024-01-31"
+#: A web address in a command (a webhook receiver, an OA's page): run only when it names this machine.
+WEB = re.compile(r"(?:https?|wss?)://(\[[^\]]*\]|[^/:\s]+)")
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+#: Commands that run until stopped: the docs may show them, this test never starts them.
+LONG_RUNNING = {"serve", "deliver"}
+
+
+def _safe_to_run(run: list[str]) -> None:
+    """Refuse a docs command that would reach beyond this machine or never end (a fix belongs in the docs)."""
+    for arg in run:
+        for host in WEB.findall(arg):
+            assert host.lower() in LOOPBACK, f"docs command names a non-loopback host {host!r}: {' '.join(run)}"
+    assert run[0] not in LONG_RUNNING, f"docs command runs until stopped (mark it as a pattern): {' '.join(run)}"
 
 
 def _commands_of(text: str) -> Iterator[str]:
@@ -83,6 +96,14 @@ def test_the_docs_show_the_commands_a_new_user_runs() -> None:
     assert any(a[0] == "lifecycle" for a in doc_commands())
 
 
+def test_a_command_reaching_beyond_this_machine_is_refused() -> None:
+    with pytest.raises(AssertionError, match="non-loopback host"):
+        _safe_to_run(["webhooks", "add", "--target", "https://oa.example.gov.cn/hooks"])
+    with pytest.raises(AssertionError, match="runs until stopped"):
+        _safe_to_run(["deliver", "--url", "sqlite:///x.db"])
+    _safe_to_run(["webhooks", "add", "--target", "http://127.0.0.1:9000/hooks"])
+
+
 def _repo_path(arg: str) -> str:
     """A path of the repository (``examples/...py`` or ``examples/...py:Class``) made absolute."""
     head, sep, tail = arg.partition(":")
@@ -132,6 +153,7 @@ def _run_everything(
     for round_ in (1, 2):
         for args in commands:
             run = _prepare(args, urls, tmp_path, postgres=postgres)
+            _safe_to_run(run)
             result = runner.invoke(app, run, catch_exceptions=False)
             assert result.exit_code == 0, (round_, " ".join(run), result.output)
             assert "Traceback" not in result.output
