@@ -155,3 +155,12 @@ def test_weekly_and_half_monthly_reports_are_opened_once_each() -> None:
     halves = {p for ob, _party, p in opened if ob == "half_monthly_scheduling"}
     assert len(halves) == 12
     assert r.total.to_json()["refused_commands"] == {}
+
+
+def test_cases_reopened_and_closed_again_within_a_quarter_are_counted_once_each_time() -> None:
+    # Every closed hazard fails its look-back five days later: many cases close, reopen and close again inside
+    # one quarter, their histories handed over by the store more than once; the figures still balance.
+    lb = LookBack(check_share=1.0, fail_share=1.0, after_days=Fixed(5))
+    r = simulate(attrs.evolve(BUSY, look_back=lb, end=date(2024, 6, 30)), seed=1)
+    assert r.total.to_json()["look_back"]["reopened"] > r.total.total_opened()  # type: ignore[attr-defined]
+    _conserved(r)

@@ -476,8 +476,18 @@ def _cubes_scan(
 ) -> tuple[Counter[CaseCell], Counter[EventCell]]:
     cases: Counter[CaseCell] = Counter()
     events: Counter[EventCell] = Counter()
-    held: Iterable[tuple[Any, Sequence[Any] | None]] = ((c, None) for c in store.iter_cases())
-    for case, given in itertools.chain(held, departed):
+    # A departed case counts once: a store that keeps closed snapshots (``retention="open"``) still holds it
+    # (closed, or reopened by 回头看), so its handed-over events join the snapshot the store holds; a case
+    # that departed more than once in the period has its handed-over events joined in order.
+    gone: dict[str, tuple[Any, list[Any]]] = {}
+    for case, evs in departed:
+        before = gone.get(case.id)
+        gone[case.id] = (case, [*before[1], *evs] if before else list(evs))
+    held: list[tuple[Any, Sequence[Any] | None]] = []
+    for c in store.iter_cases():
+        left = gone.pop(c.id, None)
+        held.append((c, None) if left is None else (c, [*left[1], *store.load_events(c.id)]))
+    for case, given in itertools.chain(held, gone.values()):
         if case.opened_at >= t1 or not flt.matches(case):
             continue
         f = case.fields
@@ -487,7 +497,7 @@ def _cubes_scan(
             st, od, ls = case.state, bool(case.overdue), f.get("listed") is True
             r1 = case.sanction_rung
         else:
-            evs = store.load_events(case.id)
+            evs = given if given is not None else store.load_events(case.id)
             before = [e for e in evs if e.occurred_at < t1]
             st = before[-1].to_state if before else case.state
             od = bool(_value_at(evs, t1, "overdue", False))
