@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
+from ..simulation._ensemble_report import _fmt, _pct
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -21,18 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["run_ensemble"]
 
 _SHOWN = ("on_time_rate", "on_time_rate.major", "days_to_close.mean", "open_majors", "overdue_majors")
-
-
-def _fmt(x: float | None, rate: bool) -> str:
-    if x is None:
-        return "-"
-    if rate:
-        return f"{100 * x:.1f}%"
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.0f}%"
 
 
 def _print_ensemble(console: Console, e: Ensemble) -> None:
