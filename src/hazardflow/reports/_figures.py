@@ -480,9 +480,9 @@ def _cubes_scan(
     # (closed, or reopened by 回头看), so its handed-over events join the snapshot the store holds; a case
     # that departed more than once in the period has its handed-over events joined in order.
     gone: dict[str, tuple[Any, list[Any]]] = {}
-    for case, evs in departed:
-        before = gone.get(case.id)
-        gone[case.id] = (case, [*before[1], *evs] if before else list(evs))
+    for gone_case, handed in departed:
+        earlier = gone.get(gone_case.id)
+        gone[gone_case.id] = (gone_case, [*earlier[1], *handed] if earlier else list(handed))
     held: list[tuple[Any, Sequence[Any] | None]] = []
     for c in store.iter_cases():
         left = gone.pop(c.id, None)
