@@ -1732,7 +1732,7 @@ class Engine:
             "workflow": case.workflow,
         }
         if case.policy_chain:
-            body["policy_chain"] = [list(pin) for pin in case.policy_chain]
+            body["policy_chain"] = case.policy_chain  # orjson writes the tuples as the same arrays
         body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
         # Every field, in field order: the fast snapshot constructors of ``_model`` take them so.
