@@ -48,3 +48,18 @@ def test_the_city_example_runs_county_by_county(tmp_path: Path) -> None:
     doc = json.loads((out / "ensemble.json").read_text(encoding="utf-8"))
     assert doc["per_seed"][0]["stats"]["cases"] > 3000
     assert all(t["judged"] == 0 for t in doc["targets"])  # the run stops before every checkpoint
+
+
+def test_the_ensemble_tables_fit_80_columns_without_cutting_a_number(tmp_path: Path) -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from hazardflow.cli import app
+
+    scenario = DOC.parents[2] / "examples" / "scenarios" / "sanjia_2024_2026.py"
+    args = ["simulate", str(scenario), "--seeds", "1-2", "--workers", "1", "--no-charts"]
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, [*args, "--out", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert not re.search(r"[\d%\]]…", result.output), result.output  # a number or interval cut short

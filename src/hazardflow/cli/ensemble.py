@@ -31,19 +31,19 @@ def _print_ensemble(console: Console, e: Ensemble) -> None:
     from ..simulation import KPIS
 
     table = Table(title=f"{e.scenario} · {len(e.seeds)} seeds: target probabilities · 目标达成概率")
-    table.add_column("target 目标")
-    table.add_column("met 达成", justify="right")
-    table.add_column("probability 概率", justify="right")
-    table.add_column("95% CI 置信区间", justify="right")
+    table.add_column("target 目标", overflow="fold")
+    table.add_column("met 达成", justify="right", overflow="fold")
+    table.add_column("probability 概率", justify="right", overflow="fold")
+    table.add_column("95% CI 置信区间", justify="right", overflow="fold")
     for t in e.targets():
         p = t.probability
         table.add_row(f"{t.name_zh}\n({t.id})", f"{p.met}/{p.judged}", _pct(p.p), f"{_pct(p.low)} - {_pct(p.high)}")
     console.print(table)
     years = [x for x in e.labels if x.isdigit() or x == "total"]
     fig = Table(title="figures over the seeds: median [90% interval] · 各种子指标：中位数 [90% 区间]")
-    fig.add_column("figure 指标")
+    fig.add_column("figure 指标", overflow="fold")
     for label in years:
-        fig.add_column(label, justify="right")
+        fig.add_column(label, justify="right", overflow="fold")
     for k in KPIS:
         if k.key not in _SHOWN:
             continue
@@ -62,10 +62,10 @@ def _print_comparison(console: Console, cmp: EnsembleComparison) -> None:
 
     b, o = cmp.base, cmp.other
     table = Table(title=f"{b.scenario} · {len(b.seeds)} paired seeds: base ⟷ {o.label}")
-    table.add_column("target 目标")
-    table.add_column("base 基准", justify="right")
-    table.add_column(o.label, justify="right")
-    table.add_column("Δ (95% CI)", justify="right")
+    table.add_column("target 目标", overflow="fold")
+    table.add_column("base 基准", justify="right", overflow="fold")
+    table.add_column(o.label, justify="right", overflow="fold")
+    table.add_column("Δ (95% CI)", justify="right", overflow="fold")
     for tb, to in zip(b.targets(), o.targets(), strict=True):
         d = cmp.target_difference(tb.id)
         table.add_row(
@@ -77,11 +77,11 @@ def _print_comparison(console: Console, cmp: EnsembleComparison) -> None:
         )
     console.print(table)
     diffs = Table(title="paired differences, whole run: mean (95% CI) · 配对差值（全程）")
-    diffs.add_column("figure 指标")
-    diffs.add_column("base 基准", justify="right")
-    diffs.add_column(o.label, justify="right")
-    diffs.add_column("Δ mean (95% CI)", justify="right")
-    diffs.add_column("distinguishable 可区分")
+    diffs.add_column("figure 指标", overflow="fold")
+    diffs.add_column("base 基准", justify="right", overflow="fold")
+    diffs.add_column(o.label, justify="right", overflow="fold")
+    diffs.add_column("Δ mean (95% CI)", justify="right", overflow="fold")
+    diffs.add_column("distinguishable 可区分", overflow="fold")
     for k in KPIS:
         if k.key not in _SHOWN:
             continue
