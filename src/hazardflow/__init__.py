@@ -34,6 +34,7 @@ from ._exceptions import (
 from ._jurisdiction import JurisdictionTree
 from ._lifecycle import Field, LifecycleSpec, State, Transition, Workflow
 from ._model import SYSTEM, Actor, AuditEvent, Case, GuardResult, Timer
+from .abc import CommandContext
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,7 @@ __all__ = [
     "Case",
     "CaseNotFoundError",
     "ChineseWorkingCalendar",
+    "CommandContext",
     "CommandRefused",
     "ConcurrentUpdateError",
     "DatabaseReadOnly",

@@ -49,14 +49,27 @@ from ._exceptions import (
 from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
-from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case, new_event
+from ._model import (
+    EMPTY,
+    LADDER_FIELD,
+    SYSTEM,
+    Actor,
+    AuditEvent,
+    Case,
+    FrozenDict,
+    Timer,
+    Write,
+    freeze,
+    new_case,
+    new_event,
+)
 from .policies.layers import chain_of
 from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
 if TYPE_CHECKING:
+    from ._rules import Rung
     from .abc import Clock, JurisdictionPolicy, Store
-    from .policies.base import Rung
 
 __all__ = ["ENTERPRISE_ROLES", "CommandContext", "Engine", "RunDueReport", "SequentialIds"]
 
@@ -417,10 +430,6 @@ class _UnitOfWork:
             if parent.idem is None:
                 parent.idem = {}
             parent.idem.update(self.idem)
-
-
-#: The case field where the ladder's progress per deadline key is kept (see ``workflows._common``).
-LADDER_FIELD = "overdue_ladder"
 
 
 def _ladder_progress(fields: Mapping[str, Any], deadline: Deadline) -> tuple[int, datetime]:
@@ -801,6 +810,73 @@ class Engine:
             actor,
             payload or {},
             now,
+            idempotency_key=idempotency_key,
+            idempotency_scope=case_id,
+            command_hash=chash,
+        )
+        self._finish(own)
+        return new
+
+    def fire_system(
+        self,
+        case_id: str,
+        trigger: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Case | None:
+        """Fire a system-only trigger on a case as the engine itself (:data:`SYSTEM`); for policy tooling.
+
+        Some commands are the engine's own: their lifecycle rows have ``scope="system"`` and no person may fire
+        them (``migrate_policy``, which ``MigrationPlan.apply`` fires on each case it moves; the timer rows).
+        Tooling that must fire one goes through this method, which
+        runs the command path of :meth:`fire` (routing, payload checks, guards, effects, one audit event, one
+        commit, or a batch's) with the system actor. ``now`` stamps the command (default: the clock).
+
+        Returns the new snapshot, or None when ``idempotency_key`` was already used on this case (the command
+        ran before; nothing is written). A trigger whose rows are not all system-only in the case's workflow is
+        refused with :class:`InvalidInput`, an unknown case with :class:`CaseNotFoundError`; like every
+        refusal, these write nothing.
+        """
+        self._check_case_id(case_id)
+        if not isinstance(trigger, str):
+            raise InvalidInput("trigger", type(trigger).__name__, "must be the name of a trigger (a string)")
+        check_text("trigger", trigger)
+        if payload is not None and not isinstance(payload, Mapping):
+            raise InvalidInput("payload", type(payload).__name__, "must be a mapping of field names to values")
+        at = self.now() if now is None else _utc("now", now)
+        if idempotency_key is not None:
+            self._check_key(idempotency_key)
+        own = _UnitOfWork(self.store, self._batch)
+        case = own.load(case_id)
+        if case is None:
+            raise CaseNotFoundError(case_id)
+        rows = self._lifecycles[case.workflow].by_trigger.get(trigger)
+        if not rows or any(row.scope != "system" for row in rows):
+            system_only = sorted(
+                t
+                for t, rs in self._lifecycles[case.workflow].by_trigger.items()
+                if all(r.scope == "system" for r in rs)
+            )
+            raise InvalidInput(
+                "trigger",
+                trigger,
+                f"is not a system-only trigger of workflow {case.workflow!r}; people fire the others with fire()",
+                tuple(system_only),
+            )
+        chash = None
+        if idempotency_key is not None:
+            if own.idempotent(case_id, idempotency_key) is not None:
+                return None
+            chash = _command_hash(trigger, payload, self._sensitive.get(trigger, frozenset()), self._idem_secret)
+        new = self._execute(
+            own,
+            case,
+            trigger,
+            SYSTEM,
+            payload or {},
+            at,
             idempotency_key=idempotency_key,
             idempotency_scope=case_id,
             command_hash=chash,

@@ -28,7 +28,7 @@ from ._glossary import en, has_label, terms, zh
 from ._model import FrozenDict, GuardResult, freeze
 
 if TYPE_CHECKING:
-    from ._engine import CommandContext
+    from .abc import CommandContext
 
 __all__ = [
     "CompiledLifecycle",

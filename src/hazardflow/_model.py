@@ -11,6 +11,7 @@ import attrs
 from ._calendar import Deadline, local_repr
 
 __all__ = [
+    "LADDER_FIELD",
     "SYSTEM",
     "Actor",
     "AuditEvent",
@@ -22,6 +23,10 @@ __all__ = [
     "freeze",
     "thaw",
 ]
+
+#: The case field where the overdue ladder's progress per deadline key is kept: ``{key: {"due_at", "rung",
+#: "rung_due_at"}}``. The timer rows (``workflows._common``) write it; the engine reads it to arm the next rung.
+LADDER_FIELD = "overdue_ladder"
 
 
 class FrozenDict(dict[str, Any]):

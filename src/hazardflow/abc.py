@@ -1,24 +1,40 @@
-"""Contracts for adapter and plugin authors: clocks, calendars, stores and jurisdiction policies.
+"""Contracts for adapter and plugin authors: clocks, calendars, stores, jurisdiction policies, and the command
+context that guards and effects receive.
 
 These are :class:`typing.Protocol` classes: implement the methods and pass an instance to
 :class:`~hazardflow.Engine`. The shipped implementations (``SystemClock``/``SimulatedClock``,
 ``ChineseWorkingCalendar``, ``MemoryStore``/``SqlStore``, ``NationalBaseline``) are the reference; the
 contract suites in :mod:`hazardflow.testing` check a third-party implementation against the same rules.
+:class:`CommandContext` (with :class:`EngineHandle` and :class:`PolicyLookup`) goes the other way: it is what
+the engine hands to every guard and effect, so policy and lifecycle code annotates with it and never with the
+engine's own classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from ._calendar import DeadlineSpec, Delay
-    from ._lifecycle import GuardFn
-    from ._model import AuditEvent, Case, GuardResult, Timer, Write
-    from .policies.base import ListingRule, Milestone, Permission, ReportingObligation, Rung, Separation
+    from contextlib import AbstractContextManager
 
-__all__ = ["Clock", "JurisdictionPolicy", "Store", "TimerClaim", "WorkingCalendar"]
+    from ._calendar import Deadline, DeadlineSpec, Delay
+    from ._jurisdiction import JurisdictionTree
+    from ._lifecycle import CompiledLifecycle, GuardFn
+    from ._model import Actor, AuditEvent, Case, GuardResult, Timer, Write
+    from ._rules import ListingRule, Milestone, Permission, ReportingObligation, Rung, Separation
+
+__all__ = [
+    "Clock",
+    "CommandContext",
+    "EngineHandle",
+    "JurisdictionPolicy",
+    "PolicyLookup",
+    "Store",
+    "TimerClaim",
+    "WorkingCalendar",
+]
 
 
 @runtime_checkable
@@ -297,3 +313,279 @@ class JurisdictionPolicy(Protocol):
     def campaign_milestones(self) -> Sequence[Milestone]:
         """One-off dated targets of the campaign plans the jurisdiction implements."""
         ...
+
+
+class PolicyLookup(Protocol):
+    """What lifecycle and policy code may ask of the engine's policy registry (``engine.policies``).
+
+    The engine's :class:`hazardflow.policies.PolicyRegistry` implements it; a chain is the tuple of
+    ``(policy_id, policy_version)`` layers a case pins, national first.
+    """
+
+    def resolve(self, jurisdiction: str, at: datetime | date | None = None) -> JurisdictionPolicy:
+        """The effective policy in force for ``jurisdiction`` at ``at`` (default: today)."""
+        ...
+
+    def get(self, policy_id: str, version: str, at: datetime | date | None = None) -> JurisdictionPolicy:
+        """The effective policy of one registered layer version (composed under the layers above it)."""
+        ...
+
+    def for_case(self, case: Case) -> JurisdictionPolicy:
+        """The effective policy a case is pinned to (its chain of layers)."""
+        ...
+
+    def chain_pins(self, jurisdiction: str, at: datetime | date | None = None) -> tuple[tuple[str, str], ...]:
+        """The chain of layers in force for ``jurisdiction`` at ``at``, national first."""
+        ...
+
+    def pinned(self, chain: Iterable[Sequence[str]]) -> JurisdictionPolicy:
+        """The effective policy of an explicit chain of ``(policy_id, policy_version)`` layers."""
+        ...
+
+    def layer(self, policy_id: str, version: str) -> Any:
+        """The registered layer class of one version; :class:`~hazardflow.InvalidInput` when unknown."""
+        ...
+
+
+class EngineHandle(Protocol):
+    """What lifecycle tables and policy code may use of the engine (``ctx.engine``, policy tooling).
+
+    :class:`~hazardflow.Engine` implements it. Code in ``hazardflow.workflows`` and ``hazardflow.policies``,
+    and a jurisdiction's own guards and effects, reach the engine only through these members, so the engine can
+    change everything else without breaking them.
+    """
+
+    @property
+    def jurisdictions(self) -> JurisdictionTree:
+        """The engine's jurisdiction tree (``check(code)`` refuses an unknown code with its near matches)."""
+        ...
+
+    @property
+    def policies(self) -> PolicyLookup:
+        """The policy registry: every registered layer and version, and the chains in force."""
+        ...
+
+    @property
+    def store(self) -> Store:
+        """The store the engine commits to (read it; write only through commands)."""
+        ...
+
+    @property
+    def workflows(self) -> Mapping[str, CompiledLifecycle]:
+        """The compiled lifecycles by workflow id."""
+        ...
+
+    def lifecycle(self, workflow: str) -> CompiledLifecycle:
+        """The compiled lifecycle of ``workflow``; :class:`~hazardflow.InvalidInput` when unknown."""
+        ...
+
+    def now(self) -> datetime:
+        """The engine clock's current instant, in UTC."""
+        ...
+
+    def get(self, case_id: str) -> Case:
+        """The current snapshot of a case; :class:`~hazardflow.CaseNotFoundError` when unknown."""
+        ...
+
+    def cases(
+        self,
+        *,
+        workflow: str | None = None,
+        jurisdiction: str | None = None,
+        state: str | None = None,
+        department: str | None = None,
+        open_only: bool = False,
+    ) -> Iterator[Case]:
+        """Cases matching every filter given (``jurisdiction`` matches its whole subtree)."""
+        ...
+
+    def batch(self) -> AbstractContextManager[object]:
+        """A block whose commands commit together (each still validated and refused on its own)."""
+        ...
+
+    def open_case(
+        self,
+        workflow: str,
+        *,
+        actor: Actor,
+        jurisdiction: str,
+        idempotency_key: str | None = None,
+        case_id: str | None = None,
+        **fields: Any,
+    ) -> Case:
+        """Open a case of ``workflow`` in ``jurisdiction`` as ``actor`` (see :meth:`hazardflow.Engine.open_case`)."""
+        ...
+
+    def fire_system(
+        self,
+        case_id: str,
+        trigger: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Case | None:
+        """Fire a system-only trigger as the engine itself (see :meth:`hazardflow.Engine.fire_system`)."""
+        ...
+
+
+class CommandContext(Protocol):
+    """What a guard or an effect receives: the command it judges, and where an effect writes what it changes.
+
+    This is the contract between the engine and every lifecycle table and jurisdiction policy: a guard
+    (``(ctx) -> GuardResult``), a routing predicate (``(ctx) -> bool``) and an effect (``(ctx) -> None``) take
+    one argument annotated ``hazardflow.abc.CommandContext`` and use only the members below. The engine hands
+    its own object (``hazardflow._engine.CommandContext``, not an import path to rely on), built afresh for each
+    command and discarded when it ends.
+
+    Guards only read: ``case``, ``actor``, ``role``, ``policy``, ``payload``, ``now``, ``trigger``, ``opening``,
+    ``timer``, ``parent``, :meth:`field` and :meth:`load`. Effects also write: field updates into
+    ``updates``, deadlines with :meth:`pin`, commands on linked cases with :meth:`follow`, linked cases with
+    :meth:`spawn`, confidential values into ``confidential``, and the few command-level settings
+    (``owning_jurisdiction``, ``set_overdue``, ``rung``, ``policy_pin``, ``restage``, ``restaged_deadline``).
+    Everything an effect writes is applied in the command's own transaction, after every guard passed; a guard
+    or an effect that raises leaves nothing written.
+    """
+
+    # ── what guards read ──────────────────────────────────────────────────────────────────────────────
+    @property
+    def engine(self) -> EngineHandle:
+        """The engine running the command (its jurisdiction tree, policies, store and cases)."""
+        ...
+
+    @property
+    def case(self) -> Case:
+        """The case as it was when the command began (before this command's updates; see :meth:`field`)."""
+        ...
+
+    @property
+    def actor(self) -> Actor:
+        """Who fires the command (:data:`hazardflow.SYSTEM` for timers and follow-ups)."""
+        ...
+
+    @property
+    def role(self) -> str:
+        """The role that authorized the actor for this command ("" while rows are being routed)."""
+        ...
+
+    @property
+    def policy(self) -> JurisdictionPolicy:
+        """The effective policy the case is pinned to (its chain of layers, composed)."""
+        ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        """The command's payload, checked against the row's fields (empty while rows are being routed)."""
+        ...
+
+    @property
+    def now(self) -> datetime:
+        """The command's instant (UTC): the event's time and the start of any deadline resolved from now."""
+        ...
+
+    @property
+    def trigger(self) -> str:
+        """The trigger being fired (``approve``, ``mark_overdue``, ...)."""
+        ...
+
+    @property
+    def opening(self) -> bool:
+        """True for the opening command of a case (``register``, ``submit_tipoff``, ...)."""
+        ...
+
+    @property
+    def timer(self) -> Timer | None:
+        """The timer that fires this command (deadline, reminder, ladder rung), or None for any other command."""
+        ...
+
+    @property
+    def parent(self) -> CommandContext | None:
+        """The command whose effect asked for this one (:meth:`follow`, :meth:`spawn`), or None."""
+        ...
+
+    def field(self, name: str, default: Any = None) -> Any:
+        """A case field as it will be after this command's updates so far."""
+        ...
+
+    def load(self, case_id: str) -> Case | None:
+        """Read another case, seeing writes made earlier in the same unit of work (None when unknown)."""
+        ...
+
+    # ── what effects write ────────────────────────────────────────────────────────────────────────────
+    @property
+    def updates(self) -> dict[str, Any]:
+        """Case field updates of this command: ``ctx.updates[name] = value`` (JSON-native values, deep-frozen)."""
+        ...
+
+    @property
+    def pins(self) -> dict[str, Deadline]:
+        """Deadlines this command pins, by stage key (filled by :meth:`pin`)."""
+        ...
+
+    def pin(self, key: str, spec: DeadlineSpec, *, start: datetime | None = None) -> Deadline:
+        """Pin the deadline ``key`` (the rectification date an order sets, say), resolved with the policy's
+        calendar from ``start`` (default: now); the case keeps it in ``Case.pins``."""
+        ...
+
+    def follow(self, case_id: str, trigger: str, payload: Mapping[str, Any]) -> None:
+        """Fire ``trigger`` on a linked case as the system, in the same transaction, after this command."""
+        ...
+
+    def spawn(
+        self, workflow: str, jurisdiction: str, fields: Mapping[str, Any], *, link_field: str | None = None
+    ) -> None:
+        """Open a linked case in the same transaction; its id is written to ``link_field`` of this case."""
+        ...
+
+    @property
+    def confidential(self) -> dict[str, Any]:
+        """Values stored apart from the case and its events (payload fields marked confidential land here)."""
+        ...
+
+    @property
+    def owning_jurisdiction(self) -> str | None:
+        """Set to move supervision of the case to another tier (a division code); None leaves it."""
+        ...
+
+    @owning_jurisdiction.setter
+    def owning_jurisdiction(self, value: str | None) -> None: ...
+
+    @property
+    def set_overdue(self) -> bool:
+        """Set True to flag the case overdue (the timer rows' ``mark_overdue``)."""
+        ...
+
+    @set_overdue.setter
+    def set_overdue(self, value: bool) -> None: ...
+
+    @property
+    def rung(self) -> int | None:
+        """Set to the overdue-ladder rung this command reached (the timer rows' ``sanction``); None leaves it."""
+        ...
+
+    @rung.setter
+    def rung(self, value: int | None) -> None: ...
+
+    @property
+    def policy_pin(self) -> tuple[tuple[str, str], ...] | None:
+        """Set to re-pin the case to another chain of policy layers, national first (``migrate_policy``)."""
+        ...
+
+    @policy_pin.setter
+    def policy_pin(self, value: tuple[tuple[str, str], ...] | None) -> None: ...
+
+    @property
+    def restage(self) -> bool:
+        """Set True to replace the running stage deadline with :attr:`restaged_deadline` (timers re-armed)."""
+        ...
+
+    @restage.setter
+    def restage(self, value: bool) -> None: ...
+
+    @property
+    def restaged_deadline(self) -> Deadline | None:
+        """The stage deadline that replaces the running one when :attr:`restage` is set (None: no deadline)."""
+        ...
+
+    @restaged_deadline.setter
+    def restaged_deadline(self, value: Deadline | None) -> None: ...

@@ -19,6 +19,7 @@ PUBLIC = [
     "Case",
     "CaseNotFoundError",
     "ChineseWorkingCalendar",
+    "CommandContext",
     "CommandRefused",
     "ConcurrentUpdateError",
     "DatabaseReadOnly",

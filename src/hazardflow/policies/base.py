@@ -15,7 +15,7 @@ reading where the sources are silent. The docs page ``explanation/sources.md`` l
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
@@ -25,13 +25,13 @@ import attrs
 from .._calendar import CalendarRule, ChineseWorkingCalendar, DeadlineSpec, Delay, Roll, Unit, local_date
 from .._glossary import terms
 from .._jurisdiction import NATIONAL
-from .._lifecycle import guard
 from .._model import Case, GuardResult
+from .._rules import ListingRule, Milestone, PartyKind, Permission, ReportingObligation, Rung, Scope, Separation  # noqa: F401 (importable from here as before)
 from .criteria import NATIONAL_CRITERIA, CriteriaCatalog, CriteriaSet
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext
     from .._lifecycle import GuardFn
+    from ..abc import CommandContext
 
 __all__ = [
     "ListingRule",
@@ -43,9 +43,6 @@ __all__ = [
     "Separation",
     "amend",
 ]
-
-PartyKind = Literal["business_unit", "department", "township"]
-Scope = Literal["case", "owner", "system"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -68,112 +65,10 @@ def amend(base: Mapping[K, V], changes: Mapping[K, V] | None = None, /, **by_nam
     return MappingProxyType(merged)
 
 
-def _names(fields: Iterable[str]) -> tuple[str, ...]:
-    return (fields,) if isinstance(fields, str) else tuple(fields)
-
-
-def _frozen(roles: Iterable[str]) -> frozenset[str]:
-    return frozenset((roles,)) if isinstance(roles, str) else frozenset(roles)
-
-
-@attrs.frozen
-class Permission:
-    """Which roles may fire a trigger, and where their jurisdiction must sit (see ``Transition.scope``)."""
-
-    roles: frozenset[str] = attrs.field(converter=_frozen)
-    scope: Scope = "case"
-
-
 @functools.lru_cache(maxsize=256)
 def _owner_permission(roles: frozenset[str]) -> Permission:
     """One shared :class:`Permission` per role set (asked on every review command)."""
     return Permission(roles, "owner")
-
-
-@attrs.frozen
-class ListingRule:
-    """Whether a major hazard must be listed for supervision (挂牌督办), at which level, and by whom."""
-
-    required: bool
-    level: str = "county"
-    authority_roles: frozenset[str] = attrs.field(
-        converter=_frozen, default=frozenset({"safety_committee_office", "supervisor"})
-    )
-    source: str = ""
-    #: Organisations that may delist besides the body that listed (挂牌督办 by X is 摘牌 by X unless the
-    #: policy names another): an ``Actor.org`` value, acting within the listing's jurisdiction.
-    delisted_by: frozenset[str] = attrs.field(converter=_frozen, default=frozenset())
-
-
-@attrs.frozen
-class Rung:
-    """One rung of the overdue ladder: the sanction, its delay after the previous step, the party it names."""
-
-    sanction: str
-    after: Delay
-    party: PartyKind
-    source: str = ""
-
-
-@attrs.frozen
-class ReportingObligation:
-    """A periodic report a party owes: ``period`` is week, half_month, month, quarter, half_year or year."""
-
-    id: str
-    name_zh: str
-    name_en: str
-    period: Literal["week", "half_month", "month", "quarter", "half_year", "year"]
-    due: DeadlineSpec
-    party: PartyKind
-    source: str = ""
-
-
-@attrs.frozen
-class Milestone:
-    """A one-off dated target of a campaign plan (存量清零 by the end of 2024, a final evaluation report)."""
-
-    id: str
-    name_zh: str
-    name_en: str
-    due: date
-    source: str = ""
-
-
-@attrs.frozen
-class Separation:
-    """Separation of duty: the actor firing ``trigger`` may not be anyone recorded in the case fields ``not_by``.
-
-    Each field holds an actor id or a tuple of them (``rectified_by``, ``confirmed_by``, ...). The lifecycle
-    tables already keep the national separations (the reviewer is neither the rectifier nor the submitter, a
-    requester never decides an extension, the on-site checker never signs their own fix); a jurisdiction adds
-    its own here, and each becomes a policy guard named ``separation:<trigger>``.
-    """
-
-    workflow: str
-    trigger: str
-    not_by: tuple[str, ...] = attrs.field(converter=_names)
-    reason_zh: str
-    reason_en: str
-    source: str = ""
-
-    @property
-    def guard_name(self) -> str:
-        return f"separation:{self.trigger}"
-
-    def guard(self) -> GuardFn:
-        """The guard function enforcing this separation (a state guard: it reads the case and the actor)."""
-        fields, zh_, en_ = self.not_by, self.reason_zh, self.reason_en
-
-        @guard()
-        def separation(ctx: CommandContext) -> GuardResult:
-            for name in fields:
-                recorded = ctx.field(name)
-                ids = recorded if isinstance(recorded, tuple) else (recorded,)
-                if ctx.actor.id in ids:
-                    return GuardResult.deny(zh_, en_)
-            return GuardResult.allow()
-
-        return separation
 
 
 # Sector departments that lead each industry ("三管三必须", "谁主管谁牵头") [S3 §3; seed:002 (八)].

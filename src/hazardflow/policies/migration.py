@@ -35,12 +35,11 @@ from .._exceptions import ConcurrentUpdateError, HazardflowError, InvalidInput
 from .._glossary import zh
 from .._jurisdiction import is_within
 from .._lifecycle import Field, Transition, Workflow, guard
-from .._model import SYSTEM, Case, GuardResult
+from .._model import Case, GuardResult
 from .layers import chain_of, fingerprint
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext, Engine
-    from ..abc import JurisdictionPolicy
+    from ..abc import CommandContext, EngineHandle, JurisdictionPolicy
 
 __all__ = [
     "MIGRATE_TRIGGER",
@@ -228,7 +227,7 @@ def _same(a: Deadline | None, b: Deadline | None) -> bool:
     return a.due_at == b.due_at and a.spec == b.spec
 
 
-def _stage_entered(engine: Engine, case: Case) -> datetime:
+def _stage_entered(engine: EngineHandle, case: Case) -> datetime:
     """When the case entered its current state (the start of the stage's deadline)."""
     if case.deadline is not None:
         return case.deadline.start
@@ -238,7 +237,7 @@ def _stage_entered(engine: Engine, case: Case) -> datetime:
     return case.opened_at
 
 
-def _recompute(engine: Engine, case: Case, target: JurisdictionPolicy) -> tuple[bool, Deadline | None]:
+def _recompute(engine: EngineHandle, case: Case, target: JurisdictionPolicy) -> tuple[bool, Deadline | None]:
     """(changed, new deadline) of the case's current stage under ``target``; pinned deadlines never change."""
     key = engine.lifecycle(case.workflow).states[case.state].deadline
     if key is None:
@@ -310,7 +309,7 @@ def parse_chain(text: str) -> Chain:
     return tuple(out)
 
 
-def target_chain(engine: Engine, case: Case, target: tuple[str, str] | Chain | None, now: datetime) -> Chain:
+def target_chain(engine: EngineHandle, case: Case, target: tuple[str, str] | Chain | None, now: datetime) -> Chain:
     """The chain ``case`` would be pinned to: the one in force now (``target`` None), an exact chain, or the
     case's own chain with one layer's version replaced (``target`` a ``(policy_id, policy_version)`` pair)."""
     if target is None:
@@ -325,7 +324,7 @@ def target_chain(engine: Engine, case: Case, target: tuple[str, str] | Chain | N
 
 
 def assess_case(
-    engine: Engine, case: Case, target: tuple[str, str] | Chain | None, now: datetime | None = None
+    engine: EngineHandle, case: Case, target: tuple[str, str] | Chain | None, now: datetime | None = None
 ) -> CaseMigration:
     """What moving ``case`` to ``target`` would do, or why it cannot move (see :func:`target_chain`)."""
     now = now if now is not None else engine.now()
@@ -429,7 +428,7 @@ class MigrationPlan:
         result = plan.apply()
     """
 
-    engine: Engine
+    engine: EngineHandle
     source: tuple[str, str] | None
     target: tuple[str, str] | None
     plan_id: str
@@ -441,7 +440,7 @@ class MigrationPlan:
     @classmethod
     def in_force(
         cls,
-        engine: Engine,
+        engine: EngineHandle,
         *,
         plan_id: str,
         reason: str,
@@ -544,8 +543,6 @@ class MigrationPlan:
         changed since the dry run (closed, overdue) is refused and listed in ``failed`` with the reason.
         Applying a plan again moves nothing twice (each case's command is idempotent on ``migrate:<plan_id>``).
         """
-        from .._engine import _command_hash, _UnitOfWork
-
         if report is None:
             report = self.dry_run(now)
         elif (report.plan_id, report.source, report.target) != (self.plan_id, *self._label()):
@@ -556,31 +553,16 @@ class MigrationPlan:
         engine = self.engine
         for item in report.movable:
             payload = self.payload(item)
-            chash = _command_hash(MIGRATE_TRIGGER, payload)
-            uow = _UnitOfWork(engine.store, engine._batch)
             try:
-                if uow.idempotent(item.case_id, key) is not None:
-                    continue
-                case = uow.load(item.case_id)
-                assert case is not None
-                engine._execute(
-                    uow,
-                    case,
-                    MIGRATE_TRIGGER,
-                    SYSTEM,
-                    payload,
-                    now if now is not None else engine.now(),
-                    idempotency_key=key,
-                    idempotency_scope=item.case_id,
-                    command_hash=chash,
-                )
-                engine._finish(uow)
+                new = engine.fire_system(item.case_id, MIGRATE_TRIGGER, payload=payload, idempotency_key=key, now=now)
             except (ConcurrentUpdateError, HazardflowError) as exc:
                 failed.append((item.case_id, str(exc)))
                 continue
             finally:
                 if progress is not None:
                     progress(1)
+            if new is None:
+                continue  # moved by an earlier run of this plan (its key is taken on the case)
             moved.append(item.case_id)
         return MigrationResult(self.plan_id, tuple(moved), report.blocked, tuple(failed))
 

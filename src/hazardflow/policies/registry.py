@@ -28,9 +28,8 @@ from .._exceptions import HazardflowError, InvalidInput, PolicyDefinitionError
 from .._jurisdiction import NATIONAL, JurisdictionTree, ancestors, canonical
 
 if TYPE_CHECKING:
-    from .._engine import Engine
     from .._model import Case
-    from ..abc import JurisdictionPolicy
+    from ..abc import EngineHandle, JurisdictionPolicy
 
 __all__ = ["ENTRY_POINT_GROUP", "InstalledPolicy", "PolicyRegistry", "discover"]
 
@@ -118,7 +117,7 @@ class PolicyRegistry:
         self._effective: dict[_Chain, JurisdictionPolicy] = {}
         self._legacy: dict[tuple[str, str, date | None], JurisdictionPolicy] = {}
         self._tree: JurisdictionTree | None = None
-        self._engine: Engine | None = None
+        self._engine: EngineHandle | None = None
         for p in policies:
             self.register(p)
         if NATIONAL not in self._by_jurisdiction:
@@ -392,7 +391,7 @@ class PolicyRegistry:
 
         return check_chain(self)
 
-    def problems(self, engine: Engine) -> list[str]:
+    def problems(self, engine: EngineHandle) -> list[str]:
         """Every problem of every chain and registered layer, each prefixed with its ``id@version``."""
         from .validation import check_policy
 
@@ -401,7 +400,7 @@ class PolicyRegistry:
             out.extend(f"{p.policy_id}@{p.policy_version}: {problem}" for problem in check_policy(p, engine))
         return list(dict.fromkeys(out))
 
-    def validate(self, engine: Engine) -> None:
+    def validate(self, engine: EngineHandle) -> None:
         """Check every chain and layer against the engine's workflows: one error listing every problem.
 
         From then on :meth:`register` checks each layer added to this registry (and the chains it joins).

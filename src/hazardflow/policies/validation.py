@@ -31,9 +31,8 @@ from .._model import Case, FrozenDict
 from .base import PINNED_DEADLINES, ListingRule, Milestone, NationalBaseline, Permission, ReportingObligation, Rung
 
 if TYPE_CHECKING:
-    from .._engine import Engine
     from .._lifecycle import CompiledLifecycle
-    from ..abc import JurisdictionPolicy
+    from ..abc import EngineHandle, JurisdictionPolicy
 
 __all__ = ["MAX_LADDER_RUNGS", "SUPERVISED_DEADLINES", "check_policy", "check_sources", "probe_cases"]
 
@@ -160,7 +159,7 @@ def _triggers(lc: CompiledLifecycle) -> list[str]:
     return sorted({*lc.by_trigger, lc.opener.trigger})
 
 
-def _check_permissions(policy: JurisdictionPolicy, engine: Engine, roles: list[str], problems: list[str]) -> None:
+def _check_permissions(policy: JurisdictionPolicy, engine: EngineHandle, roles: list[str], problems: list[str]) -> None:
     workflows = sorted(engine.workflows)
     perms: Mapping[tuple[str, str], Permission] = getattr(policy, "permissions", {}) or {}
     entries: list[tuple[Any, Any]] = list(perms.items())
@@ -218,7 +217,7 @@ def _check_permissions(policy: JurisdictionPolicy, engine: Engine, roles: list[s
             problems.append(f"listing level {listing.level!r} is unknown{_hint(listing.level, _ids('level'))}")
 
 
-def _check_recipients(policy: JurisdictionPolicy, engine: Engine, problems: list[str]) -> None:
+def _check_recipients(policy: JurisdictionPolicy, engine: EngineHandle, problems: list[str]) -> None:
     known = _ids("recipient")
     recipients = list(getattr(policy, "report_recipients", ()) or ())
     if "hazard" in engine.workflows:
@@ -237,7 +236,7 @@ def _check_recipients(policy: JurisdictionPolicy, engine: Engine, problems: list
             problems.append(f"unknown report recipient {r!r}{_hint(r, known)}")
 
 
-def _workflow_keys(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+def _workflow_keys(engine: EngineHandle) -> dict[str, list[tuple[str, str]]]:
     keys: dict[str, list[tuple[str, str]]] = {}
     for wf_id, lc in engine.workflows.items():
         for st in lc.states.values():
@@ -246,7 +245,7 @@ def _workflow_keys(engine: Engine) -> dict[str, list[tuple[str, str]]]:
     return keys
 
 
-def _check_deadlines(policy: JurisdictionPolicy, engine: Engine, problems: list[str]) -> None:
+def _check_deadlines(policy: JurisdictionPolicy, engine: EngineHandle, problems: list[str]) -> None:
     used = _workflow_keys(engine)
     declared: Mapping[str, Any] = getattr(policy, "deadlines", None) or {}
     labelled = _ids("deadline")
@@ -297,7 +296,7 @@ def _check_spec(what: str, spec: object, policy: JurisdictionPolicy, problems: l
         problems.append(f"{what} resolves to an instant before it starts")
 
 
-def _check_ladder(policy: JurisdictionPolicy, engine: Engine, problems: list[str]) -> None:
+def _check_ladder(policy: JurisdictionPolicy, engine: EngineHandle, problems: list[str]) -> None:
     sanctions, parties = _ids("sanction"), _ids("party")
     seen: set[int] = set()
     used = _workflow_keys(engine)
@@ -344,7 +343,7 @@ def _check_ladder(policy: JurisdictionPolicy, engine: Engine, problems: list[str
                     problems.append(f"ladder rung {rung.sanction!r} needs a Delay, not {type(after).__name__}")
 
 
-def _check_ways_out(policy: JurisdictionPolicy, engine: Engine, problems: list[str]) -> None:
+def _check_ways_out(policy: JurisdictionPolicy, engine: EngineHandle, problems: list[str]) -> None:
     for wf_id, lc in sorted(engine.workflows.items()):
         for state in lc.states.values():
             if state.terminal:
@@ -405,7 +404,7 @@ def _check_obligations(policy: JurisdictionPolicy, problems: list[str]) -> None:
             problems.append(f"campaign milestone {m!r} must be a Milestone with a due date")
 
 
-def _check_misc(policy: JurisdictionPolicy, engine: Engine, roles: list[str], problems: list[str]) -> None:
+def _check_misc(policy: JurisdictionPolicy, engine: EngineHandle, roles: list[str], problems: list[str]) -> None:
     industries, departments = _ids("industry"), _ids("department")
     for industry, dept in (getattr(policy, "lead_departments", {}) or {}).items():
         if industry not in industries:
@@ -440,7 +439,7 @@ def _check_misc(policy: JurisdictionPolicy, engine: Engine, roles: list[str], pr
                 problems.append(f"{attr} names unknown channel {channel!r}{_hint(channel, _ids('channel'))}")
 
 
-def check_policy(policy: JurisdictionPolicy, engine: Engine) -> list[str]:
+def check_policy(policy: JurisdictionPolicy, engine: EngineHandle) -> list[str]:
     """Every problem of ``policy`` against ``engine``'s workflows (empty when sound)."""
     problems: list[str] = []
     roles = _ids("role")

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._lifecycle import Field, Transition, guard
-from .._model import GuardResult
+from .._model import LADDER_FIELD, GuardResult
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext
+    from ..abc import CommandContext
 
 __all__ = ["TIMER_EFFECTS", "distinct_actor", "timer_rows"]
 
@@ -49,8 +49,6 @@ def timer_rows(states: tuple[str, ...]) -> tuple[Transition, ...]:
 
 
 def _ladder(ctx: CommandContext) -> dict[str, Any]:
-    from .._engine import LADDER_FIELD
-
     return dict(ctx.field(LADDER_FIELD) or {})
 
 
@@ -60,8 +58,6 @@ def _due(ctx: CommandContext) -> datetime:
 
 def _mark_overdue(ctx: CommandContext) -> None:
     """Flag the case overdue; record the missed deadline once, however often the case re-enters the stage."""
-    from .._engine import LADDER_FIELD
-
     ctx.set_overdue = True
     key = ctx.payload["key"]
     ladder = _ladder(ctx)
@@ -80,8 +76,6 @@ def _remind(ctx: CommandContext) -> None:
 
 def _apply_sanction(ctx: CommandContext) -> None:
     """Record the rung reached (the case keeps the highest) and where this deadline's ladder stands."""
-    from .._engine import LADDER_FIELD
-
     rung = int(ctx.payload["rung"])
     ctx.rung = rung
     ladder = _ladder(ctx)

@@ -26,8 +26,8 @@ from .._model import GuardResult
 from ._common import TIMER_EFFECTS, distinct_actor, timer_rows
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext, Engine
     from .._model import Case
+    from ..abc import CommandContext, EngineHandle
 
 __all__ = ["ESCALATION", "ESCALATION_SPEC", "full_register", "pool"]
 
@@ -85,7 +85,7 @@ def _approvals(ctx: CommandContext) -> tuple[object, ...]:
     return tuple(ctx.case.fields.get("approvals", ()))
 
 
-def default_target(engine: Engine, tier: str) -> str:
+def default_target(engine: EngineHandle, tier: str) -> str:
     """The tier whose pool a problem of ``tier`` goes to: the nearest named ancestor, else the parent code.
 
     Where the engine's jurisdiction tree names the divisions, the nearest one above is used, so a county of a
@@ -313,7 +313,7 @@ ESCALATION = Workflow(
 
 
 # ── reading the registers ──────────────────────────────────────────────────────────────────────────
-def full_register(engine: Engine, tier: str, *, open_only: bool = True) -> Iterator[Case]:
+def full_register(engine: EngineHandle, tier: str, *, open_only: bool = True) -> Iterator[Case]:
     """The hazards a tier supervises itself (its 全量库): cases of its subtree whose owning tier is ``tier``.
 
     A hazard escalated and accepted higher up leaves the lower tier's full register and enters the upper
@@ -324,7 +324,7 @@ def full_register(engine: Engine, tier: str, *, open_only: bool = True) -> Itera
             yield case
 
 
-def pool(engine: Engine, tier: str) -> Iterator[Case]:
+def pool(engine: EngineHandle, tier: str) -> Iterator[Case]:
     """The escalations waiting in ``tier``'s pool (蓄水池) for it to accept or return."""
     for case in engine.cases(workflow="escalation", jurisdiction=tier, state="pooled"):
         if case.owning_jurisdiction == tier:

@@ -22,7 +22,7 @@ from .._model import GuardResult
 from ._common import TIMER_EFFECTS, distinct_actor, timer_rows
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext
+    from ..abc import CommandContext
 
 __all__ = ["HAZARD", "HAZARD_SPEC"]
 

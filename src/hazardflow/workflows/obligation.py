@@ -31,9 +31,9 @@ from .._model import GuardResult
 from ._common import TIMER_EFFECTS, timer_rows
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext, Engine
     from .._model import Actor, Case
-    from ..policies.base import ReportingObligation
+    from .._rules import ReportingObligation
+    from ..abc import CommandContext, EngineHandle
 
 __all__ = [
     "OBLIGATION",
@@ -268,7 +268,7 @@ OBLIGATION = Workflow(
 
 
 def open_obligations(
-    engine: Engine,
+    engine: EngineHandle,
     party_id: str,
     *,
     party_kind: Literal["business_unit", "department", "township"],

@@ -26,7 +26,7 @@ from .._model import GuardResult
 from ._common import TIMER_EFFECTS, timer_rows
 
 if TYPE_CHECKING:
-    from .._engine import CommandContext
+    from ..abc import CommandContext
 
 __all__ = ["CHANNEL_SOURCES", "REPORTER_FIELDS", "TIPOFF", "TIPOFF_SPEC"]
 

@@ -20,7 +20,7 @@ from hazardflow.policies import FireSafetyRules, Layer, Milestone
 from .campaign import RootCauseCampaign
 
 if TYPE_CHECKING:
-    from hazardflow._engine import CommandContext
+    from hazardflow import CommandContext
     from hazardflow._lifecycle import GuardFn
 
 __all__ = ["AnhuiProvince", "ChizhouCity", "DongzhiCounty"]
