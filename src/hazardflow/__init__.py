@@ -5,6 +5,8 @@
 written in Python. Start with :class:`Engine`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._audit import AuditReport, replay
 from ._calendar import CalendarRule, ChineseWorkingCalendar, Deadline, DeadlineSpec, Delay, Roll, Unit
 from ._clock import SimulatedClock, SystemClock
@@ -34,7 +36,9 @@ from ._exceptions import (
 from ._jurisdiction import JurisdictionTree
 from ._lifecycle import Field, LifecycleSpec, State, Transition, Workflow
 from ._model import SYSTEM, Actor, AuditEvent, Case, GuardResult, Timer
-from .abc import CommandContext
+
+if TYPE_CHECKING:
+    from .abc import CommandContext
 
 __version__ = "0.1.0"
 
@@ -87,3 +91,13 @@ __all__ = [
     "Workflow",
     "replay",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The guard/effect contract lives in hazardflow.abc, loaded when first asked for: the engine never needs
+    # it at run time (it is a typing.Protocol), so `import hazardflow` does not pay for it.
+    if name == "CommandContext":
+        from .abc import CommandContext
+
+        return CommandContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
