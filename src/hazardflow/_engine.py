@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import threading
 import uuid
@@ -34,7 +35,7 @@ from ._audit import (
 )
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._checks import aware_utc as _utc
-from ._checks import check_text, close_match, optional_text, positive_int
+from ._checks import check_text, close_match, json_text_problem, optional_text, positive_int
 from ._checks import find_bad_text as _bad_text
 from ._exceptions import (
     CaseNotFoundError,
@@ -116,6 +117,52 @@ class _Spawn:
     jurisdiction: str
     fields: Mapping[str, Any]
     link_field: str | None
+
+
+@attrs.frozen
+class _ImportRecord:
+    """The checked record of :meth:`Engine.import_case`: where it came from and what it carries."""
+
+    state: str
+    origin: Mapping[str, Any]
+    facts: Mapping[str, Any]
+    pins: Mapping[str, date]
+    registered_on: date | None
+    closed_on: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The case's ``imported`` field: the origin, the state imported into and the record's own days."""
+        out: dict[str, Any] = {**self.origin, "state": self.state}
+        if self.registered_on is not None:
+            out["registered_on"] = self.registered_on.isoformat()
+        if self.closed_on is not None:
+            out["closed_on"] = self.closed_on.isoformat()
+        return out
+
+
+def _json_problem(value: Any, depth: int = 0) -> str:
+    """Why ``value`` is not a JSON value a case field may hold ("" when it is)."""
+    if depth > 8:
+        return "nests too deeply (at most 8 levels)"
+    if value is None or isinstance(value, str | bool | int):
+        return ""
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else "must be a finite number"
+    if isinstance(value, Mapping):
+        for k, item in value.items():
+            if not isinstance(k, str):
+                return f"has the key {k!r}; keys must be strings"
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return ""
+    if isinstance(value, list | tuple):
+        for item in value:
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return ""
+    return f"holds a {type(value).__name__}; only strings, numbers, booleans, None, lists and mappings"
 
 
 class CommandContext:
@@ -752,6 +799,92 @@ class Engine:
             jurisdiction,
             fields,
             now,
+            case_id=case_id,
+            idempotency_key=idempotency_key,
+            idempotency_scope=scope,
+            command_hash=chash,
+        )
+        self._finish(own)
+        return case
+
+    def import_case(
+        self,
+        workflow: str,
+        *,
+        actor: Actor,
+        jurisdiction: str,
+        state: str,
+        origin: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
+        pins: Mapping[str, date] | None = None,
+        owning_jurisdiction: str | None = None,
+        registered_on: date | None = None,
+        closed_on: date | None = None,
+        idempotency_key: str | None = None,
+        case_id: str | None = None,
+        **fields: Any,
+    ) -> Case:
+        """Register a case from an existing record (a ledger row) in the state that record gives it.
+
+        The migration path of every adopter: a township's 台账 holds hazards already rectifying, under review,
+        closed or voided, whose history before the engine cannot be replayed command by command. One audited
+        event (trigger ``import``, type ``case.imported``) opens the case straight in ``state``:
+
+        - ``fields`` are the registration payload, validated exactly like :meth:`open_case` (the opening
+          row's payload rules, its guards and the policy's guards, its effects), and the actor is authorized
+          like an opening;
+        - a terminal ``state`` needs, besides, a role of the actor that may bring a case there under the
+          policy (a transition of the workflow into ``state``): only who may close a case may record it as
+          closed (the rule "no 销号 without review" is not bypassed by an import);
+        - ``facts`` are further case fields the record carries (a governance plan, a listing, a review
+          opinion), JSON values, none of them a registration field;
+        - ``pins`` are dated deadlines by stage key; the one of ``state``'s own stage becomes the running
+          deadline and must still be ahead (a past one would mark the case overdue and start sanctions for
+          time before the import), otherwise the stage's deadline is counted from now by the policy;
+        - ``origin`` says where the record came from (``file``, ``row``, optionally ``sheet`` and
+          ``fingerprint``); it is kept in the event's payload (``imported_from``) and, with ``registered_on``
+          and, for a terminal ``state``, ``closed_on`` (the record's own days), in the case's ``imported``
+          field, so the audit record says who imported the case, when, from which file and row.
+
+        Timers are armed as for any case entering ``state``. ``idempotency_key`` makes re-importing the same
+        record return the first result. Refusals are the typed errors of :meth:`open_case`; nothing is written.
+        """
+        self._check_actor(actor)
+        lc = self.lifecycle(workflow)
+        self._check_not_system(actor, case_id or "", "import")
+        if case_id is not None and (not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64):
+            raise InvalidInput("case_id", case_id, "must be a non-empty string of at most 64 characters")
+        if case_id is not None:
+            check_text("case_id", case_id)
+        record = self._import_record(lc, state, origin, facts, pins, registered_on, closed_on, fields)
+        own = _UnitOfWork(self.store, self._batch)
+        scope = f"import:{workflow}"
+        chash = None
+        if idempotency_key is not None:
+            self._check_key(idempotency_key)
+            command = {
+                **fields,
+                "_import": record.to_json(),
+                "_facts": record.facts,
+                "_pins": {k: d.isoformat() for k, d in record.pins.items()},
+                "_owning": owning_jurisdiction,
+            }
+            chash = _command_hash(f"{workflow}@{jurisdiction}", command, lc.opener.sensitive, self._idem_secret)
+            hit = own.idempotent(scope, idempotency_key)
+            if hit is not None:
+                # Authorized like a new import of the same record; then the first result (or a refusal when
+                # the key was used for another record).
+                self._import(own, lc, actor, jurisdiction, fields, record, owning_jurisdiction, self.now(), dry=True)
+                return self._idempotent_result(hit, chash, idempotency_key)
+        case = self._import(
+            own,
+            lc,
+            actor,
+            jurisdiction,
+            fields,
+            record,
+            owning_jurisdiction,
+            self.now(),
             case_id=case_id,
             idempotency_key=idempotency_key,
             idempotency_scope=scope,
@@ -1467,6 +1600,183 @@ class Engine:
         for eff in row.effects:
             eff(ctx)
         return self._commit_change(lc, ctx, row, None, public, None, idempotency_key, idempotency_scope, command_hash)
+
+    @staticmethod
+    def _import_record(
+        lc: CompiledLifecycle,
+        state: str,
+        origin: Mapping[str, Any],
+        facts: Mapping[str, Any] | None,
+        pins: Mapping[str, date] | None,
+        registered_on: date | None,
+        closed_on: date | None,
+        fields: Mapping[str, Any],
+    ) -> _ImportRecord:
+        """The checked arguments of :meth:`import_case` that do not need the policy."""
+        if not isinstance(state, str) or state not in lc.states:
+            known = tuple(lc.states)
+            close = close_match(state, known) if isinstance(state, str) else None
+            raise InvalidInput(
+                "state",
+                state,
+                f"is not a state of workflow {lc.id!r}",
+                known,
+                f"did you mean {close!r}?" if close else "",
+            )
+        spec = lc.states[state]
+        if not isinstance(origin, Mapping):
+            raise InvalidInput("origin", type(origin).__name__, "must be a mapping with the record's 'file' and 'row'")
+        allowed = {"file", "row", "sheet", "fingerprint"}
+        unknown = sorted(set(origin) - allowed)
+        if unknown:
+            raise InvalidInput("origin", unknown[0], "is not a key of an import origin", tuple(sorted(allowed)))
+        src: dict[str, Any] = {}
+        for key in ("file", "sheet", "fingerprint"):
+            value = origin.get(key)
+            if value is None:
+                if key == "file":
+                    raise InvalidInput("origin.file", None, "is required: the name of the file the record comes from")
+                continue
+            if not isinstance(value, str) or not value.strip() or len(value) > 255:
+                raise InvalidInput(f"origin.{key}", value, "must be a non-empty string of at most 255 characters")
+            src[key] = check_text(f"origin.{key}", value)
+        row = origin.get("row")
+        if isinstance(row, bool) or not isinstance(row, int) or row < 1:
+            raise InvalidInput("origin.row", row, "must be the record's row number (an integer from 1)")
+        src["row"] = row
+        for name, day in (("registered_on", registered_on), ("closed_on", closed_on)):
+            if day is not None and (not isinstance(day, date) or isinstance(day, datetime)):
+                raise InvalidInput(name, day, "must be a datetime.date (a calendar day) or None")
+        if not spec.terminal and closed_on is not None:
+            raise InvalidInput(
+                "closed_on", closed_on, f"is only for a terminal state; {describe('state', state)} is still open"
+            )
+        if registered_on is not None and closed_on is not None and closed_on < registered_on:
+            raise InvalidInput(
+                "closed_on", closed_on.isoformat(), f"is before registered_on {registered_on.isoformat()}"
+            )
+        taken = {f.name for f in lc.opener.payload} | {"imported", "registered_by"}
+        extra: dict[str, Any] = {}
+        for key, value in (facts or {}).items():
+            if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
+                raise InvalidInput(
+                    "facts", key, "every key must be a field name (an identifier of at most 64 characters)"
+                )
+            if key in taken or key in fields:
+                raise InvalidInput(
+                    f"facts.{key}", value, "is a registration field or kept by the engine; pass it as a field"
+                )
+            problem = json_text_problem(value, f"facts.{key}") or _json_problem(value)
+            if problem:
+                raise InvalidInput(f"facts.{key}", preview(value), problem)
+            extra[key] = value
+        dated: dict[str, date] = {}
+        keys = {s.deadline for s in lc.states.values() if s.deadline}
+        for key, day in (pins or {}).items():
+            if key not in keys:
+                raise InvalidInput("pins", key, f"is not a deadline key of workflow {lc.id!r}", tuple(sorted(keys)))
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise InvalidInput(f"pins.{key}", day, "must be a datetime.date (the last day)")
+            dated[key] = day
+        return _ImportRecord(state, src, extra, dated, registered_on, closed_on)
+
+    def _import(
+        self,
+        uow: _UnitOfWork,
+        lc: CompiledLifecycle,
+        actor: Actor,
+        jurisdiction: str,
+        fields: Mapping[str, Any],
+        record: _ImportRecord,
+        owning_jurisdiction: str | None,
+        now: datetime,
+        *,
+        dry: bool = False,
+        case_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_scope: str | None = None,
+        command_hash: str | None = None,
+    ) -> Case:
+        """The import's unit of work: the opening's checks, then one ``case.imported`` event into the state."""
+        jurisdiction = self.jurisdictions.check(jurisdiction)
+        policy = self._policy_for_jurisdiction(jurisdiction, now)
+        row = lc.opener
+        if case_id is not None and uow.exists(case_id):
+            raise InvalidInput("case_id", case_id, "a case with this id already exists")
+        payload = check_payload(
+            row.payload, fields, policy.choices, what=f"importing a {describe('workflow', lc.id)} case"
+        )
+        sensitive = {k: payload[k] for k in row.sensitive if k in payload}
+        public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
+        owning = jurisdiction
+        if owning_jurisdiction is not None:
+            owning = self.jurisdictions.check(owning_jurisdiction)
+            if not is_within(jurisdiction, owning):
+                raise InvalidInput(
+                    "owning_jurisdiction",
+                    owning_jurisdiction,
+                    f"must be {jurisdiction!r} or a division above it (the tier supervising the case)",
+                )
+        provisional = Case(
+            case_id or "", lc.id, lc.workflow.spec.initial, 0, jurisdiction, owning,
+            policy.policy_id, policy.policy_version, now, now, public, policy_chain=chain_of(policy),
+        )  # fmt: skip
+        ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True)
+        ctx.payload = payload
+        ctx.role = self._authorize(row, provisional, actor, policy)
+        if lc.states[record.state].terminal:
+            # Only who may close (or void) a case may record one closed: an import never stands in for the
+            # review (审核销号) of a case still open [S1 §23]. An open case carries on through its lifecycle.
+            into = [r for rows in lc.by_trigger.values() for r in rows if r.dest == record.state]
+            reasons: list[str] = []
+            for r in into:
+                try:
+                    self._authorize(r, provisional, actor, policy)
+                    break
+                except NotAuthorized as exc:
+                    reasons.append(exc.reason)
+            else:
+                roles = sorted({role for r in into for role in r.roles})
+                raise NotAuthorized(
+                    case_id or "",
+                    "import",
+                    actor.id,
+                    tuple(sorted(actor.roles)),
+                    tuple(roles),
+                    f"recording a case as {describe('state', record.state)} needs a role that may bring a case "
+                    "there" + (f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""),
+                )
+        self._run_guards(ctx, row, policy)
+        if dry:
+            return provisional
+        if case_id is None:
+            cid = self._ids(lc.workflow.spec.id_prefix, now)
+            if uow.exists(cid):
+                raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
+            ctx.case = provisional = attrs.evolve(provisional, id=cid)
+        if sensitive:
+            ctx.confidential.update(sensitive)
+        for eff in row.effects:
+            eff(ctx)
+        ctx.updates.update(record.facts)
+        ctx.updates["imported"] = record.to_json()
+        if owning != jurisdiction:
+            ctx.owning_jurisdiction = owning
+        stage = lc.states[record.state].deadline
+        for key, day in record.pins.items():
+            d = ctx.pin(key, DeadlineSpec.fixed(day, source="import"))
+            if key == stage and d.due_at <= now:
+                raise InvalidInput(
+                    f"pins.{key}",
+                    day.isoformat(),
+                    "is already past: the running deadline of an imported case must still be ahead",
+                    hint="give the new deadline the case now works to (a past one would start overdue sanctions)",
+                )
+        into_state = attrs.evolve(row, trigger="import", dest=record.state, event_type="case.imported")
+        event_payload = FrozenDict({**public, "imported_from": freeze(record.origin)})
+        return self._commit_change(
+            lc, ctx, into_state, None, event_payload, None, idempotency_key, idempotency_scope, command_hash
+        )
 
     def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
         for name, g in row.state_guards:
