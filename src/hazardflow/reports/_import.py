@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from .._calendar import SHANGHAI
 from .._exceptions import CommandRefused, InvalidInput
 from .._glossary import terms
 from .._model import Actor
@@ -270,8 +271,10 @@ class _RowImport:
     closed_on: date | None
 
 
-def _row_commands(raw: Mapping[str, Any], problems: list[tuple[str, str]], stages: Mapping[str, str]) -> _RowImport:
-    """The import of one row (``stages``: state → its stage deadline key); problems appended."""
+def _row_commands(
+    raw: Mapping[str, Any], problems: list[tuple[str, str]], stages: Mapping[str, str], today: date
+) -> _RowImport:
+    """The import of one row (``stages``: state → its stage deadline key; ``today`` in Beijing time)."""
     fields: dict[str, Any] = {}
     by_id = {c.id: c for c in COLUMNS}
 
@@ -344,6 +347,15 @@ def _row_commands(raw: Mapping[str, Any], problems: list[tuple[str, str]], stage
         pins[stage] = running
     if state == "rectifying" and "rectify" not in pins:
         problems.append(("整改时限", "a hazard being rectified needs its 整改时限 (or 当前阶段期限) as a date"))
+    if stage and stage in pins and pins[stage] < today:
+        column = "整改时限" if stage == "rectify" and running is None else "当前阶段期限"
+        problems.append(
+            (
+                column,
+                f"{pins[stage].isoformat()} is already past: the running deadline of an imported case must still be "
+                "ahead (a past one would start overdue sanctions for time before the import); give the new date",
+            )
+        )
     measures, responsible = text("measures"), text("responsible")
     if fields.get("grade") == "major":
         plan: dict[str, Any] = {
@@ -422,6 +434,7 @@ def import_ledger(
     bad: set[int] = set()
     seen: set[str] = set()
     counts = {"duplicates": 0}
+    today = engine.now().astimezone(SHANGHAI).date()
 
     lc = engine.lifecycle("hazard")
     stages = {sid: st.deadline or "" for sid, st in lc.states.items()}
@@ -430,7 +443,7 @@ def import_ledger(
     def one(r: int, raw: Mapping[str, Any]) -> bool:
         """Import the row; False (and the problems noted) when the row is bad."""
         local: list[tuple[str, str]] = []
-        row = _row_commands(raw, local, stages)
+        row = _row_commands(raw, local, stages, today)
         if local:
             problems.extend(ImportProblem(r, col, rule) for col, rule in local)
             return False
