@@ -963,9 +963,9 @@ class Engine:
 
         Some commands are the engine's own: their lifecycle rows have ``scope="system"`` and no person may fire
         them (``migrate_policy``, which ``MigrationPlan.apply`` fires on each case it moves; the timer rows).
-        Tooling that must fire one goes through this method, which
-        runs the command path of :meth:`fire` (routing, payload checks, guards, effects, one audit event, one
-        commit, or a batch's) with the system actor. ``now`` stamps the command (default: the clock).
+        Tooling that must fire one goes through this method, which runs the command path of :meth:`fire`
+        (routing, payload checks, guards, effects, one audit event, one commit, or the batch's) with the system
+        actor. ``now`` stamps the command (default: the clock).
 
         Returns the new snapshot, or None when ``idempotency_key`` was already used on this case (the command
         ran before; nothing is written). A trigger whose rows are not all system-only in the case's workflow is
