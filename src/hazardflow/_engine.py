@@ -17,10 +17,10 @@ these steps, each a function of :class:`Engine`, in one unit of work (:class:`_U
    the unit of work; linked cases opened first and follow-ups fired after, in the same unit (``_record``);
 10. **commit**: ``Store.commit`` with the revision check, then listeners (``_finish``).
 
-Anything raised before step 10 leaves state, audit log, timers and outbox untouched. Opening a case
-(``_open``) and importing one (``_import``) run the same steps without a source state, from the workflow's
-opening row. The performance tricks on this path are commented where they are used, with what they save
-(``benchmarks/engine.py`` measures the path against a raw ``transitions`` trigger).
+Anything raised before step 10 leaves state, audit log, timers and outbox untouched. Opening a case and
+importing one (``_open``) run the same steps without a source state, from the workflow's opening row. The
+performance tricks on this path are commented where they are used, with what they save (``benchmarks/engine.py``
+measures the path against a raw ``transitions`` trigger).
 """
 
 from __future__ import annotations
@@ -889,17 +889,27 @@ class Engine:
             if hit is not None:
                 # Authorized like a new import of the same record; then the first result (or a refusal when
                 # the key was used for another record).
-                self._import(own, lc, actor, jurisdiction, fields, record, owning_jurisdiction, self.now(), dry=True)
+                self._open(
+                    own,
+                    lc,
+                    actor,
+                    jurisdiction,
+                    fields,
+                    self.now(),
+                    record=record,
+                    owning_jurisdiction=owning_jurisdiction,
+                    dry=True,
+                )
                 return self._idempotent_result(hit, chash, idempotency_key)
-        case = self._import(
+        case = self._open(
             own,
             lc,
             actor,
             jurisdiction,
             fields,
-            record,
-            owning_jurisdiction,
             self.now(),
+            record=record,
+            owning_jurisdiction=owning_jurisdiction,
             case_id=case_id,
             idempotency_key=idempotency_key,
             idempotency_scope=scope,
@@ -1565,7 +1575,15 @@ class Engine:
         idempotency_key: str | None = None,
         idempotency_scope: str | None = None,
         command_hash: str | None = None,
+        record: _ImportRecord | None = None,
+        owning_jurisdiction: str | None = None,
+        dry: bool = False,
     ) -> Case:
+        """Open a case from the workflow's opening row: the command steps without a source state.
+
+        With ``record`` it is an import (:meth:`import_case`): the same checks, then one ``case.imported``
+        event into the record's state. ``dry`` stops after the checks (authorizing a replayed import).
+        """
         jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
         chain = chain_of(policy)
@@ -1573,13 +1591,23 @@ class Engine:
         if case_id is not None and uow.exists(case_id):
             raise InvalidInput("case_id", case_id, "a case with this id already exists")
         # The id is drawn only once the opening is accepted, so a refused opening uses up no id.
-        what = self._what.get(f"open:{lc.id}")
+        verb = "opening" if record is None else "importing"
+        what = self._what.get(f"{verb}:{lc.id}")
         if what is None:
-            what = self._what[f"open:{lc.id}"] = f"opening a {describe('workflow', lc.id)} case"
+            what = self._what[f"{verb}:{lc.id}"] = f"{verb} a {describe('workflow', lc.id)} case"
         payload = check_payload(row.payload, fields, policy.choices, what=what)
         sensitive = {k: payload[k] for k in row.sensitive if k in payload}
         public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
         initial = lc.workflow.spec.initial
+        owning = jurisdiction
+        if owning_jurisdiction is not None:
+            owning = self.jurisdictions.check(owning_jurisdiction)
+            if not is_within(jurisdiction, owning):
+                raise InvalidInput(
+                    "owning_jurisdiction",
+                    owning_jurisdiction,
+                    f"must be {jurisdiction!r} or a division above it (the tier supervising the case)",
+                )
 
         def make_case(cid: str) -> Case:
             return Case(
@@ -1588,7 +1616,7 @@ class Engine:
                 initial,
                 0,
                 jurisdiction,
-                jurisdiction,
+                owning,
                 policy.policy_id,
                 policy.policy_version,
                 now,
@@ -1604,7 +1632,11 @@ class Engine:
             ctx.role = self._authorize(row, provisional, actor, policy)
         else:
             ctx.role = parent.role
+        if record is not None and lc.states[record.state].terminal:
+            self._authorize_closing(lc, record.state, provisional, actor, policy)
         self._run_guards(ctx, row, policy)
+        if dry:
+            return provisional
         if case_id is None:
             cid = self._ids(lc.workflow.spec.id_prefix, now)
             if uow.exists(cid):
@@ -1614,7 +1646,52 @@ class Engine:
             ctx.confidential.update(sensitive)
         for eff in row.effects:
             eff(ctx)
-        return self._record(lc, ctx, row, None, public, None, idempotency_key, idempotency_scope, command_hash)
+        if record is None:
+            return self._record(lc, ctx, row, None, public, None, idempotency_key, idempotency_scope, command_hash)
+        # An import: the record's facts, origin and dated deadlines, one event into the record's state.
+        ctx.updates.update(record.facts)
+        ctx.updates["imported"] = record.to_json()
+        if owning != jurisdiction:
+            ctx.owning_jurisdiction = owning
+        stage = lc.states[record.state].deadline
+        for key, day in record.pins.items():
+            d = ctx.pin(key, DeadlineSpec.fixed(day, source="import"))
+            if key == stage and d.due_at <= now:
+                raise InvalidInput(
+                    f"pins.{key}",
+                    day.isoformat(),
+                    "is already past: the running deadline of an imported case must still be ahead",
+                    hint="give the new deadline the case now works to (a past one would start overdue sanctions)",
+                )
+        into_state = attrs.evolve(row, trigger="import", dest=record.state, event_type="case.imported")
+        event_payload = FrozenDict({**public, "imported_from": freeze(record.origin)})
+        return self._record(
+            lc, ctx, into_state, None, event_payload, None, idempotency_key, idempotency_scope, command_hash
+        )
+
+    def _authorize_closing(
+        self, lc: CompiledLifecycle, state: str, case: Case, actor: Actor, policy: JurisdictionPolicy
+    ) -> None:
+        """Only who may close (or void) a case may import one closed: an import never stands in for the
+        review (审核销号) of a case still open [S1 §23]. :class:`NotAuthorized` unless a transition of the
+        workflow into ``state`` authorizes the actor."""
+        into = [r for rows in lc.by_trigger.values() for r in rows if r.dest == state]
+        reasons: list[str] = []
+        for r in into:
+            try:
+                self._authorize(r, case, actor, policy)
+                return
+            except NotAuthorized as exc:
+                reasons.append(exc.reason)
+        raise NotAuthorized(
+            case.id,
+            "import",
+            actor.id,
+            tuple(sorted(actor.roles)),
+            tuple(sorted({role for r in into for role in r.roles})),
+            f"recording a case as {describe('state', state)} needs a role that may bring a case there"
+            + (f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""),
+        )
 
     @staticmethod
     def _import_record(
@@ -1694,104 +1771,6 @@ class Engine:
                 raise InvalidInput(f"pins.{key}", day, "must be a datetime.date (the last day)")
             dated[key] = day
         return _ImportRecord(state, src, extra, dated, registered_on, closed_on)
-
-    def _import(
-        self,
-        uow: _UnitOfWork,
-        lc: CompiledLifecycle,
-        actor: Actor,
-        jurisdiction: str,
-        fields: Mapping[str, Any],
-        record: _ImportRecord,
-        owning_jurisdiction: str | None,
-        now: datetime,
-        *,
-        dry: bool = False,
-        case_id: str | None = None,
-        idempotency_key: str | None = None,
-        idempotency_scope: str | None = None,
-        command_hash: str | None = None,
-    ) -> Case:
-        """The import's unit of work: the opening's checks, then one ``case.imported`` event into the state."""
-        jurisdiction = self.jurisdictions.check(jurisdiction)
-        policy = self._policy_for_jurisdiction(jurisdiction, now)
-        row = lc.opener
-        if case_id is not None and uow.exists(case_id):
-            raise InvalidInput("case_id", case_id, "a case with this id already exists")
-        payload = check_payload(
-            row.payload, fields, policy.choices, what=f"importing a {describe('workflow', lc.id)} case"
-        )
-        sensitive = {k: payload[k] for k in row.sensitive if k in payload}
-        public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
-        owning = jurisdiction
-        if owning_jurisdiction is not None:
-            owning = self.jurisdictions.check(owning_jurisdiction)
-            if not is_within(jurisdiction, owning):
-                raise InvalidInput(
-                    "owning_jurisdiction",
-                    owning_jurisdiction,
-                    f"must be {jurisdiction!r} or a division above it (the tier supervising the case)",
-                )
-        provisional = Case(
-            case_id or "", lc.id, lc.workflow.spec.initial, 0, jurisdiction, owning,
-            policy.policy_id, policy.policy_version, now, now, public, policy_chain=chain_of(policy),
-        )  # fmt: skip
-        ctx = CommandContext(self, uow, provisional, actor, policy, now, row.trigger, opening=True)
-        ctx.payload = payload
-        ctx.role = self._authorize(row, provisional, actor, policy)
-        if lc.states[record.state].terminal:
-            # Only who may close (or void) a case may record one closed: an import never stands in for the
-            # review (审核销号) of a case still open [S1 §23]. An open case carries on through its lifecycle.
-            into = [r for rows in lc.by_trigger.values() for r in rows if r.dest == record.state]
-            reasons: list[str] = []
-            for r in into:
-                try:
-                    self._authorize(r, provisional, actor, policy)
-                    break
-                except NotAuthorized as exc:
-                    reasons.append(exc.reason)
-            else:
-                roles = sorted({role for r in into for role in r.roles})
-                raise NotAuthorized(
-                    case_id or "",
-                    "import",
-                    actor.id,
-                    tuple(sorted(actor.roles)),
-                    tuple(roles),
-                    f"recording a case as {describe('state', record.state)} needs a role that may bring a case "
-                    "there" + (f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""),
-                )
-        self._run_guards(ctx, row, policy)
-        if dry:
-            return provisional
-        if case_id is None:
-            cid = self._ids(lc.workflow.spec.id_prefix, now)
-            if uow.exists(cid):
-                raise InvalidInput("case_id", cid, "the id generator returned the id of an existing case")
-            ctx.case = provisional = attrs.evolve(provisional, id=cid)
-        if sensitive:
-            ctx.confidential.update(sensitive)
-        for eff in row.effects:
-            eff(ctx)
-        ctx.updates.update(record.facts)
-        ctx.updates["imported"] = record.to_json()
-        if owning != jurisdiction:
-            ctx.owning_jurisdiction = owning
-        stage = lc.states[record.state].deadline
-        for key, day in record.pins.items():
-            d = ctx.pin(key, DeadlineSpec.fixed(day, source="import"))
-            if key == stage and d.due_at <= now:
-                raise InvalidInput(
-                    f"pins.{key}",
-                    day.isoformat(),
-                    "is already past: the running deadline of an imported case must still be ahead",
-                    hint="give the new deadline the case now works to (a past one would start overdue sanctions)",
-                )
-        into_state = attrs.evolve(row, trigger="import", dest=record.state, event_type="case.imported")
-        event_payload = FrozenDict({**public, "imported_from": freeze(record.origin)})
-        return self._record(
-            lc, ctx, into_state, None, event_payload, None, idempotency_key, idempotency_scope, command_hash
-        )
 
     def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
         for name, g in row.state_guards:
