@@ -26,6 +26,7 @@ from ._statements import _CASE_COLS, _CASE_COLS_SQLITE, _SQL, _SQL_SQLITE
 
 __all__ = ["SqlStore"]
 
+#: Rows per query when iterating over cases and events (a page at a time, by key).
 _PAGE = 1000
 #: Ids per ``IN (...)`` list when loading many cases (well under SQLite's 32,766 bound parameters).
 _IN_CHUNK = 500
