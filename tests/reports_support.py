@@ -38,7 +38,8 @@ def play(engine: Engine, clock: SimulatedClock, steps: Sequence[Step]) -> list[s
 
     Besides hazards: ``("tipoff", _)`` receives a public tip-off in 三星乡, ``("substantiate", i)`` verifies
     and substantiates the i-th tip-off (opening a hazard), ``("escalate", i)`` proposes the i-th hazard for the
-    county's pool, admits it and has the county accept it.
+    county's pool, admits it and has the county accept it; ``("import", place, state, found_days)`` imports a
+    general hazard from a ledger row, registered, rectifying, closed or voided.
     """
     ids: list[str] = []
     tips: list[str] = []
@@ -74,6 +75,26 @@ def play(engine: Engine, clock: SimulatedClock, steps: Sequence[Step]) -> list[s
                     data["discovered_at"] = (clock.now() - timedelta(days=found_days)).isoformat()
                 actor = People.supervisor if major else officer_for(PLACES[place % len(PLACES)])
                 case = engine.open_case("hazard", actor=actor, jurisdiction=PLACES[place % len(PLACES)], **data)
+                ids.append(case.id)
+            elif kind == "import":
+                # A ledger row imported in the state it records (Engine.import_case).
+                _, place, which, found_days = step
+                where = PLACES[place % len(PLACES)]
+                state = ("registered", "rectifying", "closed", "voided")[which % 4]
+                today = clock.now().date()
+                found = today - timedelta(days=found_days)
+                data = {**REGISTER, "grade": "general", "discovered_at": f"{found.isoformat()}T08:00:00+08:00"}
+                case = engine.import_case(
+                    "hazard",
+                    actor=officer_for(where),
+                    jurisdiction=where,
+                    state=state,
+                    origin={"file": "台账.xlsx", "row": len(ids) + 4},
+                    pins={"rectify": today + timedelta(days=20)} if state == "rectifying" else None,
+                    registered_on=found,
+                    closed_on=today if state in ("closed", "voided") else None,
+                    **data,
+                )
                 ids.append(case.id)
             elif kind == "advance":
                 clock.advance(timedelta(days=step[1]))

@@ -1,16 +1,33 @@
 """The engine: one command path for every workflow.
 
-``fire`` runs, in one unit of work: load the case → pick the transition row (state + routing) → authorize
-the actor (roles, organisation, jurisdiction scope) → validate the payload → lifecycle guards → policy
-guards → effects → the shared ``transitions.Machine`` moves a scratch row → new case snapshot + hash-chained
-audit event + timers armed/cancelled (+ follow-up commands on linked cases) → ``Store.commit`` with the
-revision check. Anything raised before the commit leaves state, audit log, timers and outbox untouched.
+A command (:meth:`Engine.fire`; a timer's firing, :meth:`Engine.run_due`; a follow-up on a linked case) is
+these steps, each a function of :class:`Engine`, in one unit of work (:class:`_UnitOfWork`):
+
+1. **load** the case (``_UnitOfWork.load``: the batch's writes first, then the store);
+2. **route**: pick the transition row for the trigger from the case's state (``_route``);
+3. **authorize** the actor: roles, own unit, jurisdiction or supervising tier (``_authorize``);
+4. **validate** the payload against the row's fields and the policy's choices (``_validate``);
+5. **guards**: the lifecycle's, then the policy's; the first that denies refuses the command (``_run_guards``);
+6. **effects** write field updates, pins, follow-ups and spawns into the :class:`CommandContext`
+   (``_run_effects``);
+7. **move**: the shared ``transitions.Machine`` moves a scratch row to the destination state (``_move``);
+8. **timers**: the stage's deadline, overdue flag and ladder rung after the command, and the timers to arm or
+   cancel (``_stage_timing``, with ``_arm_deadline`` and ``_arm_rung``);
+9. **record**: the change record (``_changes``), the hash-chained audit event and the new snapshot, added to
+   the unit of work; linked cases opened first and follow-ups fired after, in the same unit (``_record``);
+10. **commit**: ``Store.commit`` with the revision check, then listeners (``_finish``).
+
+Anything raised before step 10 leaves state, audit log, timers and outbox untouched. Opening a case and
+importing one (``_open``) run the same steps without a source state, from the workflow's opening row. The
+performance tricks on this path are commented where they are used, with what they save (``benchmarks/engine.py``
+measures the path against a raw ``transitions`` trigger).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import threading
 import uuid
@@ -34,7 +51,7 @@ from ._audit import (
 )
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._checks import aware_utc as _utc
-from ._checks import check_text, close_match, optional_text, positive_int
+from ._checks import check_text, close_match, json_text_problem, optional_text, positive_int
 from ._checks import find_bad_text as _bad_text
 from ._exceptions import (
     CaseNotFoundError,
@@ -66,10 +83,8 @@ ENTERPRISE_ROLES = frozenset({"inspector", "safety_manager", "principal_officer"
 Listener = Callable[[Case, AuditEvent], None]
 
 
+#: Builds a named tuple straight from a tuple of every field (~0.5 µs a ``Write`` less than its ``__new__``).
 _new_tuple = tuple.__new__
-#: Filling a fresh snapshot dict in place (``FrozenDict`` refuses its own ``__setitem__``/``update``).
-_DICT_SET = dict.__setitem__
-_DICT_UPDATE = dict.update
 #: Value types that are immutable already (a field update of only these needs no deep freeze).
 _ATOMIC = frozenset({str, int, float, bool, type(None)})
 
@@ -103,6 +118,52 @@ class _Spawn:
     jurisdiction: str
     fields: Mapping[str, Any]
     link_field: str | None
+
+
+@attrs.frozen
+class _ImportRecord:
+    """The checked record of :meth:`Engine.import_case`: where it came from and what it carries."""
+
+    state: str
+    origin: Mapping[str, Any]
+    facts: Mapping[str, Any]
+    pins: Mapping[str, date]
+    registered_on: date | None
+    closed_on: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The case's ``imported`` field: the origin, the state imported into and the record's own days."""
+        out: dict[str, Any] = {**self.origin, "state": self.state}
+        if self.registered_on is not None:
+            out["registered_on"] = self.registered_on.isoformat()
+        if self.closed_on is not None:
+            out["closed_on"] = self.closed_on.isoformat()
+        return out
+
+
+def _json_problem(value: Any, depth: int = 0) -> str:
+    """Why ``value`` is not a JSON value a case field may hold ("" when it is)."""
+    if depth > 8:
+        return "nests too deeply (at most 8 levels)"
+    if value is None or isinstance(value, str | bool | int):
+        return ""
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else "must be a finite number"
+    if isinstance(value, Mapping):
+        for k, item in value.items():
+            if not isinstance(k, str):
+                return f"has the key {k!r}; keys must be strings"
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return ""
+    if isinstance(value, list | tuple):
+        for item in value:
+            problem = _json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return ""
+    return f"holds a {type(value).__name__}; only strings, numbers, booleans, None, lists and mappings"
 
 
 class CommandContext:
@@ -498,7 +559,8 @@ class Engine:
         self.audit_key = audit_key
         #: Keys the digest of confidential values in idempotency fingerprints (see ``_command_hash``).
         self._idem_secret = hashlib.sha256(b"hazardflow.idempotency\x00" + (audit_key or b"")).digest()
-        #: Actors whose fields passed the checks, by identity (the people of a run are checked once each).
+        #: Actors whose fields passed the checks, by identity: the people of a run are checked once each (the
+        #: checks cost ~5 µs, a tenth of a command).
         self._checked_actors: dict[int, Actor] = {}
         self._ids = ids if ids is not None else _random_id
         self.outbox = outbox
@@ -509,7 +571,7 @@ class Engine:
         self._lifecycles: dict[str, CompiledLifecycle] = {}
         self._routes: dict[tuple[str, str, str], list[CompiledTransition]] = {}
         self._sensitive: dict[str, frozenset[str]] = {}
-        #: "trigger 'approve' (审核销号)" per trigger, for payload messages (built once, not per command).
+        #: "trigger 'approve' (审核销号)" per trigger, for payload messages (built once, not per command: ~0.8 µs).
         self._what: dict[str, str] = {}
         for wf in workflows if workflows is not None else default_workflows():
             if wf.id in self._lifecycles:
@@ -743,6 +805,102 @@ class Engine:
             jurisdiction,
             fields,
             now,
+            case_id=case_id,
+            idempotency_key=idempotency_key,
+            idempotency_scope=scope,
+            command_hash=chash,
+        )
+        self._finish(own)
+        return case
+
+    def import_case(
+        self,
+        workflow: str,
+        *,
+        actor: Actor,
+        jurisdiction: str,
+        state: str,
+        origin: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
+        pins: Mapping[str, date] | None = None,
+        owning_jurisdiction: str | None = None,
+        registered_on: date | None = None,
+        closed_on: date | None = None,
+        idempotency_key: str | None = None,
+        case_id: str | None = None,
+        **fields: Any,
+    ) -> Case:
+        """Register a case from an existing record (a ledger row) in the state that record gives it.
+
+        The migration path of every adopter: a township's 台账 holds hazards already rectifying, under review,
+        closed or voided, whose history before the engine cannot be replayed command by command. One audited
+        event (trigger ``import``, type ``case.imported``) opens the case straight in ``state``:
+
+        - ``fields`` are the registration payload, validated exactly like :meth:`open_case` (the opening
+          row's payload rules, its guards and the policy's guards, its effects), and the actor is authorized
+          like an opening;
+        - a terminal ``state`` needs, besides, a role of the actor that may bring a case there under the
+          policy (a transition of the workflow into ``state``): only who may close a case may record it as
+          closed (the rule "no 销号 without review" is not bypassed by an import);
+        - ``facts`` are further case fields the record carries (a governance plan, a listing, a review
+          opinion), JSON values, none of them a registration field;
+        - ``pins`` are dated deadlines by stage key; the one of ``state``'s own stage becomes the running
+          deadline and must still be ahead (a past one would mark the case overdue and start sanctions for
+          time before the import), otherwise the stage's deadline is counted from now by the policy;
+        - ``origin`` says where the record came from (``file``, ``row``, optionally ``sheet`` and
+          ``fingerprint``); it is kept in the event's payload (``imported_from``) and, with ``registered_on``
+          and, for a terminal ``state``, ``closed_on`` (the record's own days), in the case's ``imported``
+          field, so the audit record says who imported the case, when, from which file and row.
+
+        Timers are armed as for any case entering ``state``. ``idempotency_key`` makes re-importing the same
+        record return the first result. Refusals are the typed errors of :meth:`open_case`; nothing is written.
+        """
+        self._check_actor(actor)
+        lc = self.lifecycle(workflow)
+        self._check_not_system(actor, case_id or "", "import")
+        if case_id is not None and (not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64):
+            raise InvalidInput("case_id", case_id, "must be a non-empty string of at most 64 characters")
+        if case_id is not None:
+            check_text("case_id", case_id)
+        record = self._import_record(lc, state, origin, facts, pins, registered_on, closed_on, fields)
+        own = _UnitOfWork(self.store, self._batch)
+        scope = f"import:{workflow}"
+        chash = None
+        if idempotency_key is not None:
+            self._check_key(idempotency_key)
+            command = {
+                **fields,
+                "_import": record.to_json(),
+                "_facts": record.facts,
+                "_pins": {k: d.isoformat() for k, d in record.pins.items()},
+                "_owning": owning_jurisdiction,
+            }
+            chash = _command_hash(f"{workflow}@{jurisdiction}", command, lc.opener.sensitive, self._idem_secret)
+            hit = own.idempotent(scope, idempotency_key)
+            if hit is not None:
+                # Authorized like a new import of the same record; then the first result (or a refusal when
+                # the key was used for another record).
+                self._open(
+                    own,
+                    lc,
+                    actor,
+                    jurisdiction,
+                    fields,
+                    self.now(),
+                    record=record,
+                    owning_jurisdiction=owning_jurisdiction,
+                    dry=True,
+                )
+                return self._idempotent_result(hit, chash, idempotency_key)
+        case = self._open(
+            own,
+            lc,
+            actor,
+            jurisdiction,
+            fields,
+            self.now(),
+            record=record,
+            owning_jurisdiction=owning_jurisdiction,
             case_id=case_id,
             idempotency_key=idempotency_key,
             idempotency_scope=scope,
@@ -1341,7 +1499,15 @@ class Engine:
         idempotency_key: str | None = None,
         idempotency_scope: str | None = None,
         command_hash: str | None = None,
+        record: _ImportRecord | None = None,
+        owning_jurisdiction: str | None = None,
+        dry: bool = False,
     ) -> Case:
+        """Open a case from the workflow's opening row: the command steps without a source state.
+
+        With ``record`` it is an import (:meth:`import_case`): the same checks, then one ``case.imported``
+        event into the record's state. ``dry`` stops after the checks (authorizing a replayed import).
+        """
         jurisdiction = self.jurisdictions.check(jurisdiction)
         policy = self._policy_for_jurisdiction(jurisdiction, now)
         chain = chain_of(policy)
@@ -1349,13 +1515,23 @@ class Engine:
         if case_id is not None and uow.exists(case_id):
             raise InvalidInput("case_id", case_id, "a case with this id already exists")
         # The id is drawn only once the opening is accepted, so a refused opening uses up no id.
-        what = self._what.get(f"open:{lc.id}")
+        verb = "opening" if record is None else "importing"
+        what = self._what.get(f"{verb}:{lc.id}")
         if what is None:
-            what = self._what[f"open:{lc.id}"] = f"opening a {describe('workflow', lc.id)} case"
+            what = self._what[f"{verb}:{lc.id}"] = f"{verb} a {describe('workflow', lc.id)} case"
         payload = check_payload(row.payload, fields, policy.choices, what=what)
         sensitive = {k: payload[k] for k in row.sensitive if k in payload}
         public = FrozenDict({k: v for k, v in payload.items() if k not in row.sensitive}) if sensitive else payload
         initial = lc.workflow.spec.initial
+        owning = jurisdiction
+        if owning_jurisdiction is not None:
+            owning = self.jurisdictions.check(owning_jurisdiction)
+            if not is_within(jurisdiction, owning):
+                raise InvalidInput(
+                    "owning_jurisdiction",
+                    owning_jurisdiction,
+                    f"must be {jurisdiction!r} or a division above it (the tier supervising the case)",
+                )
 
         def make_case(cid: str) -> Case:
             return Case(
@@ -1364,7 +1540,7 @@ class Engine:
                 initial,
                 0,
                 jurisdiction,
-                jurisdiction,
+                owning,
                 policy.policy_id,
                 policy.policy_version,
                 now,
@@ -1380,7 +1556,11 @@ class Engine:
             ctx.role = self._authorize(row, provisional, actor, policy)
         else:
             ctx.role = parent.role
+        if record is not None and lc.states[record.state].terminal:
+            self._authorize_closing(lc, record.state, provisional, actor, policy)
         self._run_guards(ctx, row, policy)
+        if dry:
+            return provisional
         if case_id is None:
             cid = self._ids(lc.workflow.spec.id_prefix, now)
             if uow.exists(cid):
@@ -1390,7 +1570,131 @@ class Engine:
             ctx.confidential.update(sensitive)
         for eff in row.effects:
             eff(ctx)
-        return self._commit_change(lc, ctx, row, None, public, None, idempotency_key, idempotency_scope, command_hash)
+        if record is None:
+            return self._record(lc, ctx, row, None, public, None, idempotency_key, idempotency_scope, command_hash)
+        # An import: the record's facts, origin and dated deadlines, one event into the record's state.
+        ctx.updates.update(record.facts)
+        ctx.updates["imported"] = record.to_json()
+        if owning != jurisdiction:
+            ctx.owning_jurisdiction = owning
+        stage = lc.states[record.state].deadline
+        for key, day in record.pins.items():
+            d = ctx.pin(key, DeadlineSpec.fixed(day, source="import"))
+            if key == stage and d.due_at <= now:
+                raise InvalidInput(
+                    f"pins.{key}",
+                    day.isoformat(),
+                    "is already past: the running deadline of an imported case must still be ahead",
+                    hint="give the new deadline the case now works to (a past one would start overdue sanctions)",
+                )
+        into_state = attrs.evolve(row, trigger="import", dest=record.state, event_type="case.imported")
+        event_payload = FrozenDict({**public, "imported_from": freeze(record.origin)})
+        return self._record(
+            lc, ctx, into_state, None, event_payload, None, idempotency_key, idempotency_scope, command_hash
+        )
+
+    def _authorize_closing(
+        self, lc: CompiledLifecycle, state: str, case: Case, actor: Actor, policy: JurisdictionPolicy
+    ) -> None:
+        """Only who may close (or void) a case may import one closed: an import never stands in for the
+        review (审核销号) of a case still open [S1 §23]. :class:`NotAuthorized` unless a transition of the
+        workflow into ``state`` authorizes the actor."""
+        into = [r for rows in lc.by_trigger.values() for r in rows if r.dest == state]
+        reasons: list[str] = []
+        for r in into:
+            try:
+                self._authorize(r, case, actor, policy)
+                return
+            except NotAuthorized as exc:
+                reasons.append(exc.reason)
+        raise NotAuthorized(
+            case.id,
+            "import",
+            actor.id,
+            tuple(sorted(actor.roles)),
+            tuple(sorted({role for r in into for role in r.roles})),
+            f"recording a case as {describe('state', state)} needs a role that may bring a case there"
+            + (f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""),
+        )
+
+    @staticmethod
+    def _import_record(
+        lc: CompiledLifecycle,
+        state: str,
+        origin: Mapping[str, Any],
+        facts: Mapping[str, Any] | None,
+        pins: Mapping[str, date] | None,
+        registered_on: date | None,
+        closed_on: date | None,
+        fields: Mapping[str, Any],
+    ) -> _ImportRecord:
+        """The checked arguments of :meth:`import_case` that do not need the policy."""
+        if not isinstance(state, str) or state not in lc.states:
+            known = tuple(lc.states)
+            close = close_match(state, known) if isinstance(state, str) else None
+            raise InvalidInput(
+                "state",
+                state,
+                f"is not a state of workflow {lc.id!r}",
+                known,
+                f"did you mean {close!r}?" if close else "",
+            )
+        spec = lc.states[state]
+        if not isinstance(origin, Mapping):
+            raise InvalidInput("origin", type(origin).__name__, "must be a mapping with the record's 'file' and 'row'")
+        allowed = {"file", "row", "sheet", "fingerprint"}
+        unknown = sorted(set(origin) - allowed)
+        if unknown:
+            raise InvalidInput("origin", unknown[0], "is not a key of an import origin", tuple(sorted(allowed)))
+        src: dict[str, Any] = {}
+        for key in ("file", "sheet", "fingerprint"):
+            value = origin.get(key)
+            if value is None:
+                if key == "file":
+                    raise InvalidInput("origin.file", None, "is required: the name of the file the record comes from")
+                continue
+            if not isinstance(value, str) or not value.strip() or len(value) > 255:
+                raise InvalidInput(f"origin.{key}", value, "must be a non-empty string of at most 255 characters")
+            src[key] = check_text(f"origin.{key}", value)
+        row = origin.get("row")
+        if isinstance(row, bool) or not isinstance(row, int) or row < 1:
+            raise InvalidInput("origin.row", row, "must be the record's row number (an integer from 1)")
+        src["row"] = row
+        for name, day in (("registered_on", registered_on), ("closed_on", closed_on)):
+            if day is not None and (not isinstance(day, date) or isinstance(day, datetime)):
+                raise InvalidInput(name, day, "must be a datetime.date (a calendar day) or None")
+        if not spec.terminal and closed_on is not None:
+            raise InvalidInput(
+                "closed_on", closed_on, f"is only for a terminal state; {describe('state', state)} is still open"
+            )
+        if registered_on is not None and closed_on is not None and closed_on < registered_on:
+            raise InvalidInput(
+                "closed_on", closed_on.isoformat(), f"is before registered_on {registered_on.isoformat()}"
+            )
+        taken = {f.name for f in lc.opener.payload} | {"imported", "registered_by"}
+        extra: dict[str, Any] = {}
+        for key, value in (facts or {}).items():
+            if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
+                raise InvalidInput(
+                    "facts", key, "every key must be a field name (an identifier of at most 64 characters)"
+                )
+            if key in taken or key in fields:
+                raise InvalidInput(
+                    f"facts.{key}", value, "is a registration field or kept by the engine; pass it as a field"
+                )
+            problem = json_text_problem(value, f"facts.{key}") or _json_problem(value)
+            if problem:
+                raise InvalidInput(f"facts.{key}", preview(value), problem)
+            extra[key] = value
+        dated: dict[str, date] = {}
+        keys = {s.deadline for s in lc.states.values() if s.deadline}
+        for key, day in (pins or {}).items():
+            if key not in keys:
+                raise InvalidInput("pins", key, f"is not a deadline key of workflow {lc.id!r}", tuple(sorted(keys)))
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise InvalidInput(f"pins.{key}", day, "must be a datetime.date (the last day)")
+            dated[key] = day
+        return _ImportRecord(state, src, extra, dated, registered_on, closed_on)
 
     def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
         for name, g in row.state_guards:
@@ -1438,39 +1742,72 @@ class Engine:
         idempotency_scope: str | None = None,
         command_hash: str | None = None,
     ) -> Case:
-        lc = self._lifecycles[case.workflow]
-        rows = self._routes.get((case.workflow, trigger, case.state))
-        if rows is None:
-            raise self._not_allowed(case, trigger, actor=actor, uow=uow)
+        """Steps 2-9 of a command on a case already loaded (step 1); the caller commits (step 10)."""
         policy = self.policies.for_case(case)
         ctx = CommandContext(self, uow, case, actor, policy, now, trigger, EMPTY, "", False, parent, timer)
-        row = None
+        row = self._route(ctx)
+        ctx.role = self._authorize(row, case, actor, policy)
+        ctx.payload = self._validate(row, payload, policy)
+        self._run_guards(ctx, row, policy)
+        public = self._run_effects(ctx, row)
+        dest = self._move(row, case.state)
+        return self._record(
+            self._lifecycles[case.workflow],
+            ctx,
+            row,
+            dest,
+            public,
+            late,
+            idempotency_key,
+            idempotency_scope,
+            command_hash,
+        )
+
+    # ── the steps of a command ───────────────────────────────────────────────────────────────────
+    def _route(self, ctx: CommandContext) -> CompiledTransition:
+        """Step 2: the transition row for the trigger from the case's state (the first whose ``when`` holds)."""
+        case = ctx.case
+        rows = self._routes.get((case.workflow, ctx.trigger, case.state))
+        if rows is None:
+            raise self._not_allowed(case, ctx.trigger, actor=ctx.actor, uow=ctx.uow)
         for r in rows:
             if r.when is None or r.when(ctx):
-                row = r
-                break
-        if row is None:
-            raise self._not_allowed(case, trigger, "no transition row applies to this case", actor=actor, uow=uow)
-        ctx.role = self._authorize(row, case, actor, policy)
-        what = self._what.get(trigger)
-        if what is None:
-            what = self._what[trigger] = f"trigger {describe('trigger', trigger)}"
-        ctx.payload = check_payload(row.payload, payload, policy.choices, what=what)
-        self._run_guards(ctx, row, policy)
+                return r
+        raise self._not_allowed(
+            case, ctx.trigger, "no transition row applies to this case", actor=ctx.actor, uow=ctx.uow
+        )
+
+    def _validate(self, row: CompiledTransition, payload: Mapping[str, Any], policy: JurisdictionPolicy) -> FrozenDict:
+        """Step 4: the payload checked against the row's fields and the policy's choices, frozen."""
+        what = self._what.get(row.trigger)
+        if what is None:  # the message prefix is built once per trigger, not per command
+            what = self._what[row.trigger] = f"trigger {describe('trigger', row.trigger)}"
+        return check_payload(row.payload, payload, policy.choices, what=what)
+
+    @staticmethod
+    def _run_effects(ctx: CommandContext, row: CompiledTransition) -> FrozenDict:
+        """Step 6: the row's effects write into the context; returns the payload the event shows.
+
+        Confidential fields (a reporter's identity) go to ``ctx.confidential``, kept apart from the case and
+        its events, and are left out of the returned public payload.
+        """
         sensitive = row.sensitive
         if sensitive:
             ctx.confidential.update({k: ctx.payload[k] for k in sensitive if k in ctx.payload})
         for eff in row.effects:
             eff(ctx)
-        scratch = _Row(case.state)
+        if not sensitive:
+            return ctx.payload
+        return FrozenDict({k: v for k, v in ctx.payload.items() if k not in sensitive})
+
+    @staticmethod
+    def _move(row: CompiledTransition, state: str) -> str:
+        """Step 7: the state the shared ``transitions.Machine`` moves a scratch row to along ``row``."""
+        scratch = _Row(state)
         move = row.move
         assert move is not None
         move(scratch)
-        dest = scratch.state
-        public = (
-            ctx.payload if not sensitive else FrozenDict({k: v for k, v in ctx.payload.items() if k not in sensitive})
-        )
-        return self._commit_change(lc, ctx, row, dest, public, late, idempotency_key, idempotency_scope, command_hash)
+        return scratch.state
 
     def _resolve_stage_deadline(
         self, key: str, case: Case, pins: Mapping[str, Deadline], policy: JurisdictionPolicy, now: datetime
@@ -1535,7 +1872,7 @@ class Engine:
             Timer(f"{case.id}/{seq}/s{index}", case.id, case.workflow, "sanction", deadline.key, at, seq, state, index)
         )
 
-    def _commit_change(
+    def _record(
         self,
         lc: CompiledLifecycle,
         ctx: CommandContext,
@@ -1547,166 +1884,50 @@ class Engine:
         idempotency_scope: str | None,
         command_hash: str | None,
     ) -> Case:
-        """The accepted command's write: new snapshot, hash-chained event, timers; ``dest`` None opens a case.
+        """Steps 8-9 of an accepted command: timers, then the new snapshot and its hash-chained audit event.
 
-        The unit of work, the case, the policy and the timer being fired are the context's.
+        ``dest`` None opens a case (in ``row.dest``). Linked cases the effects asked for are opened first (their
+        ids are linked from this case); the write joins the unit of work; follow-up commands on linked cases
+        run last, in the same unit. The case, the policy and the timer being fired are the context's.
         """
-        uow = ctx.uow
         case = ctx.case
-        policy = ctx.policy
-        timer = ctx.timer
         opening = dest is None
         new_state = row.dest if opening else dest
         assert new_state is not None
-        now = ctx.now
-        seq = case.rev + 1
         upd = ctx.updates
-        # Spawned cases first, so their ids can be linked from this case.
-        spawns = ctx._spawns
-        if spawns:
-            spawned: list[Case] = []
-            for sp in spawns:
-                child = self._open(
-                    uow, self._lifecycles[sp.workflow], ctx.actor, sp.jurisdiction, sp.fields, now, parent=ctx
-                )
-                spawned.append(child)
-                if sp.link_field:
-                    upd[sp.link_field] = child.id
-            ctx._spawned = spawned
-        fields = case.fields
+        if ctx._spawns:
+            self._open_spawns(ctx)
         cpins = ctx._pins
         pins_now: FrozenDict = FrozenDict({**case.pins, **cpins}) if cpins else case.pins
         if upd:
-            frozen_upd = FrozenDict(upd)
-            if not _ATOMIC.issuperset(map(type, upd.values())):  # a list or a mapping among them: freeze deep
-                put = _DICT_SET
-                for k, v in upd.items():
-                    put(frozen_upd, k, freeze(v))
-            new_fields = FrozenDict(fields)
-            _DICT_UPDATE(new_fields, frozen_upd)
+            # Deep-freeze only when a list or a mapping is among the values (saves ~0.8 µs a command: most
+            # updates are strings and numbers, immutable already).
+            for v in upd.values():
+                if type(v) not in _ATOMIC:
+                    frozen_upd = FrozenDict({k: freeze(v) for k, v in upd.items()})
+                    break
+            else:
+                frozen_upd = FrozenDict(upd)
+            new_fields = FrozenDict({**case.fields, **frozen_upd})
         else:
             frozen_upd = EMPTY
-            new_fields = fields
-        state_spec = lc.states[new_state]
-        state_changed = opening or new_state != case.state
-        deadline = case.deadline
-        overdue = case.overdue
-        rung = case.sanction_rung
-        closed_at = case.closed_at
+            new_fields = case.fields
         owning = ctx.owning_jurisdiction or case.owning_jurisdiction
-        arm: list[Timer] = []
-        cancel = False
-        if state_changed:
-            cancel = not opening and (case.deadline is not None or case.overdue)
-            overdue = False
-            deadline = None
-            if state_spec.terminal:
-                closed_at = now
-            elif case.closed_at is not None:
-                closed_at = None
-            if state_spec.deadline and not state_spec.terminal:
-                # What the case will look like, for policies whose deadline depends on the new facts.
-                preview = Case(
-                    case.id,
-                    case.workflow,
-                    new_state,
-                    case.rev,
-                    case.jurisdiction,
-                    case.owning_jurisdiction,
-                    case.policy_id,
-                    case.policy_version,
-                    case.opened_at,
-                    case.updated_at,
-                    new_fields,
-                    None,
-                    False,
-                    case.sanction_rung,
-                    closed_at,
-                    case.last_hash,
-                    pins_now,
-                    case.policy_chain,
-                )
-                deadline = self._resolve_stage_deadline(state_spec.deadline, preview, pins_now, policy, now)
-                if deadline is not None:
-                    self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, preview, policy, now, arm)
-        else:
-            key = state_spec.deadline
-            if ctx.restage:
-                # A policy migration recomputed the stage deadline under the new version.
-                cancel = case.deadline is not None or case.overdue
-                overdue = False
-                deadline = ctx.restaged_deadline
-                if deadline is not None:
-                    pinned_policy = self.policies.pinned(ctx.policy_pin) if ctx.policy_pin else policy
-                    self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, pinned_policy, now, arm)
-            elif key is not None and cpins and key in cpins:
-                cancel = case.deadline is not None or case.overdue
-                overdue = False
-                deadline = pins_now[key]
-                self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, policy, now, arm)
-            if ctx.set_overdue:
-                overdue = True
-                # The deadline passed: the stage's reminders have nothing left to remind of.
-                cancel = True
-                if deadline is not None:
-                    # Start the ladder, or resume it where this very deadline left it (the case left the
-                    # stage and came back with the same deadline): a rung is never applied twice for one
-                    # missed deadline.
-                    done, anchor = _ladder_progress(new_fields, deadline)
-                    self._arm_rung(case, seq, new_state, deadline, done + 1, anchor, policy, arm)
-            if ctx.rung is not None:
-                rung = max(rung, ctx.rung)
-                if deadline is not None and timer is not None:
-                    # Rungs are counted from the previous rung's due instant, not from when it fired: a
-                    # late sweep catches up on the same schedule.
-                    self._arm_rung(case, seq, new_state, deadline, ctx.rung + 1, timer.due_at, policy, arm)
+        deadline, overdue, rung, closed_at, arm, cancel = self._stage_timing(
+            lc, ctx, new_state, opening, new_fields, pins_now
+        )
+        changes = self._changes(
+            ctx, opening, frozen_upd, new_fields, pins_now, owning, deadline, overdue, rung, closed_at
+        )
+        # Step 9, record: the event body, hashed as canonical JSON (signed with the audit key when there is one).
         iso = self._iso
-        # The change record (JSON form) used for hashing and replay; filled in place (the event keeps it).
-        changes: FrozenDict
-        if opening:
-            changes = FrozenDict(
-                {
-                    **({"pins": {k: d.to_json() for k, d in pins_now.items()}} if pins_now else {}),
-                    "jurisdiction": case.jurisdiction,
-                    "owning_jurisdiction": owning,
-                    "fields": new_fields,
-                    "deadline": _deadline_change(deadline, pins_now),
-                    "overdue": overdue,
-                    "sanction_rung": rung,
-                    "closed_at": iso(closed_at) if closed_at is not None else None,
-                }
-            )
-        else:
-            changes = FrozenDict()
-            put = _DICT_SET
-            # Keys in sorted order, like the canonical JSON the event is hashed as.
-            if closed_at != case.closed_at:
-                put(changes, "closed_at", iso(closed_at) if closed_at is not None else None)
-            # By value, never by identity: a case read from a database holds an equal but distinct object, and
-            # the audit record must not depend on which store the case came from.
-            before = case.deadline
-            if deadline is not before and (deadline is None or before is None or deadline != before):
-                put(changes, "deadline", _deadline_change(deadline, pins_now))
-            if frozen_upd:
-                put(changes, "fields", frozen_upd)
-            if overdue != case.overdue:
-                put(changes, "overdue", overdue)
-            if owning != case.owning_jurisdiction:
-                put(changes, "owning_jurisdiction", owning)
-            if cpins:
-                put(changes, "pins", {k: d.to_json() for k, d in cpins.items()})
-            if ctx.policy_pin is not None:
-                put(changes, "policy_chain", [list(pin) for pin in ctx.policy_pin])
-                put(changes, "policy_id", ctx.policy_pin[-1][0])
-                put(changes, "policy_version", ctx.policy_pin[-1][1])
-            if rung != case.sanction_rung:
-                put(changes, "sanction_rung", rung)
         reason_field = row.spec.reason
         reason = public_payload.get(reason_field) if reason_field else None
         prev_hash = case.last_hash if not opening else GENESIS
         actor = ctx.actor
         from_state = None if opening else case.state
-        occurred = iso(now)
+        now = ctx.now
+        seq = case.rev + 1
         # Keys in sorted order: the canonical JSON sorts them anyway, and sorting what is sorted is cheapest.
         body = {
             "actor_id": actor.id,
@@ -1719,7 +1940,7 @@ class Engine:
             "from_state": from_state,
             "idempotency_key": idempotency_key,
             "late_seconds": late,
-            "occurred_at": occurred,
+            "occurred_at": iso(now),
             "payload": public_payload,
             "policy_id": case.policy_id,
             "policy_version": case.policy_version,
@@ -1735,7 +1956,7 @@ class Engine:
             body["policy_chain"] = case.policy_chain  # orjson writes the tuples as the same arrays
         body_json = canonical_bytes(body)
         digest = hash_canonical(body_json, self.audit_key)
-        # Every field, in field order: the fast snapshot constructors of ``_model`` take them so.
+        # Every field, in field order: the fast snapshot constructors of ``_model`` skip attrs' __init__.
         event = new_event(
             case.id,
             seq,
@@ -1782,7 +2003,8 @@ class Engine:
             pins_now,
             ctx.policy_pin if ctx.policy_pin else case.policy_chain,
         )
-        # Every field, in order: the tuple is made directly (the named tuple's ``__new__`` only fills defaults).
+        timer = ctx.timer
+        # Every field, in order: the named tuple's own ``__new__`` would only fill defaults (see ``_new_tuple``).
         write: Write = _new_tuple(
             Write,
             (
@@ -1800,13 +2022,183 @@ class Engine:
                 body_json,
             ),
         )
-        uow.add(write)
-        for fu in ctx._follow_ups or ():
+        ctx.uow.add(write)
+        if ctx._follow_ups:
+            self._run_follow_ups(ctx)
+        return new_snapshot
+
+    def _open_spawns(self, ctx: CommandContext) -> None:
+        """Open the linked cases the effects asked for (:meth:`CommandContext.spawn`) and link their ids."""
+        spawned: list[Case] = []
+        for sp in ctx.spawns:
+            child = self._open(
+                ctx.uow, self._lifecycles[sp.workflow], ctx.actor, sp.jurisdiction, sp.fields, ctx.now, parent=ctx
+            )
+            spawned.append(child)
+            if sp.link_field:
+                ctx.updates[sp.link_field] = child.id
+        ctx._spawned = spawned
+
+    def _run_follow_ups(self, ctx: CommandContext) -> None:
+        """Fire the commands the effects asked for on linked cases (:meth:`CommandContext.follow`), as the system."""
+        uow = ctx.uow
+        for fu in ctx.follow_ups:
             target = uow.load(fu.case_id)
             if target is None:
                 raise CaseNotFoundError(fu.case_id)
-            self._execute(uow, target, fu.trigger, SYSTEM, fu.payload, now, parent=ctx)
-        return new_snapshot
+            self._execute(uow, target, fu.trigger, SYSTEM, fu.payload, ctx.now, parent=ctx)
+
+    def _stage_timing(
+        self,
+        lc: CompiledLifecycle,
+        ctx: CommandContext,
+        new_state: str,
+        opening: bool,
+        new_fields: FrozenDict,
+        pins_now: FrozenDict,
+    ) -> tuple[Deadline | None, bool, int, datetime | None, list[Timer], bool]:
+        """Step 8, timers: ``(deadline, overdue, rung, closed_at, timers to arm, cancel the armed ones)`` after it.
+
+        Entering a stage resolves its deadline (a pin the command set, else the policy's) and arms the deadline
+        timer and its reminders; leaving one cancels what it armed. Within a stage: a re-pinned or migrated
+        deadline replaces the running one; ``mark_overdue`` starts (or resumes) the overdue ladder; a fired
+        rung arms the next one.
+        """
+        case = ctx.case
+        policy = ctx.policy
+        now = ctx.now
+        seq = case.rev + 1
+        state_spec = lc.states[new_state]
+        deadline = case.deadline
+        overdue = case.overdue
+        rung = case.sanction_rung
+        closed_at = case.closed_at
+        arm: list[Timer] = []
+        cancel = False
+        if opening or new_state != case.state:
+            cancel = not opening and (case.deadline is not None or case.overdue)
+            overdue = False
+            deadline = None
+            if state_spec.terminal:
+                closed_at = now
+            elif case.closed_at is not None:
+                closed_at = None
+            if state_spec.deadline and not state_spec.terminal:
+                # What the case will look like, for policies whose deadline depends on the new facts.
+                upcoming = Case(
+                    case.id,
+                    case.workflow,
+                    new_state,
+                    case.rev,
+                    case.jurisdiction,
+                    case.owning_jurisdiction,
+                    case.policy_id,
+                    case.policy_version,
+                    case.opened_at,
+                    case.updated_at,
+                    new_fields,
+                    None,
+                    False,
+                    case.sanction_rung,
+                    closed_at,
+                    case.last_hash,
+                    pins_now,
+                    case.policy_chain,
+                )
+                deadline = self._resolve_stage_deadline(state_spec.deadline, upcoming, pins_now, policy, now)
+                if deadline is not None:
+                    self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, upcoming, policy, now, arm)
+            return deadline, overdue, rung, closed_at, arm, cancel
+        key = state_spec.deadline
+        cpins = ctx._pins
+        if ctx.restage:
+            # A policy migration recomputed the stage deadline under the new version.
+            cancel = case.deadline is not None or case.overdue
+            overdue = False
+            deadline = ctx.restaged_deadline
+            if deadline is not None:
+                pinned_policy = self.policies.pinned(ctx.policy_pin) if ctx.policy_pin else policy
+                self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, pinned_policy, now, arm)
+        elif key is not None and cpins and key in cpins:
+            cancel = case.deadline is not None or case.overdue
+            overdue = False
+            deadline = pins_now[key]
+            self._arm_deadline(case.id, case.workflow, new_state, seq, deadline, case, policy, now, arm)
+        if ctx.set_overdue:
+            overdue = True
+            # The deadline passed: the stage's reminders have nothing left to remind of.
+            cancel = True
+            if deadline is not None:
+                # Start the ladder, or resume it where this very deadline left it (the case left the stage and
+                # came back with the same deadline): a rung is never applied twice for one missed deadline.
+                done, anchor = _ladder_progress(new_fields, deadline)
+                self._arm_rung(case, seq, new_state, deadline, done + 1, anchor, policy, arm)
+        if ctx.rung is not None:
+            rung = max(rung, ctx.rung)
+            timer = ctx.timer
+            if deadline is not None and timer is not None:
+                # Rungs are counted from the previous rung's due instant, not from when it fired: a late sweep
+                # catches up on the same schedule.
+                self._arm_rung(case, seq, new_state, deadline, ctx.rung + 1, timer.due_at, policy, arm)
+        return deadline, overdue, rung, closed_at, arm, cancel
+
+    def _changes(
+        self,
+        ctx: CommandContext,
+        opening: bool,
+        frozen_upd: FrozenDict,
+        new_fields: FrozenDict,
+        pins_now: FrozenDict,
+        owning: str,
+        deadline: Deadline | None,
+        overdue: bool,
+        rung: int,
+        closed_at: datetime | None,
+    ) -> FrozenDict:
+        """Step 9, the change record of the event: what the command changed, in JSON form (hashed, replayed).
+
+        An opening records the whole initial case; any other command only what differs, compared by value.
+        """
+        iso = self._iso
+        if opening:
+            return FrozenDict(
+                {
+                    **({"pins": {k: d.to_json() for k, d in pins_now.items()}} if pins_now else {}),
+                    "jurisdiction": ctx.case.jurisdiction,
+                    "owning_jurisdiction": owning,
+                    "fields": new_fields,
+                    "deadline": _deadline_change(deadline, pins_now),
+                    "overdue": overdue,
+                    "sanction_rung": rung,
+                    "closed_at": iso(closed_at) if closed_at is not None else None,
+                }
+            )
+        case = ctx.case
+        changes: dict[str, Any] = {}
+        # Keys in sorted order, like the canonical JSON the event is hashed as.
+        if closed_at != case.closed_at:
+            changes["closed_at"] = iso(closed_at) if closed_at is not None else None
+        # By value, never by identity: a case read from a database holds an equal but distinct object, and the
+        # audit record must not depend on which store the case came from.
+        before = case.deadline
+        if deadline is not before and (deadline is None or before is None or deadline != before):
+            changes["deadline"] = _deadline_change(deadline, pins_now)
+        if frozen_upd:
+            changes["fields"] = frozen_upd
+        if overdue != case.overdue:
+            changes["overdue"] = overdue
+        if owning != case.owning_jurisdiction:
+            changes["owning_jurisdiction"] = owning
+        cpins = ctx._pins
+        if cpins:
+            changes["pins"] = {k: d.to_json() for k, d in cpins.items()}
+        if ctx.policy_pin is not None:
+            changes["policy_chain"] = [list(pin) for pin in ctx.policy_pin]
+            changes["policy_id"] = ctx.policy_pin[-1][0]
+            changes["policy_version"] = ctx.policy_pin[-1][1]
+        if rung != case.sanction_rung:
+            changes["sanction_rung"] = rung
+        return FrozenDict(changes)
 
     # ── misc ─────────────────────────────────────────────────────────────────────────────────────
     def now(self) -> datetime:
@@ -1818,7 +2210,8 @@ class Engine:
 
     def _iso(self, instant: datetime) -> str:
         """``instant.isoformat()``, remembered for the last instant asked (a command stamps one instant twice
-        or more: the event, ``closed_at``; a batch or a simulation step stamps many commands alike)."""
+        or more: the event, ``closed_at``; a batch or a simulation step stamps many commands alike). A hit costs
+        ~0.2 µs, a formatting ~3 µs."""
         memo = self._iso_memo
         if memo[0] is instant:
             return memo[1]

@@ -96,6 +96,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("trigger", "sanction",            "逾期督办升级",   "apply sanction rung",  "Apply the next rung of the overdue ladder against the named party (fired by a timer).", "seed:000 保障(五); seed:001 item 8"),
     # ── triggers every workflow has (added by the engine) ────────────────────────────────────────────
     _t("trigger", "migrate_policy",      "迁移政策版本",   "migrate policy version", "Re-pin an open case to another policy version under an approved migration plan (system only).", "inference"),
+    _t("trigger", "import",              "台账导入",       "import from a ledger", "Register a case from an existing ledger row in the state the ledger records, with the file and row it came from.", "seed:002 (台账); inference"),
     # ── tip-off triggers ─────────────────────────────────────────────────────────────────────────────
     _t("trigger", "receive_tipoff",      "受理举报",       "receive tip-off",      "Log a public or internal report; the reporter's identity is kept apart.", "S3 §73 verify"),
     _t("trigger", "start_verification",  "开始核查",       "start verification",   "Assign the verifier and start the on-site check.", "S10"),
@@ -314,7 +315,7 @@ GLOSSARY: tuple[Term, ...] = (
     _t("urgency", "very_urgent",  "紧急", "very urgent", "The second rung of the overdue ladder reached.", "inference from the overdue ladder"),
     _t("urgency", "critical",     "特急", "critical",    "The third or a later rung of the overdue ladder reached.", "inference from the overdue ladder"),
     # ── report figures (hazardflow.reports; the period is [start, end), levels are as of end) ─────────────
-    _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period.", "S1 §10; seed:000 item 22"),
+    _t("figure", "registered",            "本期新登记隐患数（全部等级）",       "hazards registered in the period (all grades)",    "Hazard cases whose registration time lies in the period (an import from a ledger counts as a registration, except of a hazard the ledger shows already closed or voided: a historical record).", "S1 §10; seed:000 item 22"),
     _t("figure", "registered_stock",      "本期登记的存量隐患数（截止日前发现）", "hazards registered in the period, found before the cutoff", "Hazards registered in the period whose discovery (discovered_at) lies before the stock cutoff: the stock entered (存量录入), not newly found.", "S16; inference"),
     _t("figure", "closed",                "本期销号次数（全部等级）",           "closures in the period (all grades)",              "Events that moved a hazard case into 已销号 in the period (a case reopened and closed again counts each time).", "S1 §23"),
     _t("figure", "closed_on_time",        "本期按期销号次数",                   "closures in the period that met every deadline",   "Closures in the period of cases that had not been marked overdue on any stage (整改、审核、延期审批…) before closing.", "seed:000 保障(五); inference"),

@@ -134,7 +134,9 @@ def recount(
         )
         n = a["n"]
         wf = case.workflow
-        fresh = case.opened_at >= t0
+        # A case imported already closed or voided is a historical record, not a registration of the period.
+        imported = case.fields.get("imported") or {}
+        fresh = case.opened_at >= t0 and imported.get("state") not in ("closed", "voided")
         is_open = at_end.state not in OPEN_TERMINAL[wf]
         if wf == "hazard":
             n["registered"] += fresh
@@ -224,6 +226,7 @@ step = st.one_of(
     ),
     st.tuples(st.just("advance"), st.integers(1, 40)),
     st.tuples(st.sampled_from(["tipoff", "substantiate", "escalate"]), st.integers(0, 30)),
+    st.tuples(st.just("import"), st.integers(0, 2), st.integers(0, 3), st.sampled_from([0, 30, 400])),
 )
 
 

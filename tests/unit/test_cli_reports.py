@@ -119,7 +119,8 @@ def test_ledger_export_and_dry_run_import(township_db: tuple[str, dict[str, str]
     assert "2 行" in res.output
     res = _run("ledger", "import", str(path), "--url", url, "--dry-run", *OFFICER, "--actor-jurisdiction", "500240204")
     assert res.exit_code == 1  # the ordered hazard's deadline is past: listed as a bad row
-    assert "整改时限" in res.output
+    assert "当前阶段期限" in res.output
+    assert "already past" in res.output
     res = _run("ledger", "import", str(path), "--url", url, *OFFICER)
     assert res.exit_code == 2
     assert "--actor-jurisdiction" in res.output

@@ -133,6 +133,76 @@ def test_round_trip_export_import_export(tmp_path: Path) -> None:
     assert events[0].idempotency_key.startswith("ledger:")
 
 
+def _every_state(tmp_path: Path) -> tuple[Path, list[list[Any]], Any]:
+    """A township ledger with hazards in every stage: open, under review, closed, voided, majors listed."""
+    engine, clock = new_engine()
+    w = World(engine, clock)
+    w.register(description="刚登记", discovered_at="2024-02-01T10:00:00+08:00")
+    w.ordered(description="限期整改中")
+    w.submitted()
+    closed = w.submitted()
+    w.fire(closed, "approve", People.officer, {"opinion": "整改到位，同意销号"})
+    spot = w.register(description="即查即改")
+    w.fire(spot, "fix_on_spot", People.inspector, {"fixed_by": "陈维修", "measures": "当场更换"})
+    voided = w.register(description="登记错误")
+    w.fire(voided, "void", People.officer, {"reason": "重复登记"})
+    w.governed(listed=True)  # a listed major hazard under its plan (整改资金, 五落实, 挂牌)
+    w.major_submitted()
+    w.confirmed(description="确认中的重大隐患")
+    path = tmp_path / "各阶段台账.xlsx"
+    export_ledger(engine, path)
+    return path, list(ledger_rows(engine)), clock
+
+
+def test_round_trip_of_every_stage_gives_the_same_ledger(tmp_path: Path) -> None:
+    path, rows, source_clock = _every_state(tmp_path)
+    engine, clock = new_engine()
+    clock.set(source_clock.now())
+    result = import_ledger(engine, path, actor=IMPORTER)
+    assert (result.imported, result.bad_rows, result.written) == (len(rows), 0, True), result.problems
+    again = list(ledger_rows(engine))
+    assert again == rows
+    states = [engine.get(cid).state for cid in result.case_ids]
+    assert {"registered", "rectifying", "under_review", "closed", "voided", "confirming"} <= set(states)
+    # The audit record says who imported each case, when, from which file and row; the chain verifies.
+    for n, cid in enumerate(result.case_ids):
+        (event,) = engine.history(cid)
+        assert (event.trigger, event.actor_id) == ("import", IMPORTER.id)
+        assert event.payload["imported_from"]["file"] == "各阶段台账.xlsx"
+        assert event.payload["imported_from"]["row"] == 4 + n
+    assert engine.verify_audit().ok
+    # Imported closures are history: they count neither as this month's closures nor as its registrations.
+    from hazardflow.reports import figures
+
+    month = figures(engine, start="2024-03-01", end="2024-04-01")
+    assert month.closed == 0
+    assert month.voided == 0
+    assert month.registered == len(rows) - states.count("closed") - states.count("voided")
+
+
+def test_a_closed_row_without_its_day_and_an_importer_who_may_not_close_are_refused(tmp_path: Path) -> None:
+    path, rows, source_clock = _every_state(tmp_path)
+    state = [c.id for c in COLUMNS].index("state")
+    closed_row = 4 + [r[state] for r in rows].index("已销号")
+
+    def spoil(ws: Any) -> None:
+        ws.cell(closed_row, _col("closed_on")).value = None
+
+    bad = _edit(path, tmp_path / "bad.xlsx", spoil)
+    engine, clock = new_engine()
+    clock.set(source_clock.now())
+    before = snapshot_store(engine.store)
+    result = import_ledger(engine, bad, actor=IMPORTER, dry_run=True)
+    assert [(p.row, p.column) for p in result.problems] == [(closed_row, "销号日期")]
+    # An enterprise inspector may register hazards but may not void one: the voided row is refused.
+    inspector = Actor("e-import", "企业导入员", {"inspector"}, People.inspector.org, "500240204")
+    result = import_ledger(engine, path, actor=inspector, dry_run=True)
+    voided_row = 4 + [r[state] for r in rows].index("已作废")
+    refused = {p.row for p in result.problems}
+    assert voided_row in refused
+    assert snapshot_store(engine.store) == before
+
+
 def test_reimporting_the_same_file_adds_nothing(tmp_path: Path) -> None:
     path, _ = _importable(tmp_path)
     engine, _ = new_engine()
@@ -161,7 +231,7 @@ def test_dry_run_lists_every_bad_row_with_column_and_rule(tmp_path: Path) -> Non
         ws.cell(4, _col("grade")).value = "特大隐患"
         ws.cell(5, _col("found_on")).value = "去年春天"
         ws.cell(6, _col("township")).value = None
-        ws.cell(7, _col("state")).value = "已销号"
+        ws.cell(7, _col("state")).value = "已解决"  # not a state of the hazard lifecycle
 
     bad = _edit(path, tmp_path / "bad.xlsx", spoil)
     engine, _ = new_engine()

@@ -44,6 +44,9 @@ OPEN_TERMINAL = {
     "escalation": ("accepted", "returned", "withdrawn"),
     "report_obligation": ("fulfilled",),
 }
+#: Every workflow's terminal states (a case imported in one of them is a historical record).
+_TERMINAL = frozenset(s for states in OPEN_TERMINAL.values() for s in states)
+_TERMINAL_SQL = ", ".join(f"'{s}'" for s in sorted(_TERMINAL))
 #: Hazard states before a plan or an order exists (登记、确认、双报告).
 UNPLANNED = ("registered", "confirming", "reporting")
 #: The states whose reaching in the period the event cube counts, and the figure each feeds.
@@ -520,7 +523,7 @@ def _cubes_scan(
             ls,
             level,
             _found(case) < cut,
-            case.opened_at >= t0,
+            case.opened_at >= t0 and not _imported_closed(f),
             r0,
             r1,
         )
@@ -546,6 +549,13 @@ def _cubes_scan(
     return cases, events
 
 
+def _imported_closed(fields: Mapping[str, Any]) -> bool:
+    """True for a case imported already closed or voided (``Engine.import_case``): a historical record, never a
+    registration of the period it was imported in (nor, its import being an opening, a closure of it)."""
+    imported = fields.get("imported")
+    return isinstance(imported, Mapping) and imported.get("state") in _TERMINAL
+
+
 # ── step 1, SQL: the cubes by two GROUP BY queries ───────────────────────────────────────────────
 def _sql_parts(dialect: str) -> dict[str, str]:
     if dialect == "sqlite":
@@ -559,6 +569,7 @@ def _sql_parts(dialect: str) -> dict[str, str]:
                 "(CAST(strftime('%s', e.occurred_at) AS INTEGER) - CAST(strftime('%s', c.opened_at) AS INTEGER)) / 8640"
             ),
             "substr": "substr",
+            "live": f"COALESCE(json_extract(c.fields, '$.imported.state'), '') NOT IN ({_TERMINAL_SQL})",
         }
     return {
         "change": "(e.body::jsonb #>> '{{changes,{path}}}')",
@@ -571,6 +582,7 @@ def _sql_parts(dialect: str) -> dict[str, str]:
             " / 8640)"
         ),
         "substr": "substr",
+        "live": f"COALESCE(c.fields #>> '{{imported,state}}', '') NOT IN ({_TERMINAL_SQL})",
     }
 
 
@@ -628,7 +640,7 @@ SELECT {gcols}, workflow, grade, st, od, ls, lvl, stock, fresh, r0, r1, count(*)
     CASE WHEN c.updated_at < ? THEN {listed_now} ELSE {listed_then} END AS ls,
     {p["level"]} AS lvl,
     {p["found"]} AS stock,
-    c.opened_at >= ? AS fresh,
+    (c.opened_at >= ? AND {p["live"]}) AS fresh,
     CASE WHEN c.updated_at < ? THEN c.sanction_rung
          ELSE COALESCE({_at(dialect, "sanction_rung", "?", as_int)}, 0) END AS r0,
     CASE WHEN c.updated_at < ? THEN c.sanction_rung

@@ -1,16 +1,15 @@
 """台账 import: register the hazards of an existing ledger (a township's migration path).
 
-Each data row becomes the same commands a person would fire: ``register`` (validated exactly like
-:meth:`~hazardflow.Engine.open_case`, by the importing actor), then, for a general hazard the ledger shows
-being rectified (整改中) with a 整改时限, ``set_deadline``. The registration carries the row's found date
-(``discovered_at``) and keeps the ledger's 隐患编号 as the case id. Its idempotency key is the row's
-fingerprint (``ledger:`` + a SHA-256 of the row's values), so importing the same file again adds nothing.
-The audit record of each case says who imported it and when (the registration event's actor and time)
-and which ledger row it came from (the fingerprint in the event's idempotency key; the result lists the
-case ids in row order).
-
-Rows in other states (closed, voided, under review, a major hazard in governance) are refused with the
-rule that says so: their history cannot be replayed from a ledger row.
+Each data row becomes one :meth:`~hazardflow.Engine.import_case` command by the importing actor: the
+registration fields validated exactly like :meth:`~hazardflow.Engine.open_case`, and the case opened straight
+in the state the ledger records (registered, rectifying, under review, being confirmed, closed, voided, ...)
+with the facts the row carries (the governance plan and its 五落实 columns, the listing, a stop order, the
+review opinion, the remarks). The row's 整改时限 and 当前阶段期限 become the case's dated deadlines; the running
+one must still be ahead. The ledger's 隐患编号 is kept as the case id. The idempotency key is the row's
+fingerprint (``ledger:`` + a SHA-256 of the row's values), so importing the same file again adds nothing. The
+audit record of each case says who imported it, when, and from which file and row (the event's
+``imported_from``; the case's ``imported`` field keeps it too, with the ledger's registration and closing days,
+which the ledger export shows again: export → import → export gives the same ledger).
 
 Before anything is read, the workbook is checked: a ZIP that inflates beyond :data:`MAX_UNPACKED` bytes or
 by more than :data:`MAX_RATIO` (a zip bomb), a formula in any cell, a merged range in the data rows, more data
@@ -255,12 +254,27 @@ def _fingerprint(raw: Mapping[str, Any]) -> str:
 
 
 _STATE_LABELS = {t.zh: t.id for t in terms("state")} | {t.id: t.id for t in terms("state")}
+_YES = {"是": True, "否": False, "yes": True, "no": False, "true": True, "false": False, "y": True, "n": False}
+
+
+@attrs.frozen
+class _RowImport:
+    """One ledger row as the arguments of :meth:`~hazardflow.Engine.import_case`."""
+
+    fields: dict[str, Any]
+    jurisdiction: str | None
+    state: str
+    facts: dict[str, Any]
+    pins: dict[str, date]
+    owning: str | None
+    registered_on: date | None
+    closed_on: date | None
 
 
 def _row_commands(
-    raw: Mapping[str, Any], problems: list[tuple[str, str]]
-) -> tuple[dict[str, Any], str | None, dict[str, Any] | None]:
-    """``(registration fields, jurisdiction, set_deadline payload or None)``; problems appended."""
+    raw: Mapping[str, Any], problems: list[tuple[str, str]], stages: Mapping[str, str], today: date
+) -> _RowImport:
+    """The import of one row (``stages``: state → its stage deadline key; ``today`` in Beijing time)."""
     fields: dict[str, Any] = {}
     by_id = {c.id: c for c in COLUMNS}
 
@@ -275,61 +289,125 @@ def _row_commands(
             return str(int(v))
         return str(v)
 
-    for cid, field in (
-        ("business_unit", "business_unit"),
-        ("description", "description"),
-        ("location", "location"),
-        ("title", "title"),
-    ):
-        v = text(cid)
-        if v is not None:
-            fields[field] = v
-    for cid in ("industry", "source", "nature", "grade", "department"):
+    def code(cid: str) -> str | None:
         v = text(cid)
         if v is None:
-            continue
-        code = _reverse(by_id[cid]).get(v)
-        if code is None:
+            return None
+        found = _reverse(by_id[cid]).get(v)
+        if found is None:
             problems.append((by_id[cid].zh, f"{v!r} is not a {by_id[cid].en} label or code"))
-            continue
-        fields[cid] = code
+        return found
+
+    def day(cid: str) -> date | None:
+        v = raw.get(cid)
+        if v in (None, ""):
+            return None
+        try:
+            return _as_date(v)
+        except ValueError:
+            problems.append((by_id[cid].zh, f"{v!r} is not a date (2024-03-05, 2024年3月5日, 2024.3.5, 2024/3/5)"))
+            return None
+
+    for cid in ("business_unit", "description", "location", "title"):
+        v = text(cid)
+        if v is not None:
+            fields[cid] = v
+    for cid in ("industry", "source", "nature", "grade", "department"):
+        v = code(cid)
+        if v is not None:
+            fields[cid] = v
     crit = text("criteria")
     if crit:
         fields["criteria"] = [c.strip() for c in re.split(r"[；;]", crit) if c.strip()]
-    found = raw.get("found_on")
-    if found not in (None, ""):
-        try:
-            fields["discovered_at"] = f"{_as_date(found).isoformat()}T00:00:00+08:00"
-        except ValueError:
-            problems.append(("发现日期", f"{found!r} is not a date (2024-03-05, 2024年3月5日, 2024.3.5, 2024/3/5)"))
+    found = day("found_on")
+    if found is not None:
+        fields["discovered_at"] = f"{found.isoformat()}T00:00:00+08:00"
     where = text("village") or text("township")
     if where is None:
         problems.append(("乡镇（街道）代码", "missing: the division the hazard lies in"))
     state_text = text("state") or "registered"
     state = _STATE_LABELS.get(state_text)
-    order: dict[str, Any] | None = None
-    if state == "rectifying" and fields.get("grade") == "general":
-        due = raw.get("rectify_by") or raw.get("deadline")
-        try:
-            deadline = _as_date(due).isoformat()
-        except ValueError:
-            problems.append(("整改时限", f"{due!r}: a hazard being rectified needs its 整改时限 as a date"))
-            deadline = None
-        if deadline is not None:
-            order = {
-                "deadline": deadline,
-                "measures": text("measures") or "按台账整改措施整改",
-                "responsible": text("responsible") or "（台账未填）",
-            }
-    elif state != "registered":
+    if state is None or state not in stages:
         problems.append(
             (
                 "当前状态",
-                f"{state_text!r}: only hazards 已登记 (registered) or general hazards 整改中 (rectifying) can be "
-                "imported; a closed or later-stage hazard's history cannot be replayed from a ledger row",
+                f"{state_text!r} is not a hazard state",
             )
         )
-    return fields, where, order
+        state = "registered"
+    facts: dict[str, Any] = {}
+    pins: dict[str, date] = {}
+    # 整改时限 (the rectification date an order or a plan set) and the running stage's own deadline.
+    rectify_by = day("rectify_by")
+    if rectify_by is not None:
+        pins["rectify"] = rectify_by
+    running = day("deadline")
+    stage = stages[state]
+    if running is not None and stage:
+        pins[stage] = running
+    if state == "rectifying" and "rectify" not in pins:
+        problems.append(("整改时限", "a hazard being rectified needs its 整改时限 (or 当前阶段期限) as a date"))
+    if stage and stage in pins and pins[stage] < today:
+        column = "整改时限" if stage == "rectify" and running is None else "当前阶段期限"
+        problems.append(
+            (
+                column,
+                f"{pins[stage].isoformat()} is already past: the running deadline of an imported case must still be "
+                "ahead (a past one would start overdue sanctions for time before the import); give the new date",
+            )
+        )
+    measures, responsible = text("measures"), text("responsible")
+    if fields.get("grade") == "major":
+        plan: dict[str, Any] = {
+            "methods_measures": measures,
+            "responsible_person": responsible,
+            "safety_emergency_measures": text("interim"),
+            "deadline": rectify_by.isoformat() if rectify_by else None,
+        }
+        funds = raw.get("funds")
+        if funds not in (None, ""):
+            if isinstance(funds, int | float) and not isinstance(funds, bool):
+                plan["funds_amount"] = round(float(funds) * 10000, 2)
+            else:
+                problems.append(("整改资金（万元）", f"{funds!r} is not a number (万元)"))
+        plan = {k: v for k, v in plan.items() if v is not None}
+        if plan:
+            facts["plan"] = plan
+    elif measures or responsible:
+        facts["order"] = {k: v for k, v in (("measures", measures), ("responsible", responsible)) if v}
+    listed = text("listed")
+    if listed is not None and listed.lower() not in _YES:
+        problems.append(("是否挂牌督办", f"{listed!r}: write 是 or 否"))
+    if listed is not None and _YES.get(listed.lower()):
+        listing: dict[str, Any] = {"level": code("listing_level"), "org": text("listing_org")}
+        listing["document_no"] = text("listing_doc")
+        on = day("listed_on")
+        listing["at"] = on.isoformat() if on else None
+        facts["listed"] = True
+        facts["listing"] = {k: v for k, v in listing.items() if v is not None}
+    stop = code("stop")
+    if stop is not None and stop != "none":
+        facts["stop_production"] = stop
+    opinion = text("review_opinion")
+    if opinion is not None:
+        facts["review_opinion"] = opinion
+    remarks = text("remarks")
+    if remarks is not None:
+        facts["void_reason" if state == "voided" else "remarks"] = remarks
+    closed_on = day("closed_on")
+    if state == "closed" and closed_on is None:
+        problems.append(("销号日期", "a closed hazard needs its 销号日期 (the day it was struck off)"))
+    owning = text("owning")
+    return _RowImport(
+        fields,
+        where,
+        state,
+        facts,
+        pins,
+        owning if owning and owning != where else None,
+        day("registered_on"),
+        closed_on if state in ("closed", "voided") else None,
+    )
 
 
 class _Rollback(Exception):
@@ -358,26 +436,35 @@ def import_ledger(
     counts = {"duplicates": 0}
     today = engine.now().astimezone(SHANGHAI).date()
 
+    lc = engine.lifecycle("hazard")
+    stages = {sid: st.deadline or "" for sid, st in lc.states.items()}
+    name = Path(path).name
+
     def one(r: int, raw: Mapping[str, Any]) -> bool:
-        """Fire the row's commands; False (and the problems noted) when the row is bad."""
+        """Import the row; False (and the problems noted) when the row is bad."""
         local: list[tuple[str, str]] = []
-        fields, where, order = _row_commands(raw, local)
-        if order is not None and date.fromisoformat(order["deadline"]) < today:
-            local.append(("整改时限", f"{order['deadline']} is already past: a running order needs a future date"))
+        row = _row_commands(raw, local, stages, today)
         if local:
             problems.extend(ImportProblem(r, col, rule) for col, rule in local)
             return False
         key = "ledger:" + _fingerprint(raw)
         case_id = str(raw["id"]).strip() if raw.get("id") not in (None, "") else None
-        before = engine.store.lookup_idempotency("open:hazard", key)
+        before = engine.store.lookup_idempotency("import:hazard", key)
         try:
-            case = engine.open_case(
+            case = engine.import_case(
                 "hazard",
                 actor=actor,
-                jurisdiction=str(where),
+                jurisdiction=str(row.jurisdiction),
+                state=row.state,
+                origin={"file": name, "row": r, "fingerprint": key[7:]},
+                facts=row.facts,
+                pins=row.pins,
+                owning_jurisdiction=row.owning,
+                registered_on=row.registered_on,
+                closed_on=row.closed_on,
                 idempotency_key=key,
                 case_id=None if before else case_id,
-                **fields,
+                **row.fields,
             )
         except (InvalidInput, CommandRefused) as exc:
             problems.append(ImportProblem(r, _column_of(exc), str(exc)))
@@ -385,12 +472,6 @@ def import_ledger(
         if before is not None or case.id in seen:
             counts["duplicates"] += 1
             return True
-        if order is not None:
-            try:
-                engine.fire(case.id, "set_deadline", actor=actor, payload=order, idempotency_key=key)
-            except (InvalidInput, CommandRefused) as exc:
-                problems.append(ImportProblem(r, "整改时限", str(exc)))
-                return False
         seen.add(case.id)
         imported.append(case.id)
         return True
@@ -429,12 +510,21 @@ def import_ledger(
     )
 
 
-_FIELD_COLUMN = {c.id: c.zh for c in COLUMNS} | {"discovered_at": "发现日期", "jurisdiction": "乡镇（街道）代码"}
+_FIELD_COLUMN = {c.id: c.zh for c in COLUMNS} | {
+    "discovered_at": "发现日期",
+    "jurisdiction": "乡镇（街道）代码",
+    "owning_jurisdiction": "监管层级代码",
+    "pins.rectify": "整改时限",
+    "closed_on": "销号日期",
+    "registered_on": "登记日期",
+}
 
 
 def _column_of(exc: Exception) -> str:
     field = getattr(exc, "field", None)
     if isinstance(field, str):
+        if field.startswith("pins.") and field != "pins.rectify":
+            return "当前阶段期限"
         return _FIELD_COLUMN.get(field, field)
     return "—"
 

@@ -122,8 +122,35 @@ def _overdue_days(c: Case, t: datetime) -> int | None:
     return max(0, (local_date(t) - local_date(c.deadline.due_at - _TICK)).days)
 
 
+def _imported(c: Case, key: str) -> date | None:
+    """A day the ledger a case was imported from gave it (``Engine.import_case``), or None."""
+    record = c.fields.get("imported")
+    return _day(record.get(key)) if isinstance(record, Mapping) else None
+
+
+def _registered_on(c: Case, _t: datetime) -> date | None:
+    return _imported(c, "registered_on") or local_date(c.opened_at)
+
+
 def _closed_on(c: Case, _t: datetime) -> date | None:
-    return local_date(c.closed_at) if c.closed_at is not None and c.state == "closed" else None
+    if c.closed_at is None or c.state != "closed":
+        return None
+    if c.closed_at == c.opened_at:  # imported closed: the ledger's own day of 销号
+        return _imported(c, "closed_on") or local_date(c.closed_at)
+    return local_date(c.closed_at)
+
+
+def _first(*reads: Callable[[Case, datetime], Any]) -> Callable[[Case, datetime], Any]:
+    """The first value one of ``reads`` finds (e.g. a plan's measures, else an imported order's)."""
+
+    def read(c: Case, t: datetime) -> Any:
+        for r in reads:
+            v = r(c, t)
+            if v is not None:
+                return v
+        return None
+
+    return read
 
 
 def _funds(c: Case, _t: datetime) -> float | None:
@@ -159,9 +186,9 @@ COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("criteria",       "隐患信息", "判定依据（标准条款）", "criteria cited",          "text",   _criteria, width=28),
     LedgerColumn("grade",          "隐患信息", "隐患等级",           "grade",                     "code",   _f("grade"), codes="grade", width=14),
     LedgerColumn("found_on",       "隐患信息", "发现日期",           "found on",                  "date",   _found, width=12),
-    LedgerColumn("registered_on",  "隐患信息", "登记日期",           "registered on",             "date",   lambda c, t: local_date(c.opened_at), width=12),
-    LedgerColumn("measures",       "治理方案（五落实）", "整改措施",           "measures",                  "text",   _sub("plan", "methods_measures"), width=28),
-    LedgerColumn("responsible",    "治理方案（五落实）", "整改责任人",         "responsible person",        "text",   _sub("plan", "responsible_person"), width=12),
+    LedgerColumn("registered_on",  "隐患信息", "登记日期",           "registered on",             "date",   _registered_on, width=12),
+    LedgerColumn("measures",       "治理方案（五落实）", "整改措施",           "measures",                  "text",   _first(_sub("plan", "methods_measures"), _sub("order", "measures")), width=28),
+    LedgerColumn("responsible",    "治理方案（五落实）", "整改责任人",         "responsible person",        "text",   _first(_sub("plan", "responsible_person"), _sub("order", "responsible")), width=12),
     LedgerColumn("funds",          "治理方案（五落实）", "整改资金（万元）",   "funds (10,000 yuan)",       "number", _funds, width=12),
     LedgerColumn("rectify_by",     "治理方案（五落实）", "整改时限",           "rectify by",                "date",   _rectify_by, width=12),
     LedgerColumn("interim",        "治理方案（五落实）", "安全措施和应急预案", "safety and emergency measures", "text", _sub("plan", "safety_emergency_measures"), width=24),
@@ -179,7 +206,7 @@ COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("owning",         "治理进度", "监管层级代码",       "supervising tier code",     "text",   lambda c, t: c.owning_jurisdiction, width=12),
     LedgerColumn("closed_on",      "验收销号", "销号日期",           "closed on",                 "date",   _closed_on, width=12),
     LedgerColumn("review_opinion", "验收销号", "验收意见",           "review opinion",            "text",   _f("review_opinion"), width=24),
-    LedgerColumn("remarks",        "其他",     "备注",               "remarks",                   "text",   _f("void_reason"), width=16),
+    LedgerColumn("remarks",        "其他",     "备注",               "remarks",                   "text",   _first(_f("void_reason"), _f("remarks")), width=16),
 )
 # fmt: on
 _BY_ID = {c.id: c for c in COLUMNS}
