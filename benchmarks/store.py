@@ -126,7 +126,7 @@ class SqliteBench:
             self.plan = store._plan
             self.event_rows = [store._plan([w]).events[0] for w in workload.writes]
         ts = "_sqlite_ts"
-        from hazardflow.persistence import sql as sql_module
+        from hazardflow.persistence.sql import _rows as sql_module
 
         fmt = getattr(sql_module, ts)
         self.update_rows = [

@@ -59,7 +59,9 @@ from typing import Any, ClassVar
 from hazardflow import SYSTEM, Actor, Delay, Engine, SimulatedClock, Unit
 from hazardflow._calendar import Deadline, DeadlineSpec, end_of_local_day
 from hazardflow._engine import _UnitOfWork
-from hazardflow.persistence.sql import _DUMPS, _TIMER_COLS, SqlStore, _sqlite_ts
+from hazardflow.persistence.sql import SqlStore
+from hazardflow.persistence.sql._rows import _DUMPS, _sqlite_ts
+from hazardflow.persistence.sql._statements import _TIMER_COLS
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import Rung
 
@@ -156,7 +158,7 @@ class Sqlite(Backend):
         return f"SQLite {sqlite3.sqlite_version} (a file, WAL, synchronous=NORMAL: the store's defaults)"
 
     def bulk(self, cases: list[tuple[Any, ...]], timers: list[tuple[Any, ...]]) -> None:
-        from hazardflow.persistence.sql import _SQL
+        from hazardflow.persistence.sql._statements import _SQL
 
         self.conn.execute("BEGIN IMMEDIATE")
         self.conn.executemany(_SQL["insert_case"], cases)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from hazardflow import Actor, ConcurrentUpdateError, Engine, SequentialIds, SimulatedClock
 from hazardflow.cli.demo import run_demo
-from hazardflow.persistence import sql as sql_module
 from hazardflow.persistence.memory import MemoryStore
 from hazardflow.persistence.sql import SqlStore
+from hazardflow.persistence.sql import _store as sql_module
 from hazardflow.testing import snapshot_store
 
 TOWNSHIP = "500240204"
