@@ -5,40 +5,47 @@
 written in Python. Start with :class:`Engine`.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
-from ._audit import AuditReport, replay
-from ._calendar import CalendarRule, ChineseWorkingCalendar, Deadline, DeadlineSpec, Delay, Roll, Unit
-from ._clock import SimulatedClock, SystemClock
-from ._engine import Engine, RunDueReport, SequentialIds
-from ._exceptions import (
-    CalendarDataMissing,
-    CaseNotFoundError,
-    CommandRefused,
-    ConcurrentUpdateError,
-    DatabaseReadOnly,
-    DatabaseUnavailable,
-    DefinitionError,
-    EnsembleTaskFailed,
-    GuardRejected,
-    HazardflowError,
-    InvalidInput,
-    LifecycleDefinitionError,
-    NotAuthorized,
-    PersistenceError,
-    PolicyDefinitionError,
-    SchemaVersionError,
-    StorageFull,
-    TransitionNotAllowed,
-    UnknownJurisdictionError,
-    WebhookNotFoundError,
-)
-from ._jurisdiction import JurisdictionTree
-from ._lifecycle import Field, LifecycleSpec, State, Transition, Workflow
-from ._model import SYSTEM, Actor, AuditEvent, Case, GuardResult, Timer
+import importlib
 
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would cost ``import hazardflow`` more than all the rest
+# (type checkers treat any name ``TYPE_CHECKING`` as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from ._audit import AuditReport, replay
+    from ._calendar import CalendarRule, ChineseWorkingCalendar, Deadline, DeadlineSpec, Delay, Roll, Unit
+    from ._clock import SimulatedClock, SystemClock
+    from ._engine import Engine, RunDueReport, SequentialIds
+    from ._exceptions import (
+        CalendarDataMissing,
+        CaseNotFoundError,
+        CommandRefused,
+        ConcurrentUpdateError,
+        DatabaseReadOnly,
+        DatabaseUnavailable,
+        DefinitionError,
+        EnsembleTaskFailed,
+        GuardRejected,
+        HazardflowError,
+        InvalidInput,
+        LifecycleDefinitionError,
+        NotAuthorized,
+        PersistenceError,
+        PolicyDefinitionError,
+        SchemaVersionError,
+        StorageFull,
+        TransitionNotAllowed,
+        UnknownJurisdictionError,
+        WebhookNotFoundError,
+    )
+    from ._jurisdiction import JurisdictionTree
+    from ._lifecycle import Field, LifecycleSpec, State, Transition, Workflow
+    from ._model import SYSTEM, Actor, AuditEvent, Case, GuardResult, Timer
     from .abc import CommandContext
+
 
 __version__ = "0.1.0"
 
@@ -93,11 +100,57 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The guard/effect contract lives in hazardflow.abc, loaded when first asked for: the engine never needs
-    # it at run time (it is a typing.Protocol), so `import hazardflow` does not pay for it.
-    if name == "CommandContext":
-        from .abc import CommandContext
+#: Where each public name lives. ``import hazardflow`` loads none of them: a name is imported from its module
+#: the first time it is asked for (``hazardflow.Engine``, ``from hazardflow import Engine``), so a program
+#: (or a CLI command) pays only for the parts it uses. ``from hazardflow import *`` loads them all.
+_HOMES = {
+    **dict.fromkeys(("AuditReport", "replay"), "._audit"),
+    **dict.fromkeys(
+        ("CalendarRule", "ChineseWorkingCalendar", "Deadline", "DeadlineSpec", "Delay", "Roll", "Unit"), "._calendar"
+    ),
+    **dict.fromkeys(("SimulatedClock", "SystemClock"), "._clock"),
+    **dict.fromkeys(("Engine", "RunDueReport", "SequentialIds"), "._engine"),
+    **dict.fromkeys(
+        (
+            "CalendarDataMissing",
+            "CaseNotFoundError",
+            "CommandRefused",
+            "ConcurrentUpdateError",
+            "DatabaseReadOnly",
+            "DatabaseUnavailable",
+            "DefinitionError",
+            "EnsembleTaskFailed",
+            "GuardRejected",
+            "HazardflowError",
+            "InvalidInput",
+            "LifecycleDefinitionError",
+            "NotAuthorized",
+            "PersistenceError",
+            "PolicyDefinitionError",
+            "SchemaVersionError",
+            "StorageFull",
+            "TransitionNotAllowed",
+            "UnknownJurisdictionError",
+            "WebhookNotFoundError",
+        ),
+        "._exceptions",
+    ),
+    "JurisdictionTree": "._jurisdiction",
+    **dict.fromkeys(("Field", "LifecycleSpec", "State", "Transition", "Workflow"), "._lifecycle"),
+    **dict.fromkeys(("SYSTEM", "Actor", "AuditEvent", "Case", "GuardResult", "Timer"), "._model"),
+    # The guard/effect contract: a typing.Protocol the engine never needs at run time.
+    "CommandContext": ".abc",
+}
 
-        return CommandContext
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
