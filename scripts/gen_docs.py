@@ -438,7 +438,17 @@ def _describe(modname: str, name: str, obj: Any) -> str:
         head = f"### `{name}`\n\n```python\nclass {name}{_signature(obj)}\n```\n\n"
         body = _doc(obj)
         members = []
-        for attr, value in vars(obj).items():
+        # The class's own members, then those it inherits from hazardflow's undocumented base classes (the
+        # engine's timer sweep is a base class of Engine); a documented base class lists its own.
+        import hazardflow
+
+        own: dict[str, Any] = {}
+        for base in obj.__mro__:
+            documented = getattr(hazardflow, base.__name__, None) is base
+            if base is obj or (base.__module__.startswith("hazardflow._") and not documented):
+                for attr, value in vars(base).items():
+                    own.setdefault(attr, value)
+        for attr, value in own.items():
             if attr.startswith("_"):
                 continue
             fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)

@@ -26,66 +26,43 @@ measures the path against a raw ``transitions`` trigger).
 from __future__ import annotations
 
 import hashlib
-import hmac
-import math
 import os
-import threading
 import uuid
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._audit import (
-    GENESIS,
-    AuditProblem,
-    AuditReport,
-    canonical_bytes,
-    canonical_json,
-    hash_canonical,
-    replay,
-    verify_chain,
-)
+from ._audit import GENESIS, AuditProblem, AuditReport, canonical_bytes, hash_canonical, replay, verify_chain
 from ._calendar import Deadline, DeadlineSpec, offset, resolve
 from ._checks import aware_utc as _utc
-from ._checks import check_text, close_match, json_text_problem, optional_text, positive_int
+from ._checks import check_text, close_match, optional_text
 from ._checks import find_bad_text as _bad_text
-from ._exceptions import (
-    CaseNotFoundError,
-    ConcurrentUpdateError,
-    GuardRejected,
-    InvalidInput,
-    NotAuthorized,
-    PersistenceError,
-    TransitionNotAllowed,
-    preview,
+from ._command import (
+    CommandContext,
+    SequentialIds,
+    _command_hash,
+    _deadline_change,
+    _ImportRecord,
+    _ladder_progress,
+    _random_id,
+    _Row,
+    _UnitOfWork,
+    check_import_record,
 )
+from ._exceptions import CaseNotFoundError, GuardRejected, InvalidInput, NotAuthorized, TransitionNotAllowed, preview
 from ._glossary import describe
 from ._jurisdiction import JurisdictionTree, is_within
 from ._lifecycle import CompiledLifecycle, CompiledTransition, Workflow, check_payload, check_workflow
-from ._model import (
-    EMPTY,
-    LADDER_FIELD,
-    SYSTEM,
-    Actor,
-    AuditEvent,
-    Case,
-    FrozenDict,
-    Timer,
-    Write,
-    freeze,
-    new_case,
-    new_event,
-)
+from ._model import EMPTY, SYSTEM, Actor, AuditEvent, Case, FrozenDict, Timer, Write, freeze, new_case, new_event
+from ._sweep import RunDueReport, TimerSweep
 from .policies.layers import chain_of
 from .policies.migration import with_policy_migration
 from .policies.registry import PolicyRegistry
 
 if TYPE_CHECKING:
-    from ._rules import Rung
     from .abc import Clock, JurisdictionPolicy, Store
 
 __all__ = ["ENTERPRISE_ROLES", "CommandContext", "Engine", "RunDueReport", "SequentialIds"]
@@ -95,6 +72,9 @@ ENTERPRISE_ROLES = frozenset({"inspector", "safety_manager", "principal_officer"
 
 Listener = Callable[[Case, AuditEvent], None]
 
+#: What the checked-actor cache answers for an actor it does not hold (never an actor, never None).
+_UNCHECKED = object()
+
 
 #: Builds a named tuple straight from a tuple of every field (~0.5 µs a ``Write`` less than its ``__new__``).
 _new_tuple = tuple.__new__
@@ -102,431 +82,7 @@ _new_tuple = tuple.__new__
 _ATOMIC = frozenset({str, int, float, bool, type(None)})
 
 
-def _log() -> Any:
-    """The operations logger, imported on first use: structlog pulls in rich, which ``import hazardflow`` avoids."""
-    import structlog
-
-    return structlog.get_logger("hazardflow")
-
-
-class _Row:
-    """The scratch row the shared machine moves (it only sets ``state``)."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, state: str) -> None:
-        self.state = state
-
-
-@attrs.define(slots=True)
-class _FollowUp:
-    case_id: str
-    trigger: str
-    payload: Mapping[str, Any]
-
-
-@attrs.define(slots=True)
-class _Spawn:
-    workflow: str
-    jurisdiction: str
-    fields: Mapping[str, Any]
-    link_field: str | None
-
-
-@attrs.frozen
-class _ImportRecord:
-    """The checked record of :meth:`Engine.import_case`: where it came from and what it carries."""
-
-    state: str
-    origin: Mapping[str, Any]
-    facts: Mapping[str, Any]
-    pins: Mapping[str, date]
-    registered_on: date | None
-    closed_on: date | None
-
-    def to_json(self) -> dict[str, Any]:
-        """The case's ``imported`` field: the origin, the state imported into and the record's own days."""
-        out: dict[str, Any] = {**self.origin, "state": self.state}
-        if self.registered_on is not None:
-            out["registered_on"] = self.registered_on.isoformat()
-        if self.closed_on is not None:
-            out["closed_on"] = self.closed_on.isoformat()
-        return out
-
-
-def _json_problem(value: Any, depth: int = 0) -> str:
-    """Why ``value`` is not a JSON value a case field may hold ("" when it is)."""
-    if depth > 8:
-        return "nests too deeply (at most 8 levels)"
-    if value is None or isinstance(value, str | bool | int):
-        return ""
-    if isinstance(value, float):
-        return "" if math.isfinite(value) else "must be a finite number"
-    if isinstance(value, Mapping):
-        for k, item in value.items():
-            if not isinstance(k, str):
-                return f"has the key {k!r}; keys must be strings"
-            problem = _json_problem(item, depth + 1)
-            if problem:
-                return problem
-        return ""
-    if isinstance(value, list | tuple):
-        for item in value:
-            problem = _json_problem(item, depth + 1)
-            if problem:
-                return problem
-        return ""
-    return f"holds a {type(value).__name__}; only strings, numbers, booleans, None, lists and mappings"
-
-
-class CommandContext:
-    """What a guard or an effect sees of the command, and where effects write what they change.
-
-    Guards read ``case``, ``actor``, ``role`` (the role that authorized the actor), ``policy``, ``payload``
-    and ``now``. Effects write field updates into ``updates``, pin deadlines in ``pins`` (or with
-    :meth:`pin`), and may ask for follow-up commands on linked cases (:meth:`follow`) or open linked cases
-    (:meth:`spawn`), all in the same transaction.
-
-    The containers an effect seldom needs (``pins``, ``follow_ups``, ``spawns``, ``confidential``,
-    ``spawned``) are made on first use, so a command that needs none of them builds none.
-    """
-
-    __slots__ = (
-        "_confidential",
-        "_follow_ups",
-        "_pins",
-        "_spawned",
-        "_spawns",
-        "actor",
-        "case",
-        "engine",
-        "now",
-        "opening",
-        "owning_jurisdiction",
-        "parent",
-        "payload",
-        "policy",
-        "policy_pin",
-        "restage",
-        "restaged_deadline",
-        "role",
-        "rung",
-        "set_overdue",
-        "timer",
-        "trigger",
-        "uow",
-        "updates",
-    )
-
-    engine: Engine
-    uow: _UnitOfWork
-    case: Case
-    actor: Actor
-    policy: JurisdictionPolicy
-    now: datetime
-    trigger: str
-    payload: FrozenDict
-    role: str
-    opening: bool
-    parent: CommandContext | None
-    timer: Timer | None
-    updates: dict[str, Any]
-    owning_jurisdiction: str | None
-    set_overdue: bool
-    rung: int | None
-    #: Re-pin the case to another chain of policy layers, national first (``migrate_policy`` only); the
-    #: change is written to the case and recorded in the event's ``changes``.
-    policy_pin: tuple[tuple[str, str], ...] | None
-    #: Replace the running stage deadline with ``restaged_deadline`` (None: the stage runs no deadline any
-    #: more); old timers are cancelled and the new deadline's timers armed under the pinned policy.
-    restage: bool
-    restaged_deadline: Deadline | None
-    _pins: dict[str, Deadline] | None
-    _follow_ups: list[_FollowUp] | None
-    _spawns: list[_Spawn] | None
-    _confidential: dict[str, Any] | None
-    _spawned: list[Case] | None
-
-    def __init__(
-        self,
-        engine: Engine,
-        uow: _UnitOfWork,
-        case: Case,
-        actor: Actor,
-        policy: JurisdictionPolicy,
-        now: datetime,
-        trigger: str,
-        payload: FrozenDict = EMPTY,
-        role: str = "",
-        opening: bool = False,
-        parent: CommandContext | None = None,
-        timer: Timer | None = None,
-    ) -> None:
-        self.engine = engine
-        self.uow = uow
-        self.case = case
-        self.actor = actor
-        self.policy = policy
-        self.now = now
-        self.trigger = trigger
-        self.payload = payload
-        self.role = role
-        self.opening = opening
-        self.parent = parent
-        self.timer = timer
-        self.updates = {}
-        self.owning_jurisdiction = None
-        self.set_overdue = False
-        self.rung = None
-        self.policy_pin = None
-        self.restage = False
-        self.restaged_deadline = None
-        self._pins = self._follow_ups = self._spawns = self._confidential = self._spawned = None
-
-    def __repr__(self) -> str:
-        return f"CommandContext(case={self.case.id!r}, trigger={self.trigger!r}, actor={self.actor.id!r})"
-
-    @property
-    def pins(self) -> dict[str, Deadline]:
-        """Deadlines this command pins, by stage key (see :meth:`pin`)."""
-        if self._pins is None:
-            self._pins = {}
-        return self._pins
-
-    @property
-    def follow_ups(self) -> list[_FollowUp]:
-        """Commands on linked cases to fire after this one, in the same transaction (see :meth:`follow`)."""
-        if self._follow_ups is None:
-            self._follow_ups = []
-        return self._follow_ups
-
-    @property
-    def spawns(self) -> list[_Spawn]:
-        """Linked cases to open in the same transaction (see :meth:`spawn`)."""
-        if self._spawns is None:
-            self._spawns = []
-        return self._spawns
-
-    @property
-    def confidential(self) -> dict[str, Any]:
-        """Confidential values the command stores apart from the case and its events."""
-        if self._confidential is None:
-            self._confidential = {}
-        return self._confidential
-
-    @property
-    def spawned(self) -> list[Case]:
-        """The cases :meth:`spawn` opened, once they are open."""
-        return self._spawned if self._spawned is not None else []
-
-    def field(self, name: str, default: Any = None) -> Any:
-        """A case field as it will be after this command's updates so far."""
-        if name in self.updates:
-            return self.updates[name]
-        return self.case.fields.get(name, default)
-
-    def load(self, case_id: str) -> Case | None:
-        """Read another case (seeing writes made earlier in the same unit of work)."""
-        return self.uow.load(case_id)
-
-    def pin(self, key: str, spec: DeadlineSpec, *, start: datetime | None = None) -> Deadline:
-        """Pin the deadline ``key`` (e.g. the rectification date an order or plan sets).
-
-        The spec is resolved from ``start`` (default: now; a reporting obligation counts from the start of
-        its period) with the policy's calendar; the case stores the spec and the resolved instant.
-        """
-        begin = self.now if start is None else start
-        r = resolve(spec, begin, self.policy.calendar)
-        d = Deadline(key, r.due_at, spec, begin.astimezone(UTC), r.provisional)
-        self.pins[key] = d
-        return d
-
-    def follow(self, case_id: str, trigger: str, payload: Mapping[str, Any]) -> None:
-        """Fire ``trigger`` on a linked case as the system, in the same transaction."""
-        self.follow_ups.append(_FollowUp(case_id, trigger, payload))
-
-    def spawn(
-        self, workflow: str, jurisdiction: str, fields: Mapping[str, Any], *, link_field: str | None = None
-    ) -> None:
-        """Open a linked case in the same transaction; its id is written to ``link_field`` of this case."""
-        self.spawns.append(_Spawn(workflow, jurisdiction, fields, link_field))
-
-
-@attrs.define
-class RunDueReport:
-    """What one :meth:`Engine.run_due` sweep did."""
-
-    now: datetime
-    #: Timers fired (each appended one audit event).
-    fired: int = 0
-    #: Timers found stale (their case moved on, or a reminder whose deadline already passed): cancelled.
-    cancelled: int = 0
-    #: Firings that lost a race with another command; the timer stays armed and a later sweep decides again.
-    conflicts: int = 0
-    #: Firings that raised; the timer stays armed, held back for ``hold_seconds``, then retried.
-    failed: int = 0
-    #: Timers found due but not claimed: another worker was firing them, or they were fired or cancelled
-    #: (by another worker, a command, or a firing of this sweep) after they were found.
-    skipped: int = 0
-    #: Of the fired timers, how many fired after their due instant, and the worst lateness.
-    late: int = 0
-    max_late_seconds: float = 0.0
-    #: How many times the sweep looked for due timers.
-    rounds: int = 0
-    #: True when ``stop`` asked the sweep to end early (what it had not fired stays armed, free for any worker).
-    interrupted: bool = False
-    events: list[tuple[str, int]] = attrs.field(factory=list)
-
-
-#: How a claim-and-fire ended: done (fired, cancelled or failed), lost a race, or not claimed.
-_DONE, _CONFLICT, _SKIPPED = 0, 1, 2
-#: What the checked-actor cache answers for an actor it does not hold (never an actor, never None).
-_UNCHECKED = object()
-#: The longest a failed firing is held back: 30 days.
-_MAX_HOLD_SECONDS = 30 * 24 * 3600
-#: The golden ratio's fraction: successive jumps of a worker land far from each other on the due list.
-_GOLDEN = 0.6180339887498949
-
-
-def _rotation(owner: str) -> float:
-    """Where on the due list (a fraction of its length) a worker starts after it met another worker."""
-    return zlib.crc32(owner.encode()) / 2**32
-
-
-def _deadline_change(deadline: Deadline | None, pins: Mapping[str, Deadline]) -> Any:
-    """A deadline in an event's ``changes``: a reference to the pin it is, or its JSON form."""
-    if deadline is None:
-        return None
-    if pins.get(deadline.key) == deadline:
-        return {"pin": deadline.key}
-    return deadline.to_json()
-
-
-class SequentialIds:
-    """Deterministic case ids ``HZ-000001``, ... (simulations, tests, imports with their own numbering).
-
-    ``taken`` (for instance ``lambda i: store.load_case(i) is not None``) makes the numbering skip ids already
-    in use, so a script run again on the database it wrote before numbers its new cases after the old ones.
-    """
-
-    def __init__(self, width: int = 6, *, taken: Callable[[str], bool] | None = None) -> None:
-        self._n = 0
-        self._width = width
-        self._taken = taken
-        self._lock = threading.Lock()
-
-    def __call__(self, prefix: str, now: datetime) -> str:
-        with self._lock:
-            while True:
-                self._n += 1
-                case_id = f"{prefix}-{self._n:0{self._width}d}"
-                if self._taken is None or not self._taken(case_id):
-                    return case_id
-
-
-def _random_id(prefix: str, now: datetime) -> str:
-    return f"{prefix}-{now.year}-{uuid.uuid4().hex[:12].upper()}"
-
-
-class _UnitOfWork:
-    """Writes of one command (or one batch) with read-your-writes over its parent and the store.
-
-    A command inside a batch gets a child unit: its writes join the batch only when the command is
-    accepted, so a refused command leaves the batch exactly as it was.
-    """
-
-    __slots__ = ("cases", "idem", "parent", "store", "writes")
-
-    def __init__(self, store: Store, parent: _UnitOfWork | None = None) -> None:
-        self.store = store
-        self.parent = parent
-        self.writes: list[Write] = []
-        self.cases: dict[str, Case] = {}
-        #: Idempotency keys written by this unit (made on the first one: most commands carry none).
-        self.idem: dict[tuple[str, str], tuple[str, int, str]] | None = None
-
-    def load(self, case_id: str) -> Case | None:
-        hit = self.cases.get(case_id)
-        if hit is not None:
-            return hit
-        if self.parent is not None:
-            return self.parent.load(case_id)
-        return self.store.load_case(case_id)
-
-    def exists(self, case_id: str) -> bool:
-        if case_id in self.cases:
-            return True
-        if self.parent is not None:
-            return self.parent.exists(case_id)
-        return self.store.has_case(case_id)
-
-    def idempotent(self, scope: str, key: str) -> tuple[str, int, str] | None:
-        if self.idem is not None:
-            hit = self.idem.get((scope, key))
-            if hit is not None:
-                return hit
-        if self.parent is not None:
-            return self.parent.idempotent(scope, key)
-        return self.store.lookup_idempotency(scope, key)
-
-    def add(self, write: Write) -> None:
-        self.writes.append(write)
-        self.cases[write.case.id] = write.case
-        if write.idempotency_key is not None and write.command_hash is not None:
-            assert write.idempotency_scope is not None
-            if self.idem is None:
-                self.idem = {}
-            self.idem[(write.idempotency_scope, write.idempotency_key)] = (
-                write.case.id,
-                write.event.seq,
-                write.command_hash,
-            )
-
-    def merge_into_parent(self) -> None:
-        assert self.parent is not None
-        parent = self.parent
-        parent.writes.extend(self.writes)
-        parent.cases.update(self.cases)
-        if self.idem:
-            if parent.idem is None:
-                parent.idem = {}
-            parent.idem.update(self.idem)
-
-
-def _ladder_progress(fields: Mapping[str, Any], deadline: Deadline) -> tuple[int, datetime]:
-    """``(rungs already applied, anchor of the next rung)`` for ``deadline``: ``(0, due_at)`` when fresh."""
-    entry = (fields.get(LADDER_FIELD) or {}).get(deadline.key)
-    if not entry or not entry.get("due_at") or datetime.fromisoformat(entry["due_at"]) != deadline.due_at:
-        return 0, deadline.due_at
-    rung_due = entry.get("rung_due_at")
-    return int(entry.get("rung", 0)), datetime.fromisoformat(rung_due) if rung_due else deadline.due_at
-
-
-def _command_hash(
-    trigger: str,
-    payload: Mapping[str, Any] | None,
-    sensitive: frozenset[str] = frozenset(),
-    secret: bytes = b"",
-) -> str:
-    """The fingerprint of a command stored beside its idempotency key (a replay must match it).
-
-    Confidential values (a reporter's name or phone) never enter it as such: a plain hash of a short, guessable
-    value would let anyone holding the idempotency table confirm a guess. They enter as one HMAC-SHA-256
-    digest keyed with ``secret`` (derived from the engine's audit key), so a different reporter under the same
-    key is a different command, refused, and never silently dropped.
-    """
-    data = payload or {}
-    body = {k: ("<confidential>" if k in sensitive else v) for k, v in data.items()}
-    doc: dict[str, Any] = {"trigger": trigger, "payload": body}
-    if sensitive:
-        hidden = {k: v for k, v in data.items() if k in sensitive}
-        if hidden:
-            doc["confidential"] = hmac.new(secret, canonical_json(hidden).encode(), hashlib.sha256).hexdigest()
-    raw = canonical_json(doc)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class Engine:
+class Engine(TimerSweep):
     """Runs hazard cases (and the tip-off, escalation and reporting workflows) under jurisdiction policies.
 
     Build one per application (one per province in a multi-tenant host is fine: engines share nothing)::
@@ -871,7 +427,7 @@ class Engine:
             raise InvalidInput("case_id", case_id, "must be a non-empty string of at most 64 characters")
         if case_id is not None:
             check_text("case_id", case_id)
-        record = self._import_record(lc, state, origin, facts, pins, registered_on, closed_on, fields)
+        record = check_import_record(lc, state, origin, facts, pins, registered_on, closed_on, fields)
         own = _UnitOfWork(self.store, self._batch)
         scope = f"import:{workflow}"
         chash = None
@@ -1127,186 +683,6 @@ class Engine:
             actor=actor,
             obligations=obligations,
         )
-
-    # ── timers ───────────────────────────────────────────────────────────────────────────────────
-    def run_due(
-        self,
-        now: datetime | None = None,
-        *,
-        limit: int = 500,
-        owner: str | None = None,
-        hold_seconds: float = 300.0,
-        stop: Callable[[], bool] | None = None,
-    ) -> RunDueReport:
-        """Fire every timer due at ``now`` (default: the clock) as the system actor; idempotent.
-
-        The sweep finds due timers with a plain read (up to ``limit`` at a time, earliest first), and each
-        firing begins by *claiming* its timer in the firing's own transaction (:meth:`Store.claim_timer`):
-        the claim and the firing's writes (event, case, timer marked fired, new timers) commit together, so
-        several workers can sweep at once and each timer fires once. A timer another worker is firing is
-        skipped (``skipped``); a worker that meets another walks on from another place in the due list, so
-        workers mostly fire different timers. A worker that dies mid-firing holds nothing: its claim ends
-        with its transaction, and the next sweep fires the timer.
-
-        A timer whose case moved on is cancelled, not fired; a reminder that could only be sent after its
-        deadline passed is cancelled too (the overdue event supersedes it). Firings after downtime are
-        caught up: each event records how late it fired (``late_seconds``), and ladder rungs keep the
-        schedule counted from the deadline, so a sweep after a long outage fires every rung that fell due
-        meanwhile, in order. A firing that raises writes nothing; its timer stays armed and is held back for
-        ``hold_seconds`` (recorded as held by ``owner``), then retried; nothing is dropped. A database error
-        ends the sweep (the error propagates; the next sweep carries on).
-
-        With ``now`` left out each firing is stamped with the clock's time when it commits; with an explicit
-        ``now`` (tests, simulations) every firing is stamped ``now``. ``stop`` is polled between firings:
-        when it returns True the sweep returns at once (graceful shutdown; nothing is left held).
-        """
-        positive_int("limit", limit)
-        if (
-            isinstance(hold_seconds, bool)
-            or not isinstance(hold_seconds, int | float)
-            or not 0 < hold_seconds <= _MAX_HOLD_SECONDS
-        ):
-            raise InvalidInput(
-                "hold_seconds", hold_seconds, f"must be a positive number of seconds, at most {_MAX_HOLD_SECONDS}"
-            )
-        fixed = now is not None
-        sweep_now = _utc("now", now) if now is not None else self.now()
-        owner = owner or self.worker_id
-        hold = timedelta(seconds=hold_seconds)
-        report = RunDueReport(now=sweep_now)
-        # Each timer is tried once per sweep: one that lost a race, or that another worker holds, is left
-        # to the next sweep. Those stay armed and are found again, so each look asks for that many more.
-        tried: set[str] = set()
-        left = 0
-        jump: float | None = None
-        while True:
-            found = self.store.due_timers(sweep_now, limit=limit + left)
-            report.rounds += 1
-            todo = [t for t in found if t.id not in tried]
-            if not todo:
-                break
-            if jump is not None:
-                # Another worker is sweeping the same list: walk on from another place in it.
-                start = int(jump * len(todo))
-                todo = todo[start:] + todo[:start]
-            for timer in todo:
-                if stop is not None and stop():
-                    report.interrupted = True
-                    return report
-                tried.add(timer.id)
-                at = sweep_now if fixed else max(sweep_now, self.now())
-                outcome = self._fire_timer(timer, at, owner, hold, report)
-                if outcome != _DONE:
-                    left += 1
-                if outcome == _SKIPPED:
-                    jump = _rotation(owner) if jump is None else (jump + _GOLDEN) % 1.0
-                    break
-            # Look again: what this round skipped or left, and timers a firing armed already due (a rung
-            # with no delay, a catch-up).
-        return report
-
-    def _fire_timer(self, timer: Timer, at: datetime, owner: str, hold: timedelta, report: RunDueReport) -> int:
-        """Claim one due timer and fire (or cancel) it in the claim's transaction; how it ended."""
-        claim = self.store.claim_timer(timer.id, at)
-        if claim is None:
-            report.skipped += 1
-            return _SKIPPED
-        with claim:
-            timer = claim.timer
-            case = claim.case
-            if self._timer_is_stale(timer, case, at):
-                claim.cancel()
-                report.cancelled += 1
-                return _DONE
-            late = max(0.0, (at - timer.due_at).total_seconds())
-            uow = _UnitOfWork(self.store)
-            try:
-                command = self._timer_command(timer, case)
-                if command is None:
-                    # The policy's ladder has no such rung (any more): nothing to fire.
-                    claim.cancel()
-                    report.cancelled += 1
-                    return _DONE
-                trigger, payload = command
-                self._execute(uow, case, trigger, SYSTEM, payload, at, timer=timer, late=late)
-                claim.commit(uow.writes)
-            except ConcurrentUpdateError:
-                # Another command moved a case this firing touches: decide again at the next sweep.
-                report.conflicts += 1
-                return _CONFLICT
-            except TransitionNotAllowed:
-                # The case is in a state where this timer means nothing any more: cancel, never fire.
-                claim.cancel()
-                report.cancelled += 1
-                return _DONE
-            except PersistenceError:
-                raise
-            except Exception:
-                # A policy bug, say: nothing was written. Hold the timer back (never drop it) and retry later.
-                _log().exception("timer.fire_failed", timer_id=timer.id, case_id=timer.case_id, kind=timer.kind)
-                claim.close()
-                self.store.hold_timer(timer.id, owner=owner, until=at + hold)
-                report.failed += 1
-                return _DONE
-        try:
-            self._notify(uow.writes)
-        except Exception:  # the firing is committed; a listener's failure must not stop the sweep
-            _log().exception("timer.listener_failed", timer_id=timer.id, case_id=timer.case_id)
-        report.fired += 1
-        if late > 0:
-            report.late += 1
-            report.max_late_seconds = max(report.max_late_seconds, late)
-        report.events.append((case.id, case.rev + 1))
-        return _DONE
-
-    def _timer_command(self, timer: Timer, case: Case) -> tuple[str, dict[str, Any]] | None:
-        """The system command a timer fires: ``mark_overdue``, ``remind`` or ``sanction`` with its payload."""
-        if timer.kind == "deadline":
-            return "mark_overdue", {"key": timer.key, "due_at": timer.due_at.isoformat()}
-        if timer.kind == "reminder":
-            return "remind", {"key": timer.key, "due_at": timer.due_at.isoformat()}
-        rungs = self.policy_for(case).ladder(timer.key, case)
-        if not 1 <= timer.rung <= len(rungs):
-            return None
-        rung = rungs[timer.rung - 1]
-        return "sanction", {
-            "key": timer.key,
-            "rung": timer.rung,
-            "sanction": rung.sanction,
-            "party": rung.party,
-            "party_id": self._party_id(case, rung),
-        }
-
-    @staticmethod
-    def _timer_is_stale(timer: Timer, case: Case, at: datetime) -> bool:
-        """True when the case moved on from what armed the timer (then it is cancelled, never fired)."""
-        if case.closed_at is not None or case.state != timer.armed_state:
-            return True
-        deadline = case.deadline
-        if deadline is None or deadline.key != timer.key:
-            return True
-        if timer.kind == "deadline":
-            return deadline.due_at != timer.due_at
-        if timer.kind == "reminder":
-            # A reminder is worth sending only while its deadline is still ahead.
-            return case.overdue or at >= deadline.due_at
-        if timer.kind == "sanction":
-            return not case.overdue
-        return True
-
-    @staticmethod
-    def _party_id(case: Case, rung: Rung) -> str | None:
-        """The id of the party a rung names: the obligation's own party, the unit, the department, the township."""
-        f = case.fields
-        if f.get("party_kind") == rung.party and f.get("party_id"):
-            return str(f["party_id"])
-        if rung.party == "business_unit":
-            unit = f.get("business_unit")
-            return str(unit) if unit else None
-        if rung.party == "department":
-            dept = f.get("department")
-            return str(dept) if dept else None
-        return case.jurisdiction
 
     # ── internals ────────────────────────────────────────────────────────────────────────────────
     def _load(self, case_id: str) -> Case | None:
@@ -1692,85 +1068,6 @@ class Engine:
             f"recording a case as {describe('state', state)} needs a role that may bring a case there"
             + (f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""),
         )
-
-    @staticmethod
-    def _import_record(
-        lc: CompiledLifecycle,
-        state: str,
-        origin: Mapping[str, Any],
-        facts: Mapping[str, Any] | None,
-        pins: Mapping[str, date] | None,
-        registered_on: date | None,
-        closed_on: date | None,
-        fields: Mapping[str, Any],
-    ) -> _ImportRecord:
-        """The checked arguments of :meth:`import_case` that do not need the policy."""
-        if not isinstance(state, str) or state not in lc.states:
-            known = tuple(lc.states)
-            close = close_match(state, known) if isinstance(state, str) else None
-            raise InvalidInput(
-                "state",
-                state,
-                f"is not a state of workflow {lc.id!r}",
-                known,
-                f"did you mean {close!r}?" if close else "",
-            )
-        spec = lc.states[state]
-        if not isinstance(origin, Mapping):
-            raise InvalidInput("origin", type(origin).__name__, "must be a mapping with the record's 'file' and 'row'")
-        allowed = {"file", "row", "sheet", "fingerprint"}
-        unknown = sorted(set(origin) - allowed)
-        if unknown:
-            raise InvalidInput("origin", unknown[0], "is not a key of an import origin", tuple(sorted(allowed)))
-        src: dict[str, Any] = {}
-        for key in ("file", "sheet", "fingerprint"):
-            value = origin.get(key)
-            if value is None:
-                if key == "file":
-                    raise InvalidInput("origin.file", None, "is required: the name of the file the record comes from")
-                continue
-            if not isinstance(value, str) or not value.strip() or len(value) > 255:
-                raise InvalidInput(f"origin.{key}", value, "must be a non-empty string of at most 255 characters")
-            src[key] = check_text(f"origin.{key}", value)
-        row = origin.get("row")
-        if isinstance(row, bool) or not isinstance(row, int) or row < 1:
-            raise InvalidInput("origin.row", row, "must be the record's row number (an integer from 1)")
-        src["row"] = row
-        for name, day in (("registered_on", registered_on), ("closed_on", closed_on)):
-            if day is not None and (not isinstance(day, date) or isinstance(day, datetime)):
-                raise InvalidInput(name, day, "must be a datetime.date (a calendar day) or None")
-        if not spec.terminal and closed_on is not None:
-            raise InvalidInput(
-                "closed_on", closed_on, f"is only for a terminal state; {describe('state', state)} is still open"
-            )
-        if registered_on is not None and closed_on is not None and closed_on < registered_on:
-            raise InvalidInput(
-                "closed_on", closed_on.isoformat(), f"is before registered_on {registered_on.isoformat()}"
-            )
-        taken = {f.name for f in lc.opener.payload} | {"imported", "registered_by"}
-        extra: dict[str, Any] = {}
-        for key, value in (facts or {}).items():
-            if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
-                raise InvalidInput(
-                    "facts", key, "every key must be a field name (an identifier of at most 64 characters)"
-                )
-            if key in taken or key in fields:
-                raise InvalidInput(
-                    f"facts.{key}", value, "is a registration field or kept by the engine; pass it as a field"
-                )
-            problem = json_text_problem(value, f"facts.{key}") or _json_problem(value)
-            if problem:
-                raise InvalidInput(f"facts.{key}", preview(value), problem)
-            extra[key] = value
-        dated: dict[str, date] = {}
-        keys = {s.deadline for s in lc.states.values() if s.deadline}
-        for key, day in (pins or {}).items():
-            if key not in keys:
-                raise InvalidInput("pins", key, f"is not a deadline key of workflow {lc.id!r}", tuple(sorted(keys)))
-            if not isinstance(day, date) or isinstance(day, datetime):
-                raise InvalidInput(f"pins.{key}", day, "must be a datetime.date (the last day)")
-            dated[key] = day
-        return _ImportRecord(state, src, extra, dated, registered_on, closed_on)
 
     def _run_guards(self, ctx: CommandContext, row: CompiledTransition, policy: JurisdictionPolicy) -> None:
         for name, g in row.state_guards:

@@ -23,7 +23,7 @@ from hazardflow import (
     Unit,
 )
 from hazardflow._calendar import SHANGHAI, end_of_local_day
-from hazardflow._engine import _SKIPPED, RunDueReport
+from hazardflow._sweep import _SKIPPED, RunDueReport
 from hazardflow.policies import NationalBaseline
 from hazardflow.policies.base import Rung
 from hazardflow.testing import snapshot_store
