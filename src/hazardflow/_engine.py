@@ -25,6 +25,7 @@ measures the path against a raw ``transitions`` trigger).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import uuid
@@ -429,6 +430,17 @@ class Engine(TimerSweep):
             check_text("case_id", case_id)
         record = check_import_record(lc, state, origin, facts, pins, registered_on, closed_on, fields)
         own = _UnitOfWork(self.store, self._batch)
+        into = functools.partial(
+            self._open,
+            own,
+            lc,
+            actor,
+            jurisdiction,
+            fields,
+            self.now(),
+            record=record,
+            owning_jurisdiction=owning_jurisdiction,
+        )
         scope = f"import:{workflow}"
         chash = None
         if idempotency_key is not None:
@@ -445,32 +457,9 @@ class Engine(TimerSweep):
             if hit is not None:
                 # Authorized like a new import of the same record; then the first result (or a refusal when
                 # the key was used for another record).
-                self._open(
-                    own,
-                    lc,
-                    actor,
-                    jurisdiction,
-                    fields,
-                    self.now(),
-                    record=record,
-                    owning_jurisdiction=owning_jurisdiction,
-                    dry=True,
-                )
+                into(dry=True)
                 return self._idempotent_result(hit, chash, idempotency_key)
-        case = self._open(
-            own,
-            lc,
-            actor,
-            jurisdiction,
-            fields,
-            self.now(),
-            record=record,
-            owning_jurisdiction=owning_jurisdiction,
-            case_id=case_id,
-            idempotency_key=idempotency_key,
-            idempotency_scope=scope,
-            command_hash=chash,
-        )
+        case = into(case_id=case_id, idempotency_key=idempotency_key, idempotency_scope=scope, command_hash=chash)
         self._finish(own)
         return case
 

@@ -9,7 +9,7 @@ engine's one command path.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +19,9 @@ from ._checks import aware_utc as _utc
 from ._checks import positive_int
 from ._command import _UnitOfWork
 from ._exceptions import ConcurrentUpdateError, InvalidInput, PersistenceError, TransitionNotAllowed
-from ._model import SYSTEM, Actor, Case, Timer, Write
+from ._model import SYSTEM, Case, Timer, Write
 
 if TYPE_CHECKING:
-    from ._command import CommandContext
     from ._rules import Rung
     from .abc import JurisdictionPolicy, Store
 
@@ -89,22 +88,8 @@ class TimerSweep:
 
         def _notify(self, writes: Sequence[Write]) -> None: ...
 
-        def _execute(
-            self,
-            uow: _UnitOfWork,
-            case: Case,
-            trigger: str,
-            actor: Actor,
-            payload: Mapping[str, Any],
-            now: datetime,
-            *,
-            parent: CommandContext | None = None,
-            timer: Timer | None = None,
-            late: float | None = None,
-            idempotency_key: str | None = None,
-            idempotency_scope: str | None = None,
-            command_hash: str | None = None,
-        ) -> Case: ...
+        #: Steps 2-9 of a command on a loaded case (``Engine._execute``, where its signature is checked).
+        _execute: Callable[..., Case]
 
     def run_due(
         self,
