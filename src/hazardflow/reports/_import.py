@@ -122,12 +122,17 @@ def _check_sheet(path: Path, xml: bytes, max_rows: int) -> None:
 
 
 def _reverse(col: LedgerColumn) -> dict[str, str]:
-    """Label or code → code, for a coded column."""
-    out: dict[str, str] = {}
-    for t in terms(col.codes):
-        out[t.zh] = t.id
-        out[t.id] = t.id
+    """Label or code → code, for a coded column (built once per code list: every row asks for six of them)."""
+    out = _REVERSED.get(col.codes)
+    if out is None:
+        out = _REVERSED[col.codes] = {}
+        for t in terms(col.codes):
+            out[t.zh] = t.id
+            out[t.id] = t.id
     return out
+
+
+_REVERSED: dict[str, dict[str, str]] = {}
 
 
 _DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?\s*$")
